@@ -1,0 +1,118 @@
+"""Rules within and between services: unique names, dependencies, resources."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from generator.catalog.checks import Context
+from generator.catalog.model import Service
+from generator.diagnostics import Diagnostic
+from generator.units import memory_bytes
+
+
+def _duplicates(
+    context: Context, service: Service, field: str, keys: list[str], what: str
+) -> Iterator[Diagnostic]:
+    seen: dict[str, int] = {}
+    for index, key in enumerate(keys):
+        if key in seen:
+            message = f"{what} {key} is already used by {field}[{seen[key]}]"
+            yield context.at("service", service.id, [field, index], message)
+        else:
+            seen[key] = index
+
+
+def check_unique_names(context: Context) -> Iterator[Diagnostic]:
+    for service in context.catalog.services.values():
+        ports = service.ports
+        yield from _duplicates(context, service, "ports", [f"'{p.name}'" for p in ports], "port name")
+        container_ports = [f"{p.container}/{p.protocol}" for p in ports]
+        yield from _duplicates(context, service, "ports", container_ports, "container port")
+        env_names = [f"'{e.name}'" for e in service.env]
+        yield from _duplicates(context, service, "env", env_names, "variable")
+        targets = [f"'{v.target}'" for v in service.volumes]
+        yield from _duplicates(context, service, "volumes", targets, "mount target")
+
+
+def check_env_options(context: Context) -> Iterator[Diagnostic]:
+    for service in context.catalog.services.values():
+        for index, env in enumerate(service.env):
+            if env.options and env.value not in env.options:
+                allowed = ", ".join(repr(o) for o in env.options)
+                message = f"{env.value!r} is not one of its options: {allowed}"
+                parts: list[str | int] = ["env", index, "value" if env.value is not None else "options"]
+                yield context.at("service", service.id, parts, message)
+
+
+def check_health_dependencies(context: Context) -> Iterator[Diagnostic]:
+    services = context.catalog.services
+    for service in services.values():
+        for index, dependency in enumerate(service.depends_on):
+            target = services.get(dependency.service)
+            if target is None:
+                continue
+            if dependency.condition == "service_healthy" and target.healthcheck is None:
+                message = (
+                    f"'{target.id}' has no healthcheck, so it never becomes healthy; "
+                    "use condition: service_started or give it a healthcheck"
+                )
+                yield context.at("service", service.id, ["depends_on", index], message)
+            mine = {a.network for a in service.networks}
+            if target.networks and not mine & {a.network for a in target.networks}:
+                message = f"'{target.id}' shares no network with '{service.id}', so it cannot be reached"
+                yield context.at("service", service.id, ["depends_on", index, "service"], message)
+
+
+def check_dependency_cycles(context: Context) -> Iterator[Diagnostic]:
+    graph = {
+        s.id: sorted(d.service for d in s.depends_on if d.service in context.catalog.services)
+        for s in context.catalog.services.values()
+    }
+    reported: set[frozenset[str]] = set()
+    for start in sorted(graph):
+        cycle = _cycle_from(start, graph)
+        if cycle and frozenset(cycle) not in reported:
+            reported.add(frozenset(cycle))
+            index = next(
+                i for i, d in enumerate(context.catalog.services[start].depends_on) if d.service == cycle[1]
+            )
+            message = "dependency cycle: " + " -> ".join([*cycle, start])
+            yield context.at("service", start, ["depends_on", index, "service"], message)
+
+
+def _cycle_from(start: str, graph: dict[str, list[str]]) -> list[str] | None:
+    """The first cycle through `start` found by depth-first search, as a path from it."""
+    stack: list[tuple[str, list[str]]] = [(start, [start])]
+    seen: set[str] = set()
+    while stack:
+        node, path = stack.pop()
+        for neighbour in graph.get(node, ()):
+            if neighbour == start:
+                return path
+            if neighbour not in seen:
+                seen.add(neighbour)
+                stack.append((neighbour, [*path, neighbour]))
+    return None
+
+
+def check_reservations(context: Context) -> Iterator[Diagnostic]:
+    for service in context.catalog.services.values():
+        reserved = service.reservations
+        parts = ["resources", "reservations"]
+        if "memory" in reserved and memory_bytes(str(reserved["memory"])) > memory_bytes(
+            service.limits.memory
+        ):
+            message = f"memory reservation {reserved['memory']} is above the limit {service.limits.memory}"
+            yield context.at("service", service.id, [*parts, "memory"], message)
+        if "cpus" in reserved and float(reserved["cpus"]) > service.limits.cpus:
+            message = f"cpus reservation {reserved['cpus']} is above the limit {service.limits.cpus:g}"
+            yield context.at("service", service.id, [*parts, "cpus"], message)
+
+
+CHECKS = (
+    check_unique_names,
+    check_env_options,
+    check_health_dependencies,
+    check_dependency_cycles,
+    check_reservations,
+)

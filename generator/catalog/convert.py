@@ -1,0 +1,227 @@
+"""Turn schema-valid documents into the typed model, applying the documented defaults."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from ipaddress import IPv4Address, IPv4Network
+from typing import Any
+
+from generator.catalog import model as m
+
+Data = dict[str, Any]
+
+SPACE_KEYS = ("quota", "refquota", "reservation", "refreservation")
+DEFAULT_HEALTH = {
+    "interval": "30s",
+    "timeout": "10s",
+    "retries": 3,
+    "start_period": "30s",
+    "start_interval": "5s",
+}
+
+
+def network(d: Data) -> m.Network:
+    return m.Network(
+        id=d["id"],
+        title=d["title"],
+        description=d.get("description", ""),
+        type=d["type"],
+        name=d.get("name") or d["id"],
+        subnet=IPv4Network(d["subnet"], strict=False),
+        gateway=IPv4Address(d["gateway"]) if "gateway" in d else None,
+        internal=d.get("internal", False),
+        owner_stack=d.get("owner_stack"),
+    )
+
+
+def pool(d: Data) -> m.Pool:
+    return m.Pool(d["id"], d["title"], d.get("description", ""), d.get("media"), d.get("capacity"))
+
+
+def storage_class(d: Data) -> m.StorageClass:
+    return m.StorageClass(d["id"], d["title"], d.get("description", ""), dict(d["properties"]))
+
+
+def dataset(d: Data) -> m.Dataset:
+    return m.Dataset(
+        id=d["id"],
+        title=d["title"],
+        description=d.get("description", ""),
+        pool=d["pool"],
+        name=d["name"],
+        storage_class=d["storage_class"],
+        mountpoint=d["mountpoint"],
+        owner=m.Owner(d["owner"]["uid"], d["owner"]["gid"]),
+        mode=d.get("mode"),
+        space={key: d[key] for key in SPACE_KEYS if key in d},
+        capacity_note=d.get("capacity_note"),
+    )
+
+
+def gpu_generation(d: Data) -> m.GpuGeneration:
+    return m.GpuGeneration(
+        id=d["id"],
+        title=d["title"],
+        description=d.get("description", ""),
+        vendor=d["vendor"],
+        compute_capabilities=tuple(d["compute_capabilities"]),
+        examples=tuple(d.get("examples", ())),
+        min_driver=d["min_driver"],
+        kernel_modules=d["kernel_modules"],
+        source=d.get("source"),
+    )
+
+
+def role(d: Data) -> m.Role:
+    p = d["portainer"]
+    portainer = m.PortainerRole(
+        user_role=p["user_role"],
+        team=p.get("team"),
+        environment_access=p.get("environment_access", False),
+        stacks=tuple(p.get("stacks", ())),
+    )
+    return m.Role(d["id"], d["title"], d["description"], portainer, d.get("gap"))
+
+
+def publish(d: Data) -> m.Publish:
+    repo = d["repository"]
+    return m.Publish(d["site_url"], repo["url"], repo["branch"], repo["artifacts_path"])
+
+
+def stack(d: Data) -> m.Stack:
+    return m.Stack(
+        id=d["id"],
+        title=d["title"],
+        description=d["description"],
+        services=tuple(d["services"]),
+        categories=tuple(d.get("categories", ())),
+        logo=d.get("logo"),
+        note=d.get("note"),
+    )
+
+
+def service(d: Data) -> m.Service:
+    health = d["healthcheck"]
+    security = d.get("security", {})
+    portainer = d.get("portainer", {})
+    user = d.get("user")
+    return m.Service(
+        id=d["id"],
+        title=d["title"],
+        description=d["description"],
+        categories=tuple(d["categories"]),
+        logo=d.get("logo"),
+        links=dict(d.get("links", {})),
+        image=d["image"],
+        image_note=d.get("image_note"),
+        command=tuple(d.get("command", ())),
+        entrypoint=tuple(d.get("entrypoint", ())),
+        user=m.Owner(user["uid"], user["gid"]) if user else None,
+        restart=d.get("restart", "unless-stopped"),
+        gpu=_gpu(d["gpu"]) if "gpu" in d else None,
+        ports=tuple(_port(p) for p in d.get("ports", ())),
+        networks=tuple(
+            m.NetworkAttachment(net, IPv4Address(a["ipv4_address"]), tuple(a.get("aliases", ())))
+            for net, a in d.get("networks", {}).items()
+        ),
+        volumes=tuple(_volume(v) for v in d.get("volumes", ())),
+        devices=tuple(d.get("devices", ())),
+        env=tuple(_env(e) for e in d.get("env", ())),
+        limits=m.Limits(float(d["resources"]["limits"]["cpus"]), d["resources"]["limits"]["memory"]),
+        reservations=dict(d["resources"].get("reservations", {})),
+        healthcheck=_healthcheck(health) if "test" in health else None,
+        healthcheck_none_reason=health.get("none"),
+        depends_on=tuple(
+            m.Dependency(dep["service"], dep.get("condition", "service_healthy"))
+            for dep in d.get("depends_on", ())
+        ),
+        security=m.Security(
+            privileged=security.get("privileged"),
+            no_new_privileges=security.get("no_new_privileges", True),
+            read_only_rootfs=security.get("read_only_rootfs", False),
+            cap_add=tuple(security.get("cap_add", ())),
+            cap_drop=tuple(security.get("cap_drop", ())),
+            pid_host=security.get("pid_host"),
+        ),
+        metrics=_metrics(d["metrics"]) if "metrics" in d else None,
+        standalone_template=portainer.get("standalone", False),
+        portainer_note=portainer.get("note"),
+    )
+
+
+def _gpu(d: Data) -> m.Gpu:
+    nvidia = d.get("nvidia")
+    amd = d.get("amd")
+    return m.Gpu(
+        nvidia=m.NvidiaGpu(
+            image=nvidia.get("image"),
+            count=nvidia.get("count", None if "device_ids" in nvidia else "all"),
+            device_ids=tuple(nvidia.get("device_ids", ())),
+            capabilities=tuple(nvidia.get("capabilities", ("gpu",))),
+            min_driver=nvidia.get("min_driver"),
+        )
+        if nvidia is not None
+        else None,
+        amd=m.AmdGpu(
+            image=amd.get("image"),
+            devices=tuple(amd.get("devices", ("/dev/kfd", "/dev/dri"))),
+            group_add=tuple(amd.get("group_add", ())),
+        )
+        if amd is not None
+        else None,
+        cpu_fallback=d["cpu_fallback"],
+        fallback_note=d.get("fallback_note"),
+    )
+
+
+def _port(d: Data) -> m.Port:
+    return m.Port(
+        name=d["name"],
+        container=d["container"],
+        host=d.get("host"),
+        host_ip=d.get("host_ip"),
+        protocol=d.get("protocol", "tcp"),
+        description=d.get("description"),
+    )
+
+
+def _volume(d: Data) -> m.Volume:
+    kind = next(k for k in ("dataset", "host_path", "generated") if k in d)
+    # host paths and generated files are read-only unless the catalog says otherwise
+    read_only = d.get("read_only", kind != "dataset")
+    return m.Volume(kind, d[kind], d.get("subpath"), d["target"], read_only, d.get("reason"))
+
+
+def _env(d: Data) -> m.EnvVar:
+    secret = d.get("secret")
+    return m.EnvVar(
+        name=d["name"],
+        value=d.get("value"),
+        secret=secret["generate"] if secret else None,
+        secret_length=secret.get("length", 32) if secret else 0,
+        options=tuple(d.get("options", ())),
+        label=d.get("label"),
+        description=d.get("description"),
+    )
+
+
+def _healthcheck(d: Data) -> m.Healthcheck:
+    values = {**DEFAULT_HEALTH, **{k: v for k, v in d.items() if k != "test"}}
+    return m.Healthcheck(test=tuple(d["test"]), **values)
+
+
+def _metrics(d: Data) -> m.Metrics:
+    return m.Metrics(port=d["port"], path=d.get("path", "/metrics"), interval=d.get("interval"))
+
+
+CONVERTERS: dict[str, Callable[[Data], Any]] = {
+    "network": network,
+    "pool": pool,
+    "storage-class": storage_class,
+    "dataset": dataset,
+    "gpu-generation": gpu_generation,
+    "role": role,
+    "service": service,
+    "stack": stack,
+    "publish": publish,
+}

@@ -1,0 +1,192 @@
+"""Read catalog files with ruamel.yaml, keeping line numbers. The only module that reads them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError
+
+from generator.catalog.kinds import KIND_BY_FOLDER, PUBLISH, PUBLISH_FILE, Kind
+from generator.diagnostics import Diagnostic, display_path, json_path
+
+IGNORED_SUFFIXES = (".md", ".txt")
+
+
+@dataclass
+class RawDocument:
+    """One parsed catalog file: its kind, its data (ruamel nodes) and where it came from."""
+
+    path: Path
+    kind: Kind
+    data: CommentedMap
+    display: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.display = display_path(self.path)
+
+    @property
+    def stem(self) -> str:
+        return self.path.name.removesuffix(".yaml")
+
+    def locate(self, parts: Sequence[str | int], *, key: bool = False) -> tuple[int, int]:
+        """1-based line and column of the node at `parts`, or of its nearest existing parent.
+
+        With key=True, the position of the last mapping key itself (for unknown keys).
+        """
+        return locate(self.data, parts, key=key)
+
+    def diagnostic(self, parts: Sequence[str | int], message: str, *, key: bool = False) -> Diagnostic:
+        line, column = self.locate(parts, key=key)
+        return Diagnostic(self.display, line, column, json_path(parts), message)
+
+
+def locate(root: Any, parts: Sequence[str | int], *, key: bool = False) -> tuple[int, int]:
+    node = root
+    line, column = _start(root)
+    for index, part in enumerate(parts):
+        last = index == len(parts) - 1
+        if isinstance(node, CommentedMap) and part in node:
+            line, column = node.lc.key(part) if (key and last) else node.lc.value(part)
+            node = node[part]
+        elif isinstance(node, CommentedSeq) and isinstance(part, int) and 0 <= part < len(node):
+            line, column = node.lc.item(part)
+            node = node[part]
+        else:
+            break
+    return line + 1, column + 1
+
+
+def _start(node: Any) -> tuple[int, int]:
+    lc = getattr(node, "lc", None)
+    if lc is None or lc.line is None:
+        return 0, 0
+    return lc.line, lc.col
+
+
+@dataclass
+class Loaded:
+    documents: list[RawDocument]
+    problems: list[Diagnostic]
+    found: dict[str, set[str]]  # kind -> ids of every file found, parsed or not
+
+
+def load_documents(catalog_dir: Path) -> Loaded:
+    """Parse every catalog file. Problems become diagnostics; nothing here raises on bad data."""
+    documents: list[RawDocument] = []
+    problems: list[Diagnostic] = []
+    found: dict[str, set[str]] = {}
+    yaml = _yaml()
+    for path, kind, problem in _catalog_files(catalog_dir):
+        if problem:
+            problems.append(Diagnostic(display_path(path), 1, 1, "", problem))
+            continue
+        assert kind is not None
+        found.setdefault(kind.name, set()).add(path.name.removesuffix(".yaml"))
+        data, problem_at = _parse(yaml, path)
+        if problem_at is not None:
+            problems.append(problem_at)
+        elif data is not None:
+            documents.append(RawDocument(path, kind, data))
+    if not (catalog_dir / PUBLISH_FILE).is_file() and catalog_dir.is_dir():
+        problems.append(
+            Diagnostic(
+                display_path(catalog_dir / PUBLISH_FILE),
+                1,
+                1,
+                "",
+                "missing file: the catalog needs publish.yaml (site_url and repository)",
+            )
+        )
+    return Loaded(documents, problems, found)
+
+
+def _yaml() -> YAML:
+    yaml = YAML(typ="rt")
+    yaml.allow_duplicate_keys = False
+    return yaml
+
+
+def _catalog_files(catalog_dir: Path) -> Iterator[tuple[Path, Kind | None, str]]:
+    """Yield (path, kind, problem) for every file the catalog holds, sorted."""
+    allowed = ", ".join(sorted(KIND_BY_FOLDER)) + f" and {PUBLISH_FILE}"
+    for entry in sorted(catalog_dir.iterdir()):
+        if entry.name.startswith(".") or entry.name.endswith(IGNORED_SUFFIXES):
+            continue
+        if entry.is_file() and entry.name == PUBLISH_FILE:
+            yield entry, PUBLISH, ""
+        elif entry.is_dir() and entry.name in KIND_BY_FOLDER:
+            yield from _kind_files(entry, KIND_BY_FOLDER[entry.name])
+        else:
+            yield (
+                entry,
+                None,
+                f"unexpected {_what(entry)} '{entry.name}'; the catalog holds {allowed}",
+            )
+
+
+def _kind_files(folder: Path, kind: Kind) -> Iterator[tuple[Path, Kind | None, str]]:
+    for entry in sorted(folder.iterdir()):
+        if entry.name.startswith(".") or entry.name.endswith(IGNORED_SUFFIXES):
+            continue
+        if entry.is_file() and entry.name.endswith(".yaml"):
+            yield entry, kind, ""
+        else:
+            yield (
+                entry,
+                None,
+                f"unexpected {_what(entry)} '{entry.name}'; "
+                f"{folder.name}/ holds one '<id>.yaml' file per {kind.name}",
+            )
+
+
+def _what(entry: Path) -> str:
+    return "folder" if entry.is_dir() else "file"
+
+
+def _parse(yaml: YAML, path: Path) -> tuple[CommentedMap | None, Diagnostic | None]:
+    shown = display_path(path)
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = raw.count(b"\n", 0, error.start) + 1
+        column = error.start - (raw.rfind(b"\n", 0, error.start) + 1) + 1
+        message = f"the file is not valid UTF-8 (byte 0x{raw[error.start]:02x}); save it as UTF-8"
+        return None, Diagnostic(shown, line, column, "", message)
+    try:
+        data = yaml.load(text)
+    except MarkedYAMLError as error:
+        return None, _yaml_problem(shown, error)
+    if data is None:
+        message = "the file is empty; it must hold one mapping that starts with 'id:'"
+        return None, Diagnostic(shown, 1, 1, "", message)
+    if not isinstance(data, CommentedMap):
+        line, column = _start(data)
+        message = f"the file must hold a mapping (key: value lines), not a {_yaml_type(data)}"
+        return None, Diagnostic(shown, line + 1, column + 1, "", message)
+    return data, None
+
+
+def _yaml_problem(shown: str, error: MarkedYAMLError) -> Diagnostic:
+    mark = error.problem_mark or error.context_mark
+    line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+    problem = " ".join(str(error.problem or "").split())
+    if "duplicate key" in problem:
+        first = error.context_mark
+        where = f" (first defined on line {first.line + 1})" if first else ""
+        key = problem.split('"')[1] if '"' in problem else "?"
+        return Diagnostic(shown, line, column, "", f"duplicate key '{key}'{where}")
+    context = " ".join(str(error.context or "").split())
+    detail = f"{context}: {problem}" if context and context not in problem else problem
+    return Diagnostic(shown, line, column, "", f"invalid YAML: {detail}")
+
+
+def _yaml_type(data: Any) -> str:
+    if isinstance(data, list):
+        return "list"
+    return "single value" if not isinstance(data, dict) else "mapping"

@@ -1,0 +1,295 @@
+"""The typed catalog that renderers consume: frozen dataclasses, defaults applied, no YAML."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from ipaddress import IPv4Address, IPv4Network
+from typing import Literal
+
+Accelerator = Literal["cpu", "nvidia", "amd"]
+ACCELERATORS: tuple[Accelerator, ...] = ("cpu", "nvidia", "amd")
+
+
+@dataclass(frozen=True)
+class Network:
+    id: str
+    title: str
+    description: str
+    type: Literal["bridge", "lan"]
+    name: str
+    subnet: IPv4Network
+    gateway: IPv4Address | None
+    internal: bool
+    owner_stack: str | None
+
+
+@dataclass(frozen=True)
+class Pool:
+    id: str
+    title: str
+    description: str
+    media: str | None
+    capacity: str | None
+
+
+@dataclass(frozen=True)
+class StorageClass:
+    id: str
+    title: str
+    description: str
+    properties: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class Owner:
+    uid: int
+    gid: int
+
+
+@dataclass(frozen=True)
+class Dataset:
+    id: str
+    title: str
+    description: str
+    pool: str
+    name: str
+    storage_class: str
+    mountpoint: str
+    owner: Owner
+    mode: str | None
+    space: Mapping[str, str]  # quota, refquota, reservation, refreservation as given
+    capacity_note: str | None
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.pool}/{self.name}"
+
+
+@dataclass(frozen=True)
+class GpuGeneration:
+    id: str
+    title: str
+    description: str
+    vendor: str
+    compute_capabilities: tuple[str, ...]
+    examples: tuple[str, ...]
+    min_driver: str
+    kernel_modules: str
+    source: str | None
+
+
+@dataclass(frozen=True)
+class PortainerRole:
+    user_role: Literal["administrator", "standard"]
+    team: str | None
+    environment_access: bool
+    stacks: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Role:
+    id: str
+    title: str
+    description: str
+    portainer: PortainerRole
+    gap: str | None
+
+
+@dataclass(frozen=True)
+class Publish:
+    site_url: str
+    repository_url: str
+    branch: str
+    artifacts_path: str
+
+
+@dataclass(frozen=True)
+class NvidiaGpu:
+    image: str | None
+    count: int | Literal["all"] | None
+    device_ids: tuple[str, ...]
+    capabilities: tuple[str, ...]
+    min_driver: str | None
+
+
+@dataclass(frozen=True)
+class AmdGpu:
+    image: str | None
+    devices: tuple[str, ...]
+    group_add: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Gpu:
+    nvidia: NvidiaGpu | None
+    amd: AmdGpu | None
+    cpu_fallback: bool
+    fallback_note: str | None
+
+
+@dataclass(frozen=True)
+class Port:
+    name: str
+    container: int
+    host: int | None
+    host_ip: str | None
+    protocol: Literal["tcp", "udp"]
+    description: str | None
+
+
+@dataclass(frozen=True)
+class NetworkAttachment:
+    network: str
+    ipv4_address: IPv4Address
+    aliases: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Volume:
+    source_kind: Literal["dataset", "host_path", "generated"]
+    source: str  # dataset id, host path or generated file name
+    subpath: str | None
+    target: str
+    read_only: bool
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class EnvVar:
+    name: str
+    value: str | None
+    secret: str | None  # how to generate it: hex, base64url, password
+    secret_length: int
+    options: tuple[str, ...]
+    label: str | None
+    description: str | None
+
+    @property
+    def is_secret(self) -> bool:
+        return self.secret is not None
+
+
+@dataclass(frozen=True)
+class Limits:
+    cpus: float
+    memory: str
+
+
+@dataclass(frozen=True)
+class Healthcheck:
+    test: tuple[str, ...]
+    interval: str
+    timeout: str
+    retries: int
+    start_period: str
+    start_interval: str
+
+
+@dataclass(frozen=True)
+class Dependency:
+    service: str
+    condition: Literal["service_healthy", "service_started"]
+
+
+@dataclass(frozen=True)
+class Security:
+    privileged: str | None  # the reason, when privileged
+    no_new_privileges: bool
+    read_only_rootfs: bool
+    cap_add: tuple[str, ...]
+    cap_drop: tuple[str, ...]
+    pid_host: str | None  # the reason, when sharing the host PID namespace
+
+
+@dataclass(frozen=True)
+class Metrics:
+    port: str
+    path: str
+    interval: str | None
+
+
+@dataclass(frozen=True)
+class Service:
+    id: str
+    title: str
+    description: str
+    categories: tuple[str, ...]
+    logo: str | None
+    links: Mapping[str, str]
+    image: str
+    image_note: str | None
+    command: tuple[str, ...]
+    entrypoint: tuple[str, ...]
+    user: Owner | None
+    restart: str
+    gpu: Gpu | None
+    ports: tuple[Port, ...]
+    networks: tuple[NetworkAttachment, ...]
+    volumes: tuple[Volume, ...]
+    devices: tuple[str, ...]
+    env: tuple[EnvVar, ...]
+    limits: Limits
+    reservations: Mapping[str, float | str]
+    healthcheck: Healthcheck | None
+    healthcheck_none_reason: str | None
+    depends_on: tuple[Dependency, ...]
+    security: Security
+    metrics: Metrics | None
+    standalone_template: bool
+    portainer_note: str | None
+
+    def accelerators(self) -> tuple[Accelerator, ...]:
+        """The variants this service appears in."""
+        found: list[Accelerator] = []
+        if self.gpu is None or self.gpu.cpu_fallback:
+            found.append("cpu")
+        if self.gpu and self.gpu.nvidia:
+            found.append("nvidia")
+        if self.gpu and self.gpu.amd:
+            found.append("amd")
+        return tuple(found)
+
+    def image_for(self, accelerator: Accelerator) -> str:
+        if accelerator == "nvidia" and self.gpu and self.gpu.nvidia and self.gpu.nvidia.image:
+            return self.gpu.nvidia.image
+        if accelerator == "amd" and self.gpu and self.gpu.amd and self.gpu.amd.image:
+            return self.gpu.amd.image
+        return self.image
+
+    def port(self, name: str) -> Port | None:
+        return next((port for port in self.ports if port.name == name), None)
+
+
+@dataclass(frozen=True)
+class Stack:
+    id: str
+    title: str
+    description: str
+    services: tuple[str, ...]
+    categories: tuple[str, ...]
+    logo: str | None
+    note: str | None
+
+
+@dataclass(frozen=True)
+class Catalog:
+    networks: Mapping[str, Network]
+    pools: Mapping[str, Pool]
+    storage_classes: Mapping[str, StorageClass]
+    datasets: Mapping[str, Dataset]
+    gpu_generations: Mapping[str, GpuGeneration]
+    roles: Mapping[str, Role]
+    services: Mapping[str, Service]
+    stacks: Mapping[str, Stack]
+    publish: Publish | None
+    # id -> file, per kind, for messages and docs ("generated from catalog/services/ollama.yaml")
+    sources: Mapping[str, Mapping[str, str]] = field(default_factory=dict, compare=False)
+
+    def stack_services(self, stack: Stack) -> list[Service]:
+        return [self.services[service_id] for service_id in stack.services]
+
+    def stack_accelerators(self, stack: Stack) -> tuple[Accelerator, ...]:
+        """The variants a stack is rendered in: cpu, plus each GPU vendor one of its services uses."""
+        used = {acc for service in self.stack_services(stack) for acc in service.accelerators()}
+        return tuple(acc for acc in ACCELERATORS if acc in used or acc == "cpu")

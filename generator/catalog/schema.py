@@ -1,0 +1,145 @@
+"""JSON Schema validation of catalog documents, with errors located in the YAML source."""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Iterator
+from functools import cache
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError
+from referencing import Registry, Resource
+
+from generator.catalog.kinds import KINDS
+from generator.catalog.loader import RawDocument
+from generator.diagnostics import Diagnostic
+from generator.resources import schemas_dir
+
+BASE_URI = "https://ai-stack-gen.github.io/schemas/"
+
+
+def load_schema(file_name: str) -> dict[str, Any]:
+    schema: dict[str, Any] = json.loads((schemas_dir() / file_name).read_text("utf-8"))
+    return schema
+
+
+@cache
+def _registry() -> Registry[Any]:
+    resources = []
+    for path in sorted(schemas_dir().glob("*.schema.json")):
+        contents = json.loads(path.read_text("utf-8"))
+        resources.append((contents["$id"], Resource.from_contents(contents)))
+    return Registry().with_resources(resources)
+
+
+@cache
+def validator_for(kind_name: str) -> Draft202012Validator:
+    kind = next(kind for kind in KINDS if kind.name == kind_name)
+    return Draft202012Validator(load_schema(kind.schema_file), registry=_registry())
+
+
+def validate_document(document: RawDocument) -> list[Diagnostic]:
+    """Every schema error of one document, located and explained."""
+    validator = validator_for(document.kind.name)
+    problems: list[Diagnostic] = []
+    for error in validator.iter_errors(document.data):
+        problems.extend(_explain(document, error))
+    return sorted(set(problems))
+
+
+def _explain(document: RawDocument, error: ValidationError) -> Iterator[Diagnostic]:
+    parts = list(error.absolute_path)
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    validator = error.validator
+    if validator == "additionalProperties" and isinstance(error.instance, dict):
+        allowed = sorted(schema.get("properties", {}))
+        for name in sorted(set(error.instance) - set(allowed)):
+            yield document.diagnostic([*parts, name], _unknown_key(name, allowed), key=True)
+    elif validator == "required" and isinstance(error.instance, dict):
+        for name in _as_list(error.validator_value):
+            if name not in error.instance:
+                yield document.diagnostic(parts, f"missing required key '{name}'")
+    elif validator in ("oneOf", "anyOf") and (branch := _only_plausible_branch(error)):
+        for sub in branch:
+            yield from _explain(document, sub)
+    else:
+        yield document.diagnostic(parts, _message(error, schema))
+
+
+def _only_plausible_branch(error: ValidationError) -> list[ValidationError]:
+    """Of a oneOf/anyOf's branches, the errors of the only one whose shape fits, if exactly one."""
+    branches: dict[int, list[ValidationError]] = {}
+    for sub in error.context or []:
+        branches.setdefault(int(sub.relative_schema_path[0]), []).append(sub)
+    fitting = [errs for errs in branches.values() if all(e.relative_path for e in errs)]
+    return fitting[0] if len(fitting) == 1 else []
+
+
+def _message(error: ValidationError, schema: dict[str, Any]) -> str:
+    value = short_repr(error.instance)
+    validator = error.validator
+    if "x-error" in schema and validator in ("oneOf", "anyOf", "not", "pattern"):
+        return f"{value}: {schema['x-error']}" if validator == "pattern" else str(schema["x-error"])
+    if validator == "type":
+        return f"{value} is not of type {_types(error.validator_value)}"
+    if validator == "enum":
+        allowed = ", ".join(short_repr(v) for v in _as_list(error.validator_value))
+        return f"{value} is not allowed; use one of {allowed}"
+    if validator == "const":
+        return f"{value} is not allowed; the only value is {short_repr(error.validator_value)}"
+    if validator in ("pattern", "not", "oneOf", "anyOf", "format"):
+        return f"{value} is not allowed: must be {schema.get('description', 'valid')}"
+    if validator in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+        return f"{value} is out of range: must be {_bound(validator, error.validator_value)}"
+    if validator in ("minItems", "minLength", "minProperties"):
+        return f"{value} is too short: needs at least {error.validator_value}"
+    if validator in ("maxItems", "maxLength", "maxProperties"):
+        return f"{value} is too long: at most {error.validator_value}"
+    if validator == "uniqueItems":
+        return f"{value} has duplicate items; each item may appear once"
+    if validator == "dependentRequired":
+        return str(error.message).replace("is a dependency of", "is required with")
+    return str(error.message)
+
+
+def _as_list(value: Any) -> list[Any]:
+    return list(value)
+
+
+def _unknown_key(name: str, allowed: list[str]) -> str:
+    close = difflib.get_close_matches(name, allowed, n=1)
+    hint = f" (did you mean '{close[0]}'?)" if close else ""
+    return f"unknown key '{name}'{hint}; allowed keys: {', '.join(allowed)}"
+
+
+def _types(expected: Any) -> str:
+    names = [expected] if isinstance(expected, str) else list(expected)
+    return " or ".join(f"'{name}'" for name in names)
+
+
+def _bound(validator: str, limit: Any) -> str:
+    return {
+        "minimum": f">= {limit}",
+        "maximum": f"<= {limit}",
+        "exclusiveMinimum": f"> {limit}",
+        "exclusiveMaximum": f"< {limit}",
+    }[validator]
+
+
+def plain(value: Any) -> Any:
+    """ruamel's commented containers as plain dicts and lists."""
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    for base in (bool, str, int, float):  # ruamel's scalar subclasses as their base type
+        if isinstance(value, base):
+            return base(value)
+    return value
+
+
+def short_repr(value: Any, limit: int = 60) -> str:
+    text = repr(value) if isinstance(value, str) else json.dumps(plain(value), default=str)
+    return text if len(text) <= limit else text[: limit - 3] + "..."

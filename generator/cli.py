@@ -1,0 +1,209 @@
+"""`gen`: the command line. It parses options, calls the library and maps errors to exit codes.
+
+Heavy imports (jsonschema, ruamel.yaml) happen inside the commands so `gen --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, NoReturn, TypeVar
+
+import click
+
+from generator import __version__
+from generator.errors import CatalogInvalid, GenError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+CATALOG_OPTION = click.option(
+    "--catalog",
+    "catalog_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default="catalog",
+    envvar="GEN_CATALOG",
+    show_default=True,
+    help="Catalog folder (or set GEN_CATALOG).",
+)
+
+
+def _format_option(*choices: str) -> Callable[[F], F]:
+    return click.option(
+        "--format",
+        "output_format",
+        type=click.Choice(choices),
+        default=choices[0],
+        show_default=True,
+        help="Output format.",
+    )
+
+
+class GenGroup(click.Group):
+    """Turns GenError into a message on stderr and its exit code; anything else is a bug."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except CatalogInvalid as error:
+            _fail_with_diagnostics(error)
+        except GenError as error:
+            click.echo(f"{_red('error:')} {error}", err=True)
+            sys.exit(error.exit_code)
+
+
+def _fail_with_diagnostics(error: CatalogInvalid) -> NoReturn:
+    from generator.diagnostics import format_text
+
+    text = format_text(error.diagnostics)
+    click.echo(text.replace(": error: ", f": {_red('error:')} "), err=True, nl=False)
+    sys.exit(error.exit_code)
+
+
+def _red(text: str) -> str:
+    if os.environ.get("NO_COLOR") or not sys.stderr.isatty():
+        return text
+    return click.style(text, fg="red", bold=True)
+
+
+@click.group(cls=GenGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="gen")
+def cli() -> None:
+    """Generate everything a self-hosted AI stack needs from one catalog.
+
+    \b
+    Example:
+      gen validate                 # check catalog/ and report every problem
+      gen build                    # write dist/ (compose files, templates.json, scripts...)
+      gen build --check            # exit 1 if dist/ is stale
+    """
+
+
+@cli.command()
+@CATALOG_OPTION
+@_format_option("text", "json")
+def validate(catalog_dir: Path, output_format: str) -> None:
+    """Check the catalog against its schemas and cross-entity rules.
+
+    Every problem is reported, each with file:line:col, the field and what is
+    allowed. Exit 0 when valid, 1 when not.
+
+    \b
+    Example:
+      gen validate --catalog catalog --format json
+    """
+    from generator.catalog import validate_catalog
+    from generator.diagnostics import format_json
+
+    catalog, problems = validate_catalog(catalog_dir)
+    if output_format == "json":
+        click.echo(format_json(problems), nl=False)
+        sys.exit(1 if problems else 0)
+    if problems:
+        raise CatalogInvalid(problems)
+    counts = f"{len(catalog.services)} services in {len(catalog.stacks)} stacks"
+    click.echo(f"{catalog_dir}/ is valid: {counts}, {len(catalog.datasets)} datasets")
+
+
+@cli.command("list")
+@click.argument("kind", required=False)
+@CATALOG_OPTION
+@_format_option("text", "json")
+def list_entities(kind: str | None, catalog_dir: Path, output_format: str) -> None:
+    """List catalog entities: id, kind and title.
+
+    KIND narrows the list to one kind (services, stacks, networks, datasets, ...).
+
+    \b
+    Example:
+      gen list services
+    """
+    from generator import inspect
+
+    rows = inspect.list_rows(_catalog(catalog_dir), kind)
+    if output_format == "json":
+        click.echo(inspect.to_json_text(rows), nl=False)
+        return
+    for row in rows:
+        click.echo(f"{row['kind']:<15} {row['id']:<24} {row['title']}")
+
+
+@cli.command()
+@click.argument("entity")
+@CATALOG_OPTION
+@_format_option("yaml", "json")
+def show(entity: str, catalog_dir: Path, output_format: str) -> None:
+    """Show one entity with every default applied.
+
+    ENTITY is an id, or KIND/ID when the id is used by several kinds.
+
+    \b
+    Example:
+      gen show ollama
+      gen show stack/ai --format json
+    """
+    from generator import inspect
+
+    data = inspect.find(_catalog(catalog_dir), entity)
+    text = inspect.to_json_text(data) if output_format == "json" else inspect.to_yaml_text(data)
+    click.echo(text, nl=False)
+
+
+@cli.command()
+@CATALOG_OPTION
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default="dist",
+    show_default=True,
+    help="Output folder; replaced as a whole, atomically.",
+)
+@click.option("--check", is_flag=True, help="Write nothing; exit 1 and list what is stale.")
+@click.option("--diff", "show_diff", is_flag=True, help="Write nothing; print a unified diff.")
+@click.option("--dry-run", is_flag=True, help="Write nothing; list what would change.")
+def build(catalog_dir: Path, out_dir: Path, check: bool, show_diff: bool, dry_run: bool) -> None:
+    """Render every artifact of the catalog into the output folder.
+
+    Nothing is written unless the whole catalog is valid; the output folder
+    is swapped in one step, so an interrupted build leaves the previous one.
+
+    \b
+    Example:
+      gen build --out dist
+      gen build --check            # in CI: fail when dist/ is stale
+    """
+    from generator import writer
+    from generator.errors import StaleOutput, UsageError
+    from generator.render import render_all
+
+    if sum((check, show_diff, dry_run)) > 1:
+        raise UsageError("use only one of --check, --diff and --dry-run")
+    artifacts = render_all(_catalog(catalog_dir))
+    if show_diff:
+        click.echo(writer.diff(out_dir, artifacts), nl=False)
+        return
+    if check or dry_run:
+        changes = [c for c in writer.plan(out_dir, artifacts) if c.status != "unchanged"]
+        for change in changes:
+            click.echo(f"{change.status:<9} {out_dir / change.path}")
+        if check and changes:
+            raise StaleOutput(f"{out_dir}/ is stale: {len(changes)} file(s) differ; run `gen build`")
+        if not changes:
+            click.echo(f"{out_dir}/ is up to date ({len(artifacts)} files)")
+        return
+    changes = writer.write_output(out_dir, artifacts)
+    counts = {s: sum(c.status == s for c in changes) for s in ("created", "changed", "removed")}
+    summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n) or "nothing changed"
+    click.echo(f"wrote {out_dir}/: {len(artifacts)} files ({summary})")
+
+
+def _catalog(catalog_dir: Path) -> Any:
+    from generator.catalog import load_catalog
+
+    return load_catalog(catalog_dir)
+
+
+def main() -> None:
+    cli(prog_name="gen")

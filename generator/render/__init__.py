@@ -1,0 +1,15 @@
+"""Renderers: pure functions from the catalog model to artifacts. `render_all` runs them all."""
+
+from __future__ import annotations
+
+from generator.catalog.model import Catalog
+from generator.writer import Artifact, with_marker
+
+
+def render_all(catalog: Catalog) -> list[Artifact]:
+    from generator.render import index
+
+    artifacts: list[Artifact] = []
+    for renderer in (index.render,):
+        artifacts.extend(renderer(catalog))
+    return with_marker(artifacts)

@@ -1,0 +1,24 @@
+"""Sizes as the catalog writes them ('512m', '150G'), in bytes."""
+
+from __future__ import annotations
+
+_FACTORS = {"k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4, "p": 1024**5}
+
+
+def memory_bytes(text: str) -> int:
+    """'512m' -> 536870912 (Docker memory sizes, binary units)."""
+    return int(text[:-1]) * _FACTORS[text[-1].lower()]
+
+
+def zfs_bytes(text: str) -> int | None:
+    """'150G' -> bytes; 'none' -> None. ZFS sizes are binary too."""
+    if text == "none":
+        return None
+    return int(text[:-1]) * _FACTORS[text[-1].lower()]
+
+
+def recordsize_bytes(text: str) -> int:
+    """'128K' -> 131072, '1M' -> 1048576, '4096' -> 4096."""
+    if text[-1] in "KM":
+        return int(text[:-1]) * _FACTORS[text[-1].lower()]
+    return int(text)

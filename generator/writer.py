@@ -1,0 +1,171 @@
+"""The one place that writes build output: deterministic bytes, atomic folder swap, check/diff.
+
+A build renders every artifact in memory, writes them into a temporary sibling folder and then
+swaps it with the output folder in one step (renameat2 RENAME_EXCHANGE on Linux), so an
+interrupted build leaves the previous output untouched.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import difflib
+import os
+import shutil
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from generator.errors import OutputRefused
+
+MARKER = ".gen-output"
+MARKER_TEXT = b"Made by `gen build`. The whole folder is replaced on every build: do not edit.\n"
+TEMP_PREFIX = ".gen-tmp-"
+
+Status = Literal["created", "changed", "removed", "unchanged"]
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """One output file: a path relative to the output folder, its bytes and its mode."""
+
+    path: str
+    content: bytes
+    mode: int = 0o644
+
+
+@dataclass(frozen=True)
+class Change:
+    path: str
+    status: Status
+
+
+def with_marker(artifacts: Iterable[Artifact]) -> list[Artifact]:
+    result = sorted(artifacts, key=lambda a: a.path)
+    paths = [a.path for a in result]
+    if len(set(paths)) != len(paths):
+        duplicates = sorted({p for p in paths if paths.count(p) > 1})
+        raise AssertionError(f"two renderers produced the same file: {duplicates}")
+    return [Artifact(MARKER, MARKER_TEXT), *result]
+
+
+def plan(out_dir: Path, artifacts: Sequence[Artifact]) -> list[Change]:
+    """What writing `artifacts` would do to `out_dir`, file by file, sorted by path."""
+    current = _existing(out_dir)
+    changes = []
+    for artifact in artifacts:
+        old = current.pop(artifact.path, None)
+        if old is None:
+            status: Status = "created"
+        elif old.read_bytes() != artifact.content or _mode(old) != artifact.mode:
+            status = "changed"
+        else:
+            status = "unchanged"
+        changes.append(Change(artifact.path, status))
+    changes.extend(Change(path, "removed") for path in current)
+    return sorted(changes, key=lambda c: c.path)
+
+
+def diff(out_dir: Path, artifacts: Sequence[Artifact]) -> str:
+    """A unified diff from what is in `out_dir` to what the build would write."""
+    by_path = {a.path: a for a in artifacts}
+    chunks: list[str] = []
+    for change in plan(out_dir, artifacts):
+        if change.status == "unchanged":
+            continue
+        old = _text(out_dir / change.path) if change.status != "created" else []
+        new = _lines(by_path[change.path].content) if change.path in by_path else []
+        a = f"a/{change.path}" if change.status != "created" else "/dev/null"
+        b = f"b/{change.path}" if change.status != "removed" else "/dev/null"
+        chunks.extend(difflib.unified_diff(old, new, a, b))
+        if old == new:  # only the mode differs
+            chunks.append(f"mode of {change.path} changes to {by_path[change.path].mode:o}\n")
+    return "".join(chunks)
+
+
+def write_output(out_dir: Path, artifacts: Sequence[Artifact]) -> list[Change]:
+    """Replace `out_dir` with exactly `artifacts`, atomically. Returns what changed."""
+    _refuse_foreign(out_dir)
+    changes = plan(out_dir, artifacts)
+    if all(change.status == "unchanged" for change in changes) and out_dir.is_dir():
+        return changes
+    parent = out_dir.parent
+    parent.mkdir(parents=True, exist_ok=True)
+    _remove_leftovers(out_dir)
+    staging = parent / f"{TEMP_PREFIX}{out_dir.name}-{os.getpid()}"
+    try:
+        staging.mkdir()
+        for artifact in artifacts:
+            target = staging / artifact.path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(artifact.content)
+            target.chmod(artifact.mode)
+        _swap_into_place(staging, out_dir)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging)
+    return changes
+
+
+def _swap_into_place(staging: Path, out_dir: Path) -> None:
+    if not out_dir.exists():
+        staging.rename(out_dir)
+    elif not _exchange(staging, out_dir):
+        # No atomic exchange here: two renames, with the old folder kept until the second is done.
+        old = out_dir.parent / f"{TEMP_PREFIX}{out_dir.name}-old-{os.getpid()}"
+        out_dir.rename(old)
+        staging.rename(out_dir)
+        shutil.rmtree(old)
+    # after an exchange, `staging` holds the previous output; the caller removes it
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Atomically swap two paths with renameat2(RENAME_EXCHANGE); False where unsupported."""
+    libc_name = ctypes.util.find_library("c")
+    if libc_name is None:
+        return False
+    libc = ctypes.CDLL(libc_name, use_errno=True)
+    renameat2 = getattr(libc, "renameat2", None)
+    if renameat2 is None:
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    result = renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange)
+    return bool(result == 0)
+
+
+def _refuse_foreign(out_dir: Path) -> None:
+    if out_dir.exists() and not out_dir.is_dir():
+        raise OutputRefused(f"{out_dir} is a file, not a folder; choose another --out")
+    if out_dir.is_dir() and any(out_dir.iterdir()) and not (out_dir / MARKER).is_file():
+        raise OutputRefused(
+            f"{out_dir} is not empty and was not made by `gen build` (no {MARKER} file); "
+            "refusing to replace it: choose an empty or new folder with --out"
+        )
+
+
+def _remove_leftovers(out_dir: Path) -> None:
+    """Remove temporary folders an interrupted earlier build left beside the output."""
+    for leftover in out_dir.parent.glob(f"{TEMP_PREFIX}{out_dir.name}-*"):
+        if leftover.is_dir():
+            shutil.rmtree(leftover, ignore_errors=True)
+
+
+def _existing(out_dir: Path) -> dict[str, Path]:
+    if not out_dir.is_dir():
+        return {}
+    return {
+        path.relative_to(out_dir).as_posix(): path for path in sorted(out_dir.rglob("*")) if path.is_file()
+    }
+
+
+def _mode(path: Path) -> int:
+    return path.stat().st_mode & 0o777
+
+
+def _lines(content: bytes) -> list[str]:
+    return content.decode("utf-8", errors="replace").splitlines(keepends=True)
+
+
+def _text(path: Path) -> list[str]:
+    return _lines(path.read_bytes())
