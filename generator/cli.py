@@ -102,8 +102,20 @@ def validate(catalog_dir: Path, output_format: str) -> None:
         sys.exit(1 if problems else 0)
     if problems:
         raise CatalogInvalid(problems)
-    counts = f"{len(catalog.services)} services in {len(catalog.stacks)} stacks"
-    click.echo(f"{catalog_dir}/ is valid: {counts}, {len(catalog.datasets)} datasets")
+    counts = ", ".join(
+        _plural(len(entities), noun)
+        for entities, noun in (
+            (catalog.services, "service"),
+            (catalog.stacks, "stack"),
+            (catalog.networks, "network"),
+            (catalog.datasets, "dataset"),
+        )
+    )
+    click.echo(f"{catalog_dir}/ is valid: {counts}")
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 @cli.command("list")

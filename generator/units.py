@@ -22,3 +22,13 @@ def recordsize_bytes(text: str) -> int:
     if text[-1] in "KM":
         return int(text[:-1]) * _FACTORS[text[-1].lower()]
     return int(text)
+
+
+def human_bytes(size: int) -> str:
+    """1610612736 -> '1.5G' (binary units, as ZFS prints them)."""
+    value = float(size)
+    for unit in ("B", "K", "M", "G", "T"):
+        if value < 1024:
+            return f"{value:.3g}{unit}"
+        value /= 1024
+    return f"{value:.3g}P"

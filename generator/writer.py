@@ -87,12 +87,12 @@ def diff(out_dir: Path, artifacts: Sequence[Artifact]) -> str:
 def write_output(out_dir: Path, artifacts: Sequence[Artifact]) -> list[Change]:
     """Replace `out_dir` with exactly `artifacts`, atomically. Returns what changed."""
     _refuse_foreign(out_dir)
+    _remove_leftovers(out_dir)
     changes = plan(out_dir, artifacts)
     if all(change.status == "unchanged" for change in changes) and out_dir.is_dir():
         return changes
     parent = out_dir.parent
     parent.mkdir(parents=True, exist_ok=True)
-    _remove_leftovers(out_dir)
     staging = parent / f"{TEMP_PREFIX}{out_dir.name}-{os.getpid()}"
     try:
         staging.mkdir()
@@ -146,6 +146,8 @@ def _refuse_foreign(out_dir: Path) -> None:
 
 def _remove_leftovers(out_dir: Path) -> None:
     """Remove temporary folders an interrupted earlier build left beside the output."""
+    if not out_dir.parent.is_dir():
+        return
     for leftover in out_dir.parent.glob(f"{TEMP_PREFIX}{out_dir.name}-*"):
         if leftover.is_dir():
             shutil.rmtree(leftover, ignore_errors=True)

@@ -9,7 +9,8 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.reader import ReaderError
 
 from generator.catalog.kinds import KIND_BY_FOLDER, PUBLISH, PUBLISH_FILE, Kind
 from generator.diagnostics import Diagnostic, display_path, json_path
@@ -161,7 +162,14 @@ def _parse(yaml: YAML, path: Path) -> tuple[CommentedMap | None, Diagnostic | No
     try:
         data = yaml.load(text)
     except MarkedYAMLError as error:
-        return None, _yaml_problem(shown, error)
+        return None, _yaml_problem(shown, text, error)
+    except ReaderError as error:  # a control character YAML does not allow
+        line = text.count("\n", 0, error.position) + 1
+        column = error.position - (text.rfind("\n", 0, error.position) + 1) + 1
+        message = f"invalid YAML: character #x{error.character:04x} is not allowed in YAML text"
+        return None, Diagnostic(shown, line, column, "", message)
+    except YAMLError as error:  # any other parser complaint, without a position
+        return None, Diagnostic(shown, 1, 1, "", f"invalid YAML: {' '.join(str(error).split())}")
     if data is None:
         message = "the file is empty; it must hold one mapping that starts with 'id:'"
         return None, Diagnostic(shown, 1, 1, "", message)
@@ -172,14 +180,23 @@ def _parse(yaml: YAML, path: Path) -> tuple[CommentedMap | None, Diagnostic | No
     return data, None
 
 
-def _yaml_problem(shown: str, error: MarkedYAMLError) -> Diagnostic:
+def _first_definition(text: str, key: str, line: int, column: int) -> int | None:
+    """The line where `key` first appears at the same indentation, above `line`."""
+    for number, source in enumerate(text.splitlines()[: line - 1], start=1):
+        stripped = source[column - 1 :]
+        if source[: column - 1].strip(" -") == "" and stripped.startswith((f"{key}:", f'"{key}":')):
+            return number
+    return None
+
+
+def _yaml_problem(shown: str, text: str, error: MarkedYAMLError) -> Diagnostic:
     mark = error.problem_mark or error.context_mark
     line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
     problem = " ".join(str(error.problem or "").split())
     if "duplicate key" in problem:
-        first = error.context_mark
-        where = f" (first defined on line {first.line + 1})" if first else ""
         key = problem.split('"')[1] if '"' in problem else "?"
+        first = _first_definition(text, key, line, column)
+        where = f" (first defined on line {first})" if first else ""
         return Diagnostic(shown, line, column, "", f"duplicate key '{key}'{where}")
     context = " ".join(str(error.context or "").split())
     detail = f"{context}: {problem}" if context and context not in problem else problem

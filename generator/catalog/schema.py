@@ -81,7 +81,8 @@ def _message(error: ValidationError, schema: dict[str, Any]) -> str:
     value = short_repr(error.instance)
     validator = error.validator
     if "x-error" in schema and validator in ("oneOf", "anyOf", "not", "pattern"):
-        return f"{value}: {schema['x-error']}" if validator == "pattern" else str(schema["x-error"])
+        scalar = isinstance(error.instance, str | int | float)
+        return f"{value}: {schema['x-error']}" if scalar else str(schema["x-error"])
     if validator == "type":
         return f"{value} is not of type {_types(error.validator_value)}"
     if validator == "enum":

@@ -76,7 +76,10 @@ def check_stack_membership(context: Context) -> Iterator[Diagnostic]:
 
 
 def check_dependencies_share_stack(context: Context) -> Iterator[Diagnostic]:
-    stack_of = {sid: st.id for st in context.catalog.stacks.values() for sid in st.services}
+    stack_of: dict[str, str] = {}
+    for stack in sorted(context.catalog.stacks.values(), key=lambda s: s.id):
+        for service_id in stack.services:
+            stack_of.setdefault(service_id, stack.id)  # a second stack is reported elsewhere
     for service in context.catalog.services.values():
         for index, dependency in enumerate(service.depends_on):
             mine, theirs = stack_of.get(service.id), stack_of.get(dependency.service)

@@ -58,7 +58,10 @@ def check_health_dependencies(context: Context) -> Iterator[Diagnostic]:
                 )
                 yield context.at("service", service.id, ["depends_on", index], message)
             mine = {a.network for a in service.networks}
-            if target.networks and not mine & {a.network for a in target.networks}:
+            theirs = {a.network for a in target.networks}
+            if not (mine | theirs) <= set(context.catalog.networks):
+                continue  # an unknown network is reported by itself
+            if theirs and not mine & theirs:
                 message = f"'{target.id}' shares no network with '{service.id}', so it cannot be reached"
                 yield context.at("service", service.id, ["depends_on", index, "service"], message)
 

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from generator.catalog.checks import Context
 from generator.diagnostics import Diagnostic
-from generator.units import recordsize_bytes, zfs_bytes
+from generator.units import human_bytes, recordsize_bytes, zfs_bytes
 
 MIN_RECORDSIZE = 512
 MAX_RECORDSIZE = 16 * 1024 * 1024
@@ -53,7 +53,8 @@ def check_space(context: Context) -> Iterator[Diagnostic]:
     for pool in context.catalog.pools.values():
         capacity = zfs_bytes(pool.capacity) if pool.capacity else None
         if capacity is not None and reserved.get(pool.id, 0) > capacity:
-            message = f"the datasets reserve more than the pool's capacity {pool.capacity}"
+            total = human_bytes(reserved[pool.id])
+            message = f"the datasets on this pool reserve {total}, more than its capacity {pool.capacity}"
             yield context.at("pool", pool.id, ["capacity"], message)
 
 

@@ -1,0 +1,74 @@
+"""Shared test helpers: fixture catalogs, running `gen`, golden files."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from generator.cli import cli
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+MINIMAL = FIXTURES / "valid" / "minimal"
+DEFAULT_CATALOG = ROOT / "catalog"
+SHARED = ROOT.parent / "shared"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        help="rewrite golden files (and expected messages) from the current output; review with git diff",
+    )
+
+
+@pytest.fixture
+def update_golden(request: pytest.FixtureRequest) -> bool:
+    return bool(request.config.getoption("--update-golden"))
+
+
+@dataclass
+class GenResult:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+
+def run_gen(*args: str) -> GenResult:
+    """Run `gen` in-process. Any exception other than the CLI's own exit is a bug: re-raise it."""
+    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    return GenResult(result.exit_code, result.stdout, result.stderr)
+
+
+def overlay(scenario: Path, catalog: Path) -> None:
+    """Apply an invalid scenario onto a copy of the minimal catalog: its files replace or add,
+    the paths listed in its DELETE file are removed."""
+    for source in sorted(scenario.rglob("*")):
+        relative = source.relative_to(scenario)
+        if source.is_dir() or relative.name in ("expected.txt", "DELETE"):
+            continue
+        target = catalog / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
+    deletions = scenario / "DELETE"
+    if deletions.exists():
+        for line in deletions.read_text().split():
+            (catalog / line).unlink()
+
+
+@pytest.fixture
+def catalog_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[[Path], Path]:
+    """Copy a catalog to <tmp>/catalog and work from <tmp>, so messages read 'catalog/...'."""
+    monkeypatch.chdir(tmp_path)
+
+    def copy(source: Path = MINIMAL) -> Path:
+        target = tmp_path / "catalog"
+        shutil.copytree(source, target)
+        return target
+
+    return copy

@@ -1,0 +1,52 @@
+"""Every fixture catalog, found automatically: valid ones validate, invalid ones fail exactly so."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import FIXTURES, overlay, run_gen
+
+VALID = sorted(p for p in (FIXTURES / "valid").iterdir() if p.is_dir())
+INVALID = sorted(p for p in (FIXTURES / "invalid").iterdir() if p.is_dir())
+
+
+@pytest.mark.parametrize("scenario", VALID, ids=lambda p: p.name)
+def test_valid_catalog_validates(scenario: Path, catalog_copy: Callable[[Path], Path]) -> None:
+    catalog_copy(scenario)
+    result = run_gen("validate")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.startswith("catalog/ is valid: ")
+    assert result.stderr == ""
+
+
+def test_there_are_at_least_25_invalid_scenarios() -> None:
+    assert len(INVALID) >= 25
+
+
+@pytest.mark.parametrize("scenario", INVALID, ids=lambda p: p.name)
+def test_invalid_catalog_fails_with_exact_messages(
+    scenario: Path, catalog_copy: Callable[[Path], Path], update_golden: bool
+) -> None:
+    overlay(scenario, catalog_copy())
+    result = run_gen("validate")
+    expected_file = scenario / "expected.txt"
+    if update_golden:
+        expected_file.write_text(result.stderr)
+    assert result.exit_code == 1
+    assert "Traceback" not in result.stderr
+    assert result.stdout == ""
+    assert result.stderr == expected_file.read_text()
+
+
+@pytest.mark.parametrize("scenario", INVALID, ids=lambda p: p.name)
+def test_invalid_catalog_writes_nothing(scenario: Path, catalog_copy: Callable[[Path], Path]) -> None:
+    catalog = catalog_copy()
+    overlay(scenario, catalog)
+    result = run_gen("build", "--out", "dist")
+    assert result.exit_code == 1
+    assert "Traceback" not in result.stderr
+    assert not (catalog.parent / "dist").exists()
+    assert sorted(p.name for p in catalog.parent.iterdir()) == ["catalog"]

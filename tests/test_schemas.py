@@ -1,0 +1,99 @@
+"""The JSON Schemas themselves: valid draft 2020-12, documented, strict."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from jsonschema import Draft202012Validator
+
+from generator.catalog.kinds import KINDS
+from tests.conftest import ROOT
+
+SCHEMAS = sorted((ROOT / "schemas").glob("*.schema.json"))
+
+
+MAP_KEYWORDS = ("properties", "patternProperties", "$defs")
+SCHEMA_KEYWORDS = ("items", "not", "additionalProperties", "propertyNames", "contains")
+LIST_KEYWORDS = ("allOf", "anyOf", "oneOf", "prefixItems")
+
+
+def _objects(node: Any, path: str = "#") -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every (sub)schema, walking only the keywords that hold schemas."""
+    if not isinstance(node, dict):
+        return
+    yield path, node
+    for keyword in MAP_KEYWORDS:
+        for name, sub in node.get(keyword, {}).items():
+            yield from _objects(sub, f"{path}/{keyword}/{name}")
+    for keyword in SCHEMA_KEYWORDS:
+        yield from _objects(node.get(keyword), f"{path}/{keyword}")
+    for keyword in LIST_KEYWORDS:
+        for index, sub in enumerate(node.get(keyword, [])):
+            yield from _objects(sub, f"{path}/{keyword}/{index}")
+
+
+@pytest.mark.parametrize("path", SCHEMAS, ids=lambda p: p.name)
+def test_schema_passes_the_metaschema(path: Path) -> None:
+    schema = json.loads(path.read_text())
+    Draft202012Validator.check_schema(schema)
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    assert schema["$id"].endswith(path.name)
+
+
+@pytest.mark.parametrize("path", SCHEMAS, ids=lambda p: p.name)
+def test_every_property_has_a_description(path: Path) -> None:
+    schema = json.loads(path.read_text())
+    missing = [
+        f"{where}/properties/{name}"
+        for where, node in _objects(schema)
+        if isinstance(node.get("properties"), dict)
+        for name, sub in node["properties"].items()
+        if "description" not in sub
+    ]
+    assert missing == []
+
+
+@pytest.mark.parametrize("path", SCHEMAS, ids=lambda p: p.name)
+def test_every_object_refuses_unknown_keys(path: Path) -> None:
+    schema = json.loads(path.read_text())
+    open_objects = [
+        where
+        for where, node in _objects(schema)
+        if "properties" in node and "additionalProperties" not in node
+    ]
+    assert open_objects == []
+
+
+def test_every_kind_has_a_schema() -> None:
+    names = {p.name for p in SCHEMAS}
+    assert {kind.schema_file for kind in KINDS} <= names
+
+
+@pytest.mark.parametrize(
+    ("definition", "value", "accepted"),
+    [
+        ("id", "open-webui", True),
+        ("id", "Open-WebUI", False),
+        ("id", "a--b", False),
+        ("id", "web;rm", False),
+        ("absolutePath", "/srv/ai/models", True),
+        ("absolutePath", "/srv/ai models", False),
+        ("absolutePath", "/srv/../etc", False),
+        ("absolutePath", "/srv/$(id)", False),
+        ("absolutePath", "relative/path", False),
+        ("memory", "512m", True),
+        ("memory", "1.5g", False),
+        ("cidr", "172.20.0.0/24", True),
+        ("cidr", "172.20.0.0/31", False),
+        ("zfsSize", "150G", True),
+        ("zfsSize", "150GB", False),
+    ],
+)
+def test_common_definitions(definition: str, value: str, accepted: bool) -> None:
+    common = json.loads((ROOT / "schemas" / "common.schema.json").read_text())
+    validator = Draft202012Validator(common["$defs"][definition])
+    assert validator.is_valid(value) is accepted
