@@ -211,6 +211,49 @@ def build(catalog_dir: Path, out_dir: Path, check: bool, show_diff: bool, dry_ru
     click.echo(f"wrote {out_dir}/: {len(artifacts)} files ({summary})")
 
 
+@cli.command()
+@click.argument("stacks", nargs=-1)
+@CATALOG_OPTION
+@click.option(
+    "--dir",
+    "secrets_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default="secrets",
+    show_default=True,
+    help="Folder of the env files (kept out of git and of the build output).",
+)
+def secrets(stacks: tuple[str, ...], catalog_dir: Path, secrets_dir: Path) -> None:
+    """Write <dir>/<stack>.env with a strong random value for every secret.
+
+    Values already set are kept; files are created with mode 0600. Without
+    STACKS, every stack gets its file. Deploy with the file as --env-file.
+
+    \b
+    Example:
+      gen secrets ai
+      docker compose --env-file secrets/ai.env -f dist/stacks/ai/cpu/compose.yaml up -d --wait
+    """
+    from generator.envfile import write_secrets
+    from generator.errors import UsageError
+    from generator.render.compose import variant_services
+    from generator.render.compose.environment import stack_variables
+
+    catalog = _catalog(catalog_dir)
+    unknown = [s for s in stacks if s not in catalog.stacks]
+    if unknown:
+        raise UsageError(f"unknown stack {', '.join(unknown)}; stacks: {', '.join(sorted(catalog.stacks))}")
+    for stack_id in stacks or sorted(catalog.stacks):
+        stack = catalog.stacks[stack_id]
+        services = {
+            s.id: s for v in catalog.stack_accelerators(stack) for s in variant_services(catalog, stack, v)
+        }
+        result = write_secrets(
+            secrets_dir / f"{stack_id}.env", stack_id, stack_variables(catalog, services.values())
+        )
+        added = ", ".join(result.added) or "none"
+        click.echo(f"{result.path}: added {added}; kept {len(result.kept)} existing")
+
+
 def _catalog(catalog_dir: Path) -> Any:
     from generator.catalog import load_catalog
 

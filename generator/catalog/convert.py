@@ -16,7 +16,7 @@ DEFAULT_HEALTH = {
     "timeout": "10s",
     "retries": 3,
     "start_period": "30s",
-    "start_interval": "5s",
+    "start_interval": None,  # needs Docker Engine 25+: only emitted when the catalog sets it
 }
 
 
@@ -30,7 +30,6 @@ def network(d: Data) -> m.Network:
         subnet=IPv4Network(d["subnet"], strict=False),
         gateway=IPv4Address(d["gateway"]) if "gateway" in d else None,
         internal=d.get("internal", False),
-        owner_stack=d.get("owner_stack"),
     )
 
 
@@ -144,6 +143,9 @@ def service(d: Data) -> m.Service:
             pid_host=security.get("pid_host"),
         ),
         metrics=_metrics(d["metrics"]) if "metrics" in d else None,
+        models=tuple(
+            m.LlmModel(x["model"], x["title"], tuple(x["roles"]), x.get("size")) for x in d.get("models", ())
+        ),
         standalone_template=portainer.get("standalone", False),
         portainer_note=portainer.get("note"),
     )
@@ -189,7 +191,16 @@ def _volume(d: Data) -> m.Volume:
     kind = next(k for k in ("dataset", "host_path", "generated") if k in d)
     # host paths and generated files are read-only unless the catalog says otherwise
     read_only = d.get("read_only", kind != "dataset")
-    return m.Volume(kind, d[kind], d.get("subpath"), d["target"], read_only, d.get("reason"))
+    return m.Volume(
+        source_kind=kind,
+        source=d[kind],
+        subpath=d.get("subpath"),
+        target=d["target"],
+        read_only=read_only,
+        reason=d.get("reason"),
+        env_override=d.get("env_override"),
+        create_host_path=d.get("create_host_path", False),
+    )
 
 
 def _env(d: Data) -> m.EnvVar:
@@ -206,7 +217,7 @@ def _env(d: Data) -> m.EnvVar:
 
 
 def _healthcheck(d: Data) -> m.Healthcheck:
-    values = {**DEFAULT_HEALTH, **{k: v for k, v in d.items() if k != "test"}}
+    values: dict[str, Any] = {**DEFAULT_HEALTH, **{k: v for k, v in d.items() if k != "test"}}
     return m.Healthcheck(test=tuple(d["test"]), **values)
 
 

@@ -21,7 +21,6 @@ class Network:
     subnet: IPv4Network
     gateway: IPv4Address | None
     internal: bool
-    owner_stack: str | None
 
 
 @dataclass(frozen=True)
@@ -153,6 +152,8 @@ class Volume:
     target: str
     read_only: bool
     reason: str | None
+    env_override: str | None = None
+    create_host_path: bool = False
 
 
 @dataclass(frozen=True)
@@ -183,7 +184,7 @@ class Healthcheck:
     timeout: str
     retries: int
     start_period: str
-    start_interval: str
+    start_interval: str | None
 
 
 @dataclass(frozen=True)
@@ -207,6 +208,14 @@ class Metrics:
     port: str
     path: str
     interval: str | None
+
+
+@dataclass(frozen=True)
+class LlmModel:
+    model: str
+    title: str
+    roles: tuple[str, ...]
+    size: str | None
 
 
 @dataclass(frozen=True)
@@ -236,6 +245,7 @@ class Service:
     depends_on: tuple[Dependency, ...]
     security: Security
     metrics: Metrics | None
+    models: tuple[LlmModel, ...]
     standalone_template: bool
     portainer_note: str | None
 
@@ -249,6 +259,14 @@ class Service:
         if self.gpu and self.gpu.amd:
             found.append("amd")
         return tuple(found)
+
+    def in_variant(self, variant: Accelerator) -> bool:
+        """Whether the service is part of a stack's compose file for this variant."""
+        if self.gpu is None:
+            return True  # CPU-only services run beside the GPU ones in every variant
+        if variant == "cpu":
+            return self.gpu.cpu_fallback
+        return (self.gpu.nvidia if variant == "nvidia" else self.gpu.amd) is not None
 
     def image_for(self, accelerator: Accelerator) -> str:
         if accelerator == "nvidia" and self.gpu and self.gpu.nvidia and self.gpu.nvidia.image:

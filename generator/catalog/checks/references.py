@@ -99,10 +99,6 @@ def check_other_references(context: Context) -> Iterator[Diagnostic]:
         if not context.exists("storage-class", dataset.storage_class):
             message = _unknown(context, "storage-class", dataset.storage_class)
             yield context.at("dataset", dataset.id, ["storage_class"], message)
-    for network in catalog.networks.values():
-        if network.owner_stack and not context.exists("stack", network.owner_stack):
-            message = _unknown(context, "stack", network.owner_stack)
-            yield context.at("network", network.id, ["owner_stack"], message)
     for role in catalog.roles.values():
         for index, stack_id in enumerate(role.portainer.stacks):
             if not context.exists("stack", stack_id):

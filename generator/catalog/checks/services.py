@@ -112,10 +112,70 @@ def check_reservations(context: Context) -> Iterator[Diagnostic]:
             yield context.at("service", service.id, [*parts, "cpus"], message)
 
 
+def check_stack_variables(context: Context) -> Iterator[Diagnostic]:
+    """A stack's compose file reads one value per variable name, so every service of the stack
+    that uses a name must mean the same thing by it."""
+    services = context.catalog.services
+    for stack in context.catalog.stacks.values():
+        seen: dict[str, tuple[str, object]] = {}
+        for service_id in stack.services:
+            service = services.get(service_id)
+            if service is None:
+                continue
+            for index, env in enumerate(service.env):
+                meaning = ("secret", env.secret) if env.is_secret else ("value", env.value)
+                first = seen.setdefault(env.name, (service.id, meaning))
+                if first[0] != service.id and first[1] != meaning:
+                    message = (
+                        f"variable {env.name} is also set by '{first[0]}' in stack '{stack.id}' with "
+                        "another value; the stack's .env holds one value per name: rename one"
+                    )
+                    yield context.at("service", service.id, ["env", index, "name"], message)
+            for index, volume in enumerate(service.volumes):
+                if volume.env_override and volume.env_override in seen:
+                    owner = seen[volume.env_override][0]
+                    if seen[volume.env_override][1] != ("path", volume.source):
+                        message = (
+                            f"variable {volume.env_override} is already used by '{owner}' for something else"
+                        )
+                        yield context.at("service", service.id, ["volumes", index, "env_override"], message)
+                elif volume.env_override:
+                    seen[volume.env_override] = (service.id, ("path", volume.source))
+
+
+def check_dependency_variants(context: Context) -> Iterator[Diagnostic]:
+    """A service cannot wait for one that is missing from some of its stack's variants."""
+    catalog = context.catalog
+    for stack in catalog.stacks.values():
+        if not all(sid in catalog.services for sid in stack.services):
+            continue  # an unknown service is reported by itself
+        variants = catalog.stack_accelerators(stack)
+        for service in catalog.stack_services(stack):
+            for index, dependency in enumerate(service.depends_on):
+                target = catalog.services.get(dependency.service)
+                if target is None:
+                    continue
+                missing = [v for v in variants if service.in_variant(v) and not target.in_variant(v)]
+                if missing:
+                    where = ", ".join(missing)
+                    message = f"'{target.id}' is not in the {where} variant(s) that '{service.id}' is in"
+                    yield context.at("service", service.id, ["depends_on", index, "service"], message)
+
+
+def check_model_servers(context: Context) -> Iterator[Diagnostic]:
+    for service in context.catalog.services.values():
+        if service.models and service.port("api") is None:
+            message = "a service that lists models needs a port named 'api' (clients reach the models there)"
+            yield context.at("service", service.id, ["models"], message)
+
+
 CHECKS = (
     check_unique_names,
     check_env_options,
     check_health_dependencies,
     check_dependency_cycles,
     check_reservations,
+    check_stack_variables,
+    check_dependency_variants,
+    check_model_servers,
 )

@@ -1,0 +1,90 @@
+"""`gen secrets`: env files with strong random values for every secret a stack reads.
+
+The files live outside the build output (default secrets/<stack>.env, mode 0600, git-ignored).
+A value already in the file is never replaced; only missing secrets are added.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import string
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from generator.errors import OutputRefused
+from generator.render.compose.environment import Variable
+from generator.writer import MARKER
+
+ASSIGNMENT = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=(.*)$")
+PASSWORD_ALPHABET = string.ascii_letters + string.digits
+
+
+def generate(kind: str, length: int) -> str:
+    if kind == "hex":
+        return secrets.token_hex(length)
+    if kind == "base64url":
+        return secrets.token_urlsafe(length)
+    return "".join(secrets.choice(PASSWORD_ALPHABET) for _ in range(length))
+
+
+def read_assignments(path: Path) -> dict[str, str]:
+    """NAME=value pairs of an env file (comments and blank lines ignored)."""
+    if not path.exists():
+        return {}
+    found = {}
+    for line in path.read_text("utf-8").splitlines():
+        match = ASSIGNMENT.match(line)
+        if match and not line.lstrip().startswith("#"):
+            found[match.group(1)] = match.group(2).strip().strip("'\"")
+    return found
+
+
+@dataclass(frozen=True)
+class SecretsResult:
+    path: Path
+    added: tuple[str, ...]
+    kept: tuple[str, ...]
+
+
+def write_secrets(path: Path, stack_id: str, variables: Iterable[Variable]) -> SecretsResult:
+    """Add a generated value for each secret missing from `path`; keep everything else."""
+    _refuse_build_output(path)
+    existing = read_assignments(path)
+    added, kept, lines = [], [], []
+    for variable in variables:
+        if variable.secret is None:
+            continue
+        if existing.get(variable.name):
+            kept.append(variable.name)
+            continue
+        lines.append(f"# {variable.description} (used by {', '.join(variable.used_by)})")
+        lines.append(f"{variable.name}={generate(variable.secret, variable.secret_length)}")
+        added.append(variable.name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        header = f"# Secrets of the {stack_id} stack, written by `gen secrets`. Keep private; never commit.\n"
+        _create_private(path, header)
+    if lines:
+        text = path.read_text("utf-8")
+        separator = "" if not text or text.endswith("\n") else "\n"
+        with path.open("a", encoding="utf-8") as stream:
+            stream.write(separator + "\n".join(lines) + "\n")
+    path.chmod(0o600)
+    return SecretsResult(path, tuple(added), tuple(kept))
+
+
+def _create_private(path: Path, text: str) -> None:
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
+        stream.write(text)
+
+
+def _refuse_build_output(path: Path) -> None:
+    for folder in path.resolve().parents:
+        if (folder / MARKER).exists():
+            raise OutputRefused(
+                f"{path} is inside the build output {folder}; secrets never go there: choose another --dir"
+            )

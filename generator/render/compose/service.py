@@ -1,0 +1,132 @@
+"""One service of a compose file: image per variant, limits, GPU, health, security, labels."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from generator.catalog.model import Accelerator, Catalog, Service, Stack
+from generator.render.compose.environment import reference
+from generator.render.compose.networks import service_networks
+from generator.render.compose.volumes import service_volumes
+from generator.render.configs import service_configs
+
+LABEL_PREFIX = "ai-stack"
+
+
+def labels(stack: Stack, service: Service, variant: Accelerator) -> dict[str, str]:
+    """The labels that tie a container to the catalog (used by `gen drift`)."""
+    return {
+        f"{LABEL_PREFIX}.stack": stack.id,
+        f"{LABEL_PREFIX}.service": service.id,
+        f"{LABEL_PREFIX}.variant": variant,
+    }
+
+
+def build_service(catalog: Catalog, stack: Stack, service: Service, variant: Accelerator) -> dict[str, Any]:
+    entry: dict[str, Any] = {"image": service.image_for(variant)}
+    if service.entrypoint:
+        entry["entrypoint"] = list(service.entrypoint)
+    if service.command:
+        entry["command"] = list(service.command)
+    if service.user:
+        entry["user"] = f"{service.user.uid}:{service.user.gid}"
+    entry["restart"] = service.restart
+    if service.env:
+        entry["environment"] = {env.name: reference(env) for env in service.env}
+    published = [p for p in service.ports if p.host is not None]
+    if published:
+        entry["ports"] = [
+            f"{p.host_ip + ':' if p.host_ip else ''}{p.host}:{p.container}/{p.protocol}" for p in published
+        ]
+    private = [p for p in service.ports if p.host is None]
+    if private:
+        entry["expose"] = [f"{p.container}/{p.protocol}" for p in private]
+    if service.networks:
+        entry["networks"] = service_networks(service)
+    volumes = service_volumes(catalog, service)
+    if volumes:
+        entry["volumes"] = volumes
+    configs = service_configs(service)
+    if configs:
+        entry["configs"] = configs
+    entry.update(_devices(service, variant))
+    entry["deploy"] = {"resources": _resources(service, variant)}
+    if service.healthcheck:
+        entry["healthcheck"] = _healthcheck(service)
+    if service.depends_on:
+        entry["depends_on"] = {d.service: {"condition": d.condition} for d in service.depends_on}
+    entry["labels"] = labels(stack, service, variant)
+    entry.update(_security(service))
+    return entry
+
+
+def _devices(service: Service, variant: Accelerator) -> dict[str, Any]:
+    devices = [f"{d}:{d}" for d in service.devices]
+    extra: dict[str, Any] = {}
+    amd = service.gpu.amd if service.gpu else None
+    if variant == "amd" and amd:
+        devices += [f"{d}:{d}" for d in amd.devices]
+        if amd.group_add:
+            extra["group_add"] = [str(gid) for gid in amd.group_add]
+    return ({"devices": devices} if devices else {}) | extra
+
+
+def _resources(service: Service, variant: Accelerator) -> dict[str, Any]:
+    resources: dict[str, Any] = {
+        "limits": {"cpus": _number(service.limits.cpus), "memory": service.limits.memory}
+    }
+    reservations: dict[str, Any] = {
+        key: _number(value) if key == "cpus" else value for key, value in service.reservations.items()
+    }
+    nvidia = service.gpu.nvidia if service.gpu else None
+    if variant == "nvidia" and nvidia:
+        # Explicit count or device_ids: Docker 27.3+ gives no GPU to a request with neither,
+        # and Portainer's bundled Compose (2.29) lacks the `gpus:` key.
+        device: dict[str, Any] = {"driver": "nvidia"}
+        if nvidia.device_ids:
+            device["device_ids"] = list(nvidia.device_ids)
+        else:
+            device["count"] = nvidia.count
+        device["capabilities"] = list(nvidia.capabilities)
+        reservations["devices"] = [device]
+    if reservations:
+        resources["reservations"] = reservations
+    return resources
+
+
+def _number(value: float | str) -> float | int | str:
+    """8.0 -> 8, so the file reads as written in the catalog."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def _healthcheck(service: Service) -> dict[str, Any]:
+    check = service.healthcheck
+    assert check is not None
+    health: dict[str, Any] = {
+        "test": list(check.test),
+        "interval": check.interval,
+        "timeout": check.timeout,
+        "retries": check.retries,
+        "start_period": check.start_period,
+    }
+    if check.start_interval:
+        health["start_interval"] = check.start_interval
+    return health
+
+
+def _security(service: Service) -> dict[str, Any]:
+    security = service.security
+    entry: dict[str, Any] = {}
+    if security.no_new_privileges:
+        entry["security_opt"] = ["no-new-privileges:true"]
+    if security.privileged:
+        entry["privileged"] = True
+    if security.pid_host:
+        entry["pid"] = "host"
+    if security.read_only_rootfs:
+        entry["read_only"] = True
+    if security.cap_add:
+        entry["cap_add"] = list(security.cap_add)
+    if security.cap_drop:
+        entry["cap_drop"] = list(security.cap_drop)
+    return entry

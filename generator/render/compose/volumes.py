@@ -1,0 +1,37 @@
+"""Bind mounts: ZFS datasets at their mountpoints, host paths with their reason, generated files."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from generator.catalog.model import Catalog, Service, Volume
+from generator.render.compose.environment import ZFS_ALTROOT, path_reference
+
+
+def bind_source(catalog: Catalog, volume: Volume) -> str:
+    if volume.source_kind == "dataset":
+        mountpoint = catalog.datasets[volume.source].mountpoint.rstrip("/")
+        path = f"{mountpoint}/{volume.subpath}" if volume.subpath else mountpoint
+        return f"${{{ZFS_ALTROOT}:-}}{path}"
+    if volume.env_override:
+        return path_reference(volume.env_override, volume.source)
+    return volume.source
+
+
+def service_volumes(catalog: Catalog, service: Service) -> list[dict[str, Any]]:
+    """Long-syntax binds. A missing dataset mountpoint stops the deploy instead of Docker creating
+    an empty folder on the root filesystem, where the data would silently land."""
+    mounts = []
+    for volume in service.volumes:
+        if volume.source_kind == "generated":
+            continue  # delivered as a compose config, see render/configs.py
+        mount: dict[str, Any] = {
+            "type": "bind",
+            "source": bind_source(catalog, volume),
+            "target": volume.target,
+        }
+        if volume.read_only:
+            mount["read_only"] = True
+        mount["bind"] = {"create_host_path": volume.create_host_path}
+        mounts.append(mount)
+    return mounts
