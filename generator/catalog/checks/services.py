@@ -162,6 +162,19 @@ def check_dependency_variants(context: Context) -> Iterator[Diagnostic]:
                     yield context.at("service", service.id, ["depends_on", index, "service"], message)
 
 
+def check_generated_files_need_writable_root(context: Context) -> Iterator[Diagnostic]:
+    for service in context.catalog.services.values():
+        if not service.security.read_only_rootfs:
+            continue
+        for index, volume in enumerate(service.volumes):
+            if volume.source_kind == "generated":
+                message = (
+                    "a generated file cannot be mounted into a read-only root filesystem: Compose "
+                    "injects its content into the container; drop security.read_only_rootfs"
+                )
+                yield context.at("service", service.id, ["volumes", index, "generated"], message)
+
+
 def check_model_servers(context: Context) -> Iterator[Diagnostic]:
     for service in context.catalog.services.values():
         if service.models and service.port("api") is None:
@@ -178,4 +191,5 @@ CHECKS = (
     check_stack_variables,
     check_dependency_variants,
     check_model_servers,
+    check_generated_files_need_writable_root,
 )

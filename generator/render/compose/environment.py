@@ -37,6 +37,16 @@ def path_reference(variable: str, default: str) -> str:
     return f"${{{variable}:-{default}}}"
 
 
+def limit_variables(service: Service) -> tuple[str, str]:
+    """The variables that override a service's CPU and memory limits on a smaller host."""
+    prefix = service.id.upper().replace("-", "_")
+    return f"{prefix}_CPUS", f"{prefix}_MEMORY"
+
+
+def format_cpus(cpus: float) -> str:
+    return str(int(cpus)) if cpus.is_integer() else str(cpus)
+
+
 def stack_variables(catalog: Catalog, services: Iterable[Service]) -> list[Variable]:
     """Every variable the services of one compose file read, in order, each once."""
     found: dict[str, Variable] = {}
@@ -49,6 +59,10 @@ def stack_variables(catalog: Catalog, services: Iterable[Service]) -> list[Varia
             found[variable.name] = replace(known, used_by=(*known.used_by, *variable.used_by))
 
     for service in services:
+        cpus_name, memory_name = limit_variables(service)
+        cpus, memory = format_cpus(service.limits.cpus), service.limits.memory
+        add(Variable(cpus_name, cpus, None, 0, f"CPU limit of {service.id} (cores).", (service.id,)))
+        add(Variable(memory_name, memory, None, 0, f"Memory limit of {service.id}.", (service.id,)))
         for env in service.env:
             description = env.description or env.label or ""
             add(Variable(env.name, env.value, env.secret, env.secret_length, description, (service.id,)))

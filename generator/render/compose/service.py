@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from generator.catalog.model import Accelerator, Catalog, Service, Stack
-from generator.render.compose.environment import reference
+from generator.render.compose.environment import format_cpus, limit_variables, path_reference, reference
 from generator.render.compose.networks import service_networks
 from generator.render.compose.volumes import service_volumes
 from generator.render.configs import service_configs
@@ -25,9 +25,9 @@ def labels(stack: Stack, service: Service, variant: Accelerator) -> dict[str, st
 def build_service(catalog: Catalog, stack: Stack, service: Service, variant: Accelerator) -> dict[str, Any]:
     entry: dict[str, Any] = {"image": service.image_for(variant)}
     if service.entrypoint:
-        entry["entrypoint"] = list(service.entrypoint)
+        entry["entrypoint"] = [literal(arg) for arg in service.entrypoint]
     if service.command:
-        entry["command"] = list(service.command)
+        entry["command"] = [literal(arg) for arg in service.command]
     if service.user:
         entry["user"] = f"{service.user.uid}:{service.user.gid}"
     entry["restart"] = service.restart
@@ -72,9 +72,12 @@ def _devices(service: Service, variant: Accelerator) -> dict[str, Any]:
 
 
 def _resources(service: Service, variant: Accelerator) -> dict[str, Any]:
-    resources: dict[str, Any] = {
-        "limits": {"cpus": _number(service.limits.cpus), "memory": service.limits.memory}
+    cpus_name, memory_name = limit_variables(service)
+    limits = {
+        "cpus": path_reference(cpus_name, format_cpus(service.limits.cpus)),
+        "memory": path_reference(memory_name, service.limits.memory),
     }
+    resources: dict[str, Any] = {"limits": limits}
     reservations: dict[str, Any] = {
         key: _number(value) if key == "cpus" else value for key, value in service.reservations.items()
     }
@@ -94,6 +97,11 @@ def _resources(service: Service, variant: Accelerator) -> dict[str, Any]:
     return resources
 
 
+def literal(text: str) -> str:
+    """Catalog text is literal: double `$` so Compose does not interpolate it."""
+    return text.replace("$", "$$")
+
+
 def _number(value: float | str) -> float | int | str:
     """8.0 -> 8, so the file reads as written in the catalog."""
     return int(value) if isinstance(value, float) and value.is_integer() else value
@@ -103,7 +111,7 @@ def _healthcheck(service: Service) -> dict[str, Any]:
     check = service.healthcheck
     assert check is not None
     health: dict[str, Any] = {
-        "test": list(check.test),
+        "test": [literal(word) for word in check.test],
         "interval": check.interval,
         "timeout": check.timeout,
         "retries": check.retries,

