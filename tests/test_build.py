@@ -45,8 +45,12 @@ def test_build_then_check_passes_and_stale_output_fails(catalog_copy: Callable[[
     stack.write_text(stack.read_text().replace("The AI stack.", "The renamed AI stack."))
     stale = run_gen("build", "--check")
     assert stale.exit_code == 1
-    assert "changed   dist/catalog.json" in stale.stdout
-    assert "dist/ is stale: 1 file(s) differ" in stale.stderr
+    assert stale.stdout.splitlines() == [
+        "changed   dist/catalog.json",
+        "changed   dist/templates-v2.json",
+        "changed   dist/templates.json",
+    ]
+    assert "dist/ is stale: 3 file(s) differ" in stale.stderr
 
 
 def test_check_reports_missing_and_extra_files(catalog_copy: Callable[[Path], Path]) -> None:

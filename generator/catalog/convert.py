@@ -96,6 +96,7 @@ def stack(d: Data) -> m.Stack:
         categories=tuple(d.get("categories", ())),
         logo=d.get("logo"),
         note=d.get("note"),
+        template_ids=dict(d["template_ids"]),
     )
 
 
@@ -147,6 +148,8 @@ def service(d: Data) -> m.Service:
             m.LlmModel(x["model"], x["title"], tuple(x["roles"]), x.get("size")) for x in d.get("models", ())
         ),
         standalone_template=portainer.get("standalone", False),
+        template_id=portainer.get("template_id"),
+        serves_templates=portainer.get("serves_templates", False),
         portainer_note=portainer.get("note"),
     )
 

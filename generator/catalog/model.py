@@ -247,6 +247,8 @@ class Service:
     metrics: Metrics | None
     models: tuple[LlmModel, ...]
     standalone_template: bool
+    template_id: int | None
+    serves_templates: bool
     portainer_note: str | None
 
     def accelerators(self) -> tuple[Accelerator, ...]:
@@ -288,6 +290,7 @@ class Stack:
     categories: tuple[str, ...]
     logo: str | None
     note: str | None
+    template_ids: Mapping[str, int]
 
 
 @dataclass(frozen=True)

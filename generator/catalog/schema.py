@@ -35,6 +35,12 @@ def _registry() -> Registry[Any]:
 
 
 @cache
+def schema_validator(file_name: str) -> Draft202012Validator:
+    """A validator for any schema in schemas/ (the output schemas too)."""
+    return Draft202012Validator(load_schema(file_name), registry=_registry())
+
+
+@cache
 def validator_for(kind_name: str) -> Draft202012Validator:
     kind = next(kind for kind in KINDS if kind.name == kind_name)
     return Draft202012Validator(load_schema(kind.schema_file), registry=_registry())

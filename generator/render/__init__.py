@@ -7,9 +7,9 @@ from generator.writer import Artifact, with_marker
 
 
 def render_all(catalog: Catalog) -> list[Artifact]:
-    from generator.render import compose, configs, index
+    from generator.render import compose, configs, index, portainer
 
     artifacts: list[Artifact] = []
-    for renderer in (index.render, compose.render, configs.render):
+    for renderer in (index.render, compose.render, configs.render, portainer.render):
         artifacts.extend(renderer(catalog))
     return with_marker(artifacts)

@@ -34,10 +34,10 @@ Check = Callable[[Context], Iterator[Diagnostic]]
 
 
 def run_checks(context: Context) -> list[Diagnostic]:
-    from generator.catalog.checks import networks, references, services, storage
+    from generator.catalog.checks import networks, references, services, storage, templates
 
     problems: list[Diagnostic] = []
-    for module in (references, networks, services, storage):
+    for module in (references, networks, services, storage, templates):
         for check in module.CHECKS:
             problems.extend(check(context))
     return problems

@@ -24,6 +24,8 @@ class Variable:
     secret_length: int
     description: str
     used_by: tuple[str, ...]
+    label: str | None = None
+    options: tuple[str, ...] = ()
 
 
 def reference(env: EnvVar) -> str:
@@ -47,6 +49,23 @@ def format_cpus(cpus: float) -> str:
     return str(int(cpus)) if cpus.is_integer() else str(cpus)
 
 
+def env_variables(service: Service) -> list[Variable]:
+    """The service's own environment variables."""
+    return [
+        Variable(
+            name=env.name,
+            default=env.value,
+            secret=env.secret,
+            secret_length=env.secret_length,
+            description=env.description or env.label or "",
+            used_by=(service.id,),
+            label=env.label,
+            options=env.options,
+        )
+        for env in service.env
+    ]
+
+
 def stack_variables(catalog: Catalog, services: Iterable[Service]) -> list[Variable]:
     """Every variable the services of one compose file read, in order, each once."""
     found: dict[str, Variable] = {}
@@ -61,17 +80,20 @@ def stack_variables(catalog: Catalog, services: Iterable[Service]) -> list[Varia
     for service in services:
         cpus_name, memory_name = limit_variables(service)
         cpus, memory = format_cpus(service.limits.cpus), service.limits.memory
-        add(Variable(cpus_name, cpus, None, 0, f"CPU limit of {service.id} (cores).", (service.id,)))
-        add(Variable(memory_name, memory, None, 0, f"Memory limit of {service.id}.", (service.id,)))
-        for env in service.env:
-            description = env.description or env.label or ""
-            add(Variable(env.name, env.value, env.secret, env.secret_length, description, (service.id,)))
+        used_by = (service.id,)
+        cpu_help = f"CPU limit of {service.id} in cores (at most the host's)."
+        add(Variable(cpus_name, cpus, None, 0, cpu_help, used_by, f"{service.title}: CPU limit"))
+        memory_help = f"Memory limit of {service.id}."
+        add(Variable(memory_name, memory, None, 0, memory_help, used_by, f"{service.title}: memory limit"))
+        for variable in env_variables(service):
+            add(variable)
         for volume in service.volumes:
             if volume.env_override:
                 description = f"Host path mounted at {volume.target}. {volume.reason or ''}".strip()
-                add(Variable(volume.env_override, volume.source, None, 0, description, (service.id,)))
+                label = f"{service.title}: host path of {volume.target}"
+                add(Variable(volume.env_override, volume.source, None, 0, description, used_by, label))
             elif volume.source_kind == "dataset":
-                add(Variable(ZFS_ALTROOT, "", None, 0, ZFS_ALTROOT_HELP, (service.id,)))
+                add(Variable(ZFS_ALTROOT, "", None, 0, ZFS_ALTROOT_HELP, used_by))
     return list(found.values())
 
 

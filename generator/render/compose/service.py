@@ -26,8 +26,11 @@ def build_service(catalog: Catalog, stack: Stack, service: Service, variant: Acc
     entry: dict[str, Any] = {"image": service.image_for(variant)}
     if service.entrypoint:
         entry["entrypoint"] = [literal(arg) for arg in service.entrypoint]
-    if service.command:
-        entry["command"] = [literal(arg) for arg in service.command]
+    command = list(service.command)
+    if service.serves_templates and catalog.publish:
+        command += ["--templates", f"{catalog.publish.site_url}templates.json"]
+    if command:
+        entry["command"] = [literal(arg) for arg in command]
     if service.user:
         entry["user"] = f"{service.user.uid}:{service.user.gid}"
     entry["restart"] = service.restart

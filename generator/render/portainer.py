@@ -1,0 +1,157 @@
+"""Portainer App Templates: templates.json (version 3, Portainer 2.20+) and templates-v2.json
+(version 2, Portainer 2.0-2.19), following ../reference/portainer-templates.md.
+
+Stack variants become type 3 templates pointing at the committed compose files in the public
+repository; services marked standalone become type 1 (container) templates. Every build checks
+its output against schemas/portainer-templates-v*.schema.json and for unique ids.
+"""
+
+from __future__ import annotations
+
+import shlex
+from typing import Any
+
+from generator.catalog.model import Accelerator, Catalog, Service, Stack, Volume
+from generator.catalog.schema import schema_validator
+from generator.render.compose import compose_path, variant_services
+from generator.render.compose.environment import Variable, env_variables, stack_variables
+from generator.render.serialize import to_json
+from generator.writer import Artifact
+
+VARIANT_TITLES = {"cpu": "CPU", "nvidia": "NVIDIA GPU", "amd": "AMD GPU"}
+VARIANT_NOTES = {
+    "cpu": "Runs on the CPU, for hosts without a usable GPU (the GPU bootstrap script tells which fits).",
+    "nvidia": "Needs an NVIDIA GPU with the NVIDIA Container Toolkit: run the GPU bootstrap script first.",
+    "amd": "Needs an AMD GPU with ROCm (/dev/kfd and /dev/dri): run the GPU bootstrap script first.",
+}
+
+
+def template_env(variables: list[Variable]) -> list[dict[str, Any]]:
+    """Form fields: secrets without a default (the user types them), selects with one default,
+    others with their non-empty default. Variables whose default is empty are optional in the
+    compose file and left out, because Portainer requires a value for every field."""
+    entries = []
+    for variable in variables:
+        entry: dict[str, Any] = {"name": variable.name, "label": variable.label or variable.name}
+        if variable.description:
+            entry["description"] = variable.description
+        if variable.options:
+            entry["select"] = [
+                {"text": option, "value": option, "default": option == variable.default}
+                for option in variable.options
+            ]
+        elif variable.secret is None:
+            if not variable.default:
+                continue
+            entry["default"] = variable.default
+        entries.append(entry)
+    return entries
+
+
+def _common(title: str, description: str, categories: tuple[str, ...], logo: str | None) -> dict[str, Any]:
+    fields: dict[str, Any] = {"title": title, "description": description}
+    if categories:
+        fields["categories"] = list(categories)
+    fields["platform"] = "linux"
+    if logo:
+        fields["logo"] = logo
+    return fields
+
+
+def stack_template(catalog: Catalog, stack: Stack, variant: Accelerator) -> dict[str, Any]:
+    assert catalog.publish is not None
+    several = len(catalog.stack_accelerators(stack)) > 1
+    title = f"{stack.title} ({VARIANT_TITLES[variant]})" if several else stack.title
+    template: dict[str, Any] = {"id": stack.template_ids[variant], "type": 3}
+    template.update(_common(title, stack.description, stack.categories, stack.logo))
+    notes = [stack.note] if stack.note else []
+    if several:
+        notes.append(VARIANT_NOTES[variant])
+    if notes:
+        template["note"] = " ".join(notes)
+    template["name"] = stack.id
+    stackfile = f"{catalog.publish.artifacts_path}/{compose_path(stack, variant)}"
+    template["repository"] = {"url": catalog.publish.repository_url, "stackfile": stackfile}
+    env = template_env(stack_variables(catalog, variant_services(catalog, stack, variant)))
+    if env:
+        template["env"] = env
+    return template
+
+
+def container_template(catalog: Catalog, service: Service) -> dict[str, Any]:
+    assert service.template_id is not None
+    template: dict[str, Any] = {"id": service.template_id, "type": 1}
+    template.update(_common(service.title, service.description, service.categories, service.logo))
+    stack = next((s for s in catalog.stacks.values() if service.id in s.services), None)
+    missing = "CPU/memory limits, healthcheck and static IP"
+    missing = f"GPU, {missing}" if service.gpu else missing
+    note = f"Alone, the container runs without the {missing}"
+    note += f" that the '{stack.title}' stack template gives it." if stack else "."
+    template["note"] = f"{service.portainer_note} {note}" if service.portainer_note else note
+    template["name"] = service.id
+    template["image"] = service.image
+    if service.command:
+        template["command"] = shlex.join(service.command)
+    # a host IP cannot be expressed in a template port: such ports stay unpublished (container only)
+    ports = [
+        f"{p.host}:{p.container}/{p.protocol}" if p.host and not p.host_ip else f"{p.container}/{p.protocol}"
+        for p in service.ports
+    ]
+    if ports:
+        template["ports"] = ports
+    volumes = []
+    for volume in service.volumes:
+        mount: dict[str, Any] = {"container": volume.target, "bind": host_path(catalog, volume)}
+        if volume.read_only:
+            mount["readonly"] = True
+        volumes.append(mount)
+    if volumes:
+        template["volumes"] = volumes
+    env = template_env(env_variables(service))  # the container's own variables
+    if env:
+        template["env"] = env
+    template["restart_policy"] = service.restart
+    if service.security.privileged:
+        template["privileged"] = True
+    return template
+
+
+def host_path(catalog: Catalog, volume: Volume) -> str:
+    """The host side of a mount, as a plain path (container templates have no variables)."""
+    if volume.source_kind == "dataset":
+        mountpoint = catalog.datasets[volume.source].mountpoint.rstrip("/")
+        return f"{mountpoint}/{volume.subpath}" if volume.subpath else mountpoint
+    return volume.source
+
+
+def build_templates(catalog: Catalog, version: str) -> dict[str, Any]:
+    from generator.render.compose import iter_variants
+
+    templates = [stack_template(catalog, stack, variant) for stack, variant in iter_variants(catalog)]
+    templates += [
+        container_template(catalog, service)
+        for service in sorted(catalog.services.values(), key=lambda s: s.id)
+        if service.standalone_template
+    ]
+    templates.sort(key=lambda t: int(t["id"]))
+    if version == "2":
+        templates = [{k: v for k, v in t.items() if k != "id"} for t in templates]
+    return {"version": version, "templates": templates}
+
+
+def check_output(document: dict[str, Any], schema_file: str) -> None:
+    """Our own output must satisfy the strict schema: a failure here is a bug in gen."""
+    errors = sorted(schema_validator(schema_file).iter_errors(document), key=lambda e: list(e.path))
+    ids = [t["id"] for t in document["templates"] if "id" in t]
+    if errors or len(ids) != len(set(ids)):
+        details = "; ".join(f"{list(e.path)}: {e.message}" for e in errors[:5]) or f"duplicate ids in {ids}"
+        raise AssertionError(f"generated templates violate {schema_file}: {details}")
+
+
+def render(catalog: Catalog) -> list[Artifact]:
+    artifacts = []
+    for version, path in (("3", "templates.json"), ("2", "templates-v2.json")):
+        document = build_templates(catalog, version)
+        check_output(document, f"portainer-templates-v{version}.schema.json")
+        artifacts.append(Artifact(path, to_json(document)))
+    return artifacts
