@@ -113,6 +113,8 @@ def service(d: Data) -> m.Service:
         logo=d.get("logo"),
         links=dict(d.get("links", {})),
         image=d["image"],
+        image_unpinned=d.get("image_unpinned"),
+        interactive=d.get("interactive", False),
         image_note=d.get("image_note"),
         command=tuple(d.get("command", ())),
         entrypoint=tuple(d.get("entrypoint", ())),
@@ -191,7 +193,7 @@ def _port(d: Data) -> m.Port:
 
 
 def _volume(d: Data) -> m.Volume:
-    kind = next(k for k in ("dataset", "host_path", "generated") if k in d)
+    kind = next(k for k in ("dataset", "host_path", "generated", "volume") if k in d)
     # host paths and generated files are read-only unless the catalog says otherwise
     read_only = d.get("read_only", kind != "dataset")
     return m.Volume(
@@ -213,6 +215,8 @@ def _env(d: Data) -> m.EnvVar:
         value=d.get("value"),
         secret=secret["generate"] if secret else None,
         secret_length=secret.get("length", 32) if secret else 0,
+        required=d.get("required", False),
+        preset=d.get("preset", False),
         options=tuple(d.get("options", ())),
         label=d.get("label"),
         description=d.get("description"),

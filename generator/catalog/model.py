@@ -146,8 +146,8 @@ class NetworkAttachment:
 
 @dataclass(frozen=True)
 class Volume:
-    source_kind: Literal["dataset", "host_path", "generated"]
-    source: str  # dataset id, host path or generated file name
+    source_kind: Literal["dataset", "host_path", "generated", "volume"]
+    source: str  # dataset id, host path, generated file name or Docker volume name
     subpath: str | None
     target: str
     read_only: bool
@@ -162,6 +162,8 @@ class EnvVar:
     value: str | None
     secret: str | None  # how to generate it: hex, base64url, password
     secret_length: int
+    required: bool
+    preset: bool
     options: tuple[str, ...]
     label: str | None
     description: str | None
@@ -227,6 +229,8 @@ class Service:
     logo: str | None
     links: Mapping[str, str]
     image: str
+    image_unpinned: str | None
+    interactive: bool
     image_note: str | None
     command: tuple[str, ...]
     entrypoint: tuple[str, ...]

@@ -32,7 +32,9 @@ def template_env(variables: list[Variable]) -> list[dict[str, Any]]:
     compose file and left out, because Portainer requires a value for every field."""
     entries = []
     for variable in variables:
-        entry: dict[str, Any] = {"name": variable.name, "label": variable.label or variable.name}
+        entry: dict[str, Any] = {"name": variable.name}
+        if variable.label:
+            entry["label"] = variable.label
         if variable.description:
             entry["description"] = variable.description
         if variable.options:
@@ -40,10 +42,12 @@ def template_env(variables: list[Variable]) -> list[dict[str, Any]]:
                 {"text": option, "value": option, "default": option == variable.default}
                 for option in variable.options
             ]
-        elif variable.secret is None:
+        elif variable.default is not None:  # secrets and required variables: the user types them
             if not variable.default:
                 continue
             entry["default"] = variable.default
+            if variable.preset:
+                entry["preset"] = True
         entries.append(entry)
     return entries
 
@@ -83,11 +87,15 @@ def container_template(catalog: Catalog, service: Service) -> dict[str, Any]:
     template: dict[str, Any] = {"id": service.template_id, "type": 1}
     template.update(_common(service.title, service.description, service.categories, service.logo))
     stack = next((s for s in catalog.stacks.values() if service.id in s.services), None)
-    missing = "CPU/memory limits, healthcheck and static IP"
-    missing = f"GPU, {missing}" if service.gpu else missing
-    note = f"Alone, the container runs without the {missing}"
-    note += f" that the '{stack.title}' stack template gives it." if stack else "."
-    template["note"] = f"{service.portainer_note} {note}" if service.portainer_note else note
+    notes = [service.portainer_note] if service.portainer_note else []
+    if stack:
+        missing = "CPU/memory limits, healthcheck and static IP"
+        missing = f"GPU, {missing}" if service.gpu else missing
+        notes.append(
+            f"Alone, the container runs without the {missing} the '{stack.title}' stack template gives it."
+        )
+    if notes:
+        template["note"] = " ".join(notes)
     template["name"] = service.id
     template["image"] = service.image
     if service.command:
@@ -101,7 +109,9 @@ def container_template(catalog: Catalog, service: Service) -> dict[str, Any]:
         template["ports"] = ports
     volumes = []
     for volume in service.volumes:
-        mount: dict[str, Any] = {"container": volume.target, "bind": host_path(catalog, volume)}
+        mount: dict[str, Any] = {"container": volume.target}
+        if volume.source_kind != "volume":  # no bind: Portainer creates a named volume
+            mount["bind"] = host_path(catalog, volume)
         if volume.read_only:
             mount["readonly"] = True
         volumes.append(mount)
@@ -113,6 +123,8 @@ def container_template(catalog: Catalog, service: Service) -> dict[str, Any]:
     template["restart_policy"] = service.restart
     if service.security.privileged:
         template["privileged"] = True
+    if service.interactive:
+        template["interactive"] = True
     return template
 
 

@@ -70,8 +70,11 @@ def check_stack_membership(context: Context) -> Iterator[Diagnostic]:
         s for k, s in context.documents if k == "stack"
     }
     for service in context.catalog.services.values():
-        if service.id not in owner and all_stacks_valid:
-            message = f"service '{service.id}' is in no stack; add it to the 'services' of a stack in stacks/"
+        if service.id not in owner and all_stacks_valid and not service.standalone_template:
+            message = (
+                f"service '{service.id}' is in no stack; add it to a stack's 'services', "
+                "or offer it alone with portainer.standalone"
+            )
             yield context.at("service", service.id, ["id"], message)
 
 

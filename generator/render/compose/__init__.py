@@ -13,6 +13,7 @@ from generator.catalog.model import Accelerator, Catalog, Service, Stack
 from generator.render.compose.environment import env_example, stack_variables
 from generator.render.compose.networks import top_level_networks
 from generator.render.compose.service import build_service
+from generator.render.compose.volumes import named_volumes
 from generator.render.configs import compose_configs
 from generator.render.yaml_text import to_yaml
 from generator.writer import Artifact
@@ -42,6 +43,9 @@ def build_compose(catalog: Catalog, stack: Stack, variant: Accelerator) -> dict[
     networks = top_level_networks(catalog, services)
     if networks:
         document["networks"] = networks
+    volumes = named_volumes(services)
+    if volumes:
+        document["volumes"] = volumes
     configs = compose_configs(catalog, services)
     if configs:
         document["configs"] = configs

@@ -19,19 +19,22 @@ class Variable:
     """One variable of a stack's .env: its default, or that it is a secret to generate."""
 
     name: str
-    default: str | None  # None for secrets
+    default: str | None  # None for secrets and required variables
     secret: str | None  # how `gen secrets` generates it: hex, base64url, password
     secret_length: int
     description: str
     used_by: tuple[str, ...]
     label: str | None = None
     options: tuple[str, ...] = ()
+    preset: bool = False
 
 
 def reference(env: EnvVar) -> str:
     """The value a compose file gives a variable: the operator's .env wins over the default."""
     if env.is_secret:
         return f"${{{env.name}:?{env.name} must be set: run gen secrets}}"
+    if env.required:
+        return f"${{{env.name}:?{env.name} must be set}}"
     return f"${{{env.name}:-{env.value}}}"
 
 
@@ -61,6 +64,7 @@ def env_variables(service: Service) -> list[Variable]:
             used_by=(service.id,),
             label=env.label,
             options=env.options,
+            preset=env.preset,
         )
         for env in service.env
     ]
@@ -112,6 +116,9 @@ def env_example(stack: Stack, variant: str, variables: Iterable[Variable]) -> st
                 f"# SECRET: must be set; `gen secrets` generates one ({variable.secret}, "
                 f"{variable.secret_length} {'characters' if variable.secret == 'password' else 'bytes'})."
             )
+            lines.append(f"{variable.name}=")
+        elif variable.default is None:
+            lines.append("# REQUIRED: no default; set it.")
             lines.append(f"{variable.name}=")
         else:
             lines.append(f"{variable.name}={variable.default}")

@@ -34,6 +34,9 @@ def build_service(catalog: Catalog, stack: Stack, service: Service, variant: Acc
     if service.user:
         entry["user"] = f"{service.user.uid}:{service.user.gid}"
     entry["restart"] = service.restart
+    if service.interactive:
+        entry["stdin_open"] = True
+        entry["tty"] = True
     if service.env:
         entry["environment"] = {env.name: reference(env) for env in service.env}
     published = [p for p in service.ports if p.host is not None]

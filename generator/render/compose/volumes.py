@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from generator.catalog.model import Catalog, Service, Volume
@@ -25,13 +26,19 @@ def service_volumes(catalog: Catalog, service: Service) -> list[dict[str, Any]]:
     for volume in service.volumes:
         if volume.source_kind == "generated":
             continue  # delivered as a compose config, see render/configs.py
-        mount: dict[str, Any] = {
-            "type": "bind",
-            "source": bind_source(catalog, volume),
-            "target": volume.target,
-        }
+        if volume.source_kind == "volume":
+            mount: dict[str, Any] = {"type": "volume", "source": volume.source, "target": volume.target}
+        else:
+            mount = {"type": "bind", "source": bind_source(catalog, volume), "target": volume.target}
         if volume.read_only:
             mount["read_only"] = True
-        mount["bind"] = {"create_host_path": volume.create_host_path}
+        if volume.source_kind != "volume":
+            mount["bind"] = {"create_host_path": volume.create_host_path}
         mounts.append(mount)
     return mounts
+
+
+def named_volumes(services: Iterable[Service]) -> dict[str, Any]:
+    """Top-level declarations of the Docker named volumes the services use."""
+    names = sorted({v.source for s in services for v in s.volumes if v.source_kind == "volume"})
+    return {name: {"name": name} for name in names}
