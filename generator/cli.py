@@ -254,6 +254,38 @@ def secrets(stacks: tuple[str, ...], catalog_dir: Path, secrets_dir: Path) -> No
         click.echo(f"{result.path}: added {added}; kept {len(result.kept)} existing")
 
 
+@cli.group("import")
+def import_group() -> None:
+    """Bring entries from other formats into the catalog.
+
+    \b
+    Example:
+      gen import portainer templates.json
+    """
+
+
+@import_group.command("portainer")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@CATALOG_OPTION
+@click.option("--force", is_flag=True, help="Replace catalog entries that have the same id.")
+@_format_option("text", "json")
+def import_portainer_command(file: Path, catalog_dir: Path, force: bool, output_format: str) -> None:
+    """Import a Portainer App Templates file (version 2 or 3) as catalog services.
+
+    Container templates become standalone services; the report lists what was
+    mapped, what was normalised on the way and what was refused, and why.
+    Existing entries are never replaced unless --force is given.
+
+    \b
+    Example:
+      gen import portainer ~/Downloads/templates.json --format json
+    """
+    from generator.importer.run import import_portainer
+
+    report = import_portainer(file, catalog_dir, force=force)
+    click.echo(report.to_json() if output_format == "json" else report.to_text(), nl=False)
+
+
 def _catalog(catalog_dir: Path) -> Any:
     from generator.catalog import load_catalog
 

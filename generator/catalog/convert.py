@@ -195,7 +195,7 @@ def _port(d: Data) -> m.Port:
 def _volume(d: Data) -> m.Volume:
     kind = next(k for k in ("dataset", "host_path", "generated", "volume") if k in d)
     # host paths and generated files are read-only unless the catalog says otherwise
-    read_only = d.get("read_only", kind != "dataset")
+    read_only = d.get("read_only", kind in ("host_path", "generated"))
     return m.Volume(
         source_kind=kind,
         source=d[kind],

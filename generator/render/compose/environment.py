@@ -60,7 +60,7 @@ def env_variables(service: Service) -> list[Variable]:
             default=env.value,
             secret=env.secret,
             secret_length=env.secret_length,
-            description=env.description or env.label or "",
+            description=env.description or "",
             used_by=(service.id,),
             label=env.label,
             options=env.options,
@@ -109,7 +109,8 @@ def env_example(stack: Stack, variant: str, variables: Iterable[Variable]) -> st
     ]
     for variable in variables:
         lines.append("")
-        lines.append(f"# {variable.description}" if variable.description else "#")
+        text = variable.description or variable.label
+        lines.append(f"# {text}" if text else "#")
         lines.append(f"# used by: {', '.join(variable.used_by)}")
         if variable.secret:
             lines.append(

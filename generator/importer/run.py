@@ -1,0 +1,104 @@
+"""Run an import: read the file, map every template, validate the result, write what passed."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from generator.catalog import validate_catalog
+from generator.catalog.model import Catalog
+from generator.diagnostics import display_path
+from generator.errors import CatalogInvalid, GenError
+from generator.importer.portainer import ImportState, Refused, map_template
+from generator.importer.report import ImportReport, Outcome
+from generator.render.yaml_text import to_yaml
+
+HEADER = "# yaml-language-server: $schema=../../schemas/service.schema.json\n"
+
+
+def read_templates(path: Path) -> tuple[str, list[Any]]:
+    try:
+        document = json.loads(path.read_text("utf-8"))
+    except FileNotFoundError as error:
+        raise GenError(f"{path}: no such file") from error
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise GenError(f"{path}: not a JSON file: {error}") from error
+    if isinstance(document, list):
+        raise GenError(
+            f"{path} is a Portainer 1.x file (a top-level list of templates): Portainer 2.x rejects it "
+            'and so does this import; convert it to {"version": "2", "templates": [...]}'
+        )
+    if not isinstance(document, dict) or document.get("version") not in ("2", "3"):
+        version = document.get("version") if isinstance(document, dict) else None
+        raise GenError(f'{path}: version {version!r} is not a Portainer App Templates version ("2" or "3")')
+    templates = document.get("templates")
+    if not isinstance(templates, list):
+        raise GenError(f"{path}: 'templates' is not a list")
+    return str(document["version"]), templates
+
+
+def _state(catalog: Catalog) -> ImportState:
+    template_ids = {i for s in catalog.stacks.values() for i in s.template_ids.values()}
+    template_ids |= {s.template_id for s in catalog.services.values() if s.template_id}
+    host_ports: dict[tuple[str, int], str] = {
+        (p.protocol, p.host): s.id for s in catalog.services.values() for p in s.ports if p.host is not None
+    }
+    standalone = {s.id: s.template_id for s in catalog.services.values() if s.template_id}
+    return ImportState(set(catalog.services), template_ids, standalone, host_ports)
+
+
+def import_portainer(path: Path, catalog_dir: Path, *, force: bool = False) -> ImportReport:
+    version, templates = read_templates(path)
+    catalog, problems = validate_catalog(catalog_dir)
+    if problems:
+        raise CatalogInvalid(problems)
+    state = _state(catalog)
+    outcomes, documents = [], {}
+    for index, template in enumerate(templates):
+        title = str(template.get("title")) if isinstance(template, dict) else "?"
+        template_id = template.get("id") if isinstance(template, dict) else None
+        outcome = Outcome(index, template_id if isinstance(template_id, int) else None, title)
+        try:
+            document = map_template(template, outcome, state, force)
+            outcome.entity = f"services/{document['id']}.yaml"
+            documents[outcome.entity] = document
+        except Refused as reason:
+            outcome.refuse(str(reason))
+        outcomes.append(outcome)
+    _refuse_what_would_not_validate(catalog_dir, documents, outcomes)
+    for entity, document in documents.items():
+        target = catalog_dir / entity
+        header = f"{HEADER}# Imported from {path.name} by `gen import portainer`.\n"
+        target.write_bytes(to_yaml(document, header))
+    return ImportReport(display_path(path), version, outcomes)
+
+
+def _refuse_what_would_not_validate(
+    catalog_dir: Path, documents: dict[str, dict[str, Any]], outcomes: list[Outcome]
+) -> None:
+    """Validate the catalog with the imported entries in a scratch copy; entries with errors are
+    refused with the first one, until the rest validate (an import never breaks the catalog)."""
+    by_entity = {o.entity: o for o in outcomes if o.entity is not None}
+    with tempfile.TemporaryDirectory() as scratch:
+        trial = Path(scratch) / "catalog"
+        shutil.copytree(catalog_dir, trial)
+        for entity, document in documents.items():
+            (trial / entity).write_bytes(to_yaml(document, HEADER))
+        while documents:
+            _, problems = validate_catalog(trial)
+            failing: dict[str, str] = {}
+            for problem in problems:
+                culprit = next((e for e in documents if Path(problem.file).as_posix().endswith(e)), None)
+                if culprit is None:
+                    raise AssertionError(f"an import broke an existing entry: {problem}")
+                failing.setdefault(culprit, f"would not validate: {problem.path}: {problem.message}")
+            if not failing:
+                return
+            for entity, reason in failing.items():
+                by_entity[entity].refuse(reason)
+                by_entity[entity].entity = None
+                del documents[entity]
+                (trial / entity).unlink()
