@@ -7,9 +7,9 @@ from generator.writer import Artifact, with_marker
 
 
 def render_all(catalog: Catalog) -> list[Artifact]:
-    from generator.render import compose, configs, index, portainer
+    from generator.render import compose, configs, index, portainer, zfs
 
     artifacts: list[Artifact] = []
-    for renderer in (index.render, compose.render, configs.render, portainer.render):
+    for renderer in (index.render, compose.render, configs.render, portainer.render, zfs.render):
         artifacts.extend(renderer(catalog))
     return with_marker(artifacts)
