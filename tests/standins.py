@@ -71,6 +71,7 @@ PAGES = {
     "-/ready": "Ready\n",
     "metrics": "# HELP standin_up A stand-in exporter.\n# TYPE standin_up gauge\nstandin_up 1\n",
     "api/system/status": '{"Version":"standin"}\n',
+    "probe": "# TYPE probe_success gauge\nprobe_success 1\n",
     "api/status": '{"Version":"standin"}\n',
 }
 

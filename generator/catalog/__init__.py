@@ -61,12 +61,13 @@ def load_catalog(catalog_dir: Path) -> Catalog:
 def _model(valid: dict[tuple[str, str], RawDocument]) -> Catalog:
     fields: dict[str, dict[str, Any]] = {name: {} for name in FIELD_BY_KIND.values()}
     sources: dict[str, dict[str, str]] = {kind: {} for kind in FIELD_BY_KIND}
-    publish = None
+    singletons: dict[str, Any] = {}
     for (kind, entity), document in sorted(valid.items()):
         converted = CONVERTERS[kind](plain(document.data))
-        if kind == "publish":
-            publish = converted
+        if kind in ("publish", "alerts"):
+            singletons[kind] = converted
             continue
         fields[FIELD_BY_KIND[kind]][entity] = converted
         sources[kind][entity] = document.display
-    return Catalog(**fields, publish=publish, sources=sources)
+    arguments: dict[str, Any] = {**fields, **singletons}
+    return Catalog(**arguments, sources=sources)

@@ -146,6 +146,7 @@ def service(d: Data) -> m.Service:
             pid_host=security.get("pid_host"),
         ),
         metrics=_metrics(d["metrics"]) if "metrics" in d else None,
+        probe=_probe(d["probe"]) if "probe" in d else None,
         models=tuple(
             m.LlmModel(x["model"], x["title"], tuple(x["roles"]), x.get("size")) for x in d.get("models", ())
         ),
@@ -228,6 +229,39 @@ def _healthcheck(d: Data) -> m.Healthcheck:
     return m.Healthcheck(test=tuple(d["test"]), **values)
 
 
+def _probe(d: Data) -> m.Probe:
+    return m.Probe(d["via"], d["port"], d.get("path", "/"), d.get("module", "http_2xx"))
+
+
+def alerts(d: Data) -> m.Alerts:
+    defaults = m.Alerts()
+    container, gpu = d.get("container", {}), d.get("gpu", {})
+
+    def capacity(key: str) -> m.Capacity:
+        given = d.get(key, {})
+        base = m.Capacity()
+        return m.Capacity(
+            given.get("warning_percent", base.warning_percent),
+            given.get("critical_percent", base.critical_percent),
+            given.get("for", base.duration),
+        )
+
+    return m.Alerts(
+        scrape_interval=d.get("scrape_interval", defaults.scrape_interval),
+        evaluation_interval=d.get("evaluation_interval", defaults.evaluation_interval),
+        container_cpu_percent=container.get("cpu_percent", defaults.container_cpu_percent),
+        container_memory_percent=container.get("memory_percent", defaults.container_memory_percent),
+        container_for=container.get("for", defaults.container_for),
+        host_disk=capacity("host_disk"),
+        zfs_pool=capacity("zfs_pool"),
+        gpu_temperature_celsius=gpu.get("temperature_celsius", defaults.gpu_temperature_celsius),
+        gpu_memory_info_percent=gpu.get("memory_info_percent", defaults.gpu_memory_info_percent),
+        gpu_for=gpu.get("for", defaults.gpu_for),
+        target_down_for=d.get("target_down_for", defaults.target_down_for),
+        probe_down_for=d.get("probe_down_for", defaults.probe_down_for),
+    )
+
+
 def _metrics(d: Data) -> m.Metrics:
     return m.Metrics(port=d["port"], path=d.get("path", "/metrics"), interval=d.get("interval"))
 
@@ -242,4 +276,5 @@ CONVERTERS: dict[str, Callable[[Data], Any]] = {
     "service": service,
     "stack": stack,
     "publish": publish,
+    "alerts": alerts,
 }

@@ -25,7 +25,8 @@ KINDS: tuple[Kind, ...] = (
     Kind("service", "services"),
     Kind("stack", "stacks"),
     Kind("publish", ""),
+    Kind("alerts", ""),
 )
 KIND_BY_FOLDER = {kind.folder: kind for kind in KINDS if kind.folder}
-PUBLISH = KINDS[-1]
-PUBLISH_FILE = "publish.yaml"
+# single files at the catalog's root, and whether the catalog must have them
+ROOT_FILES = {"publish.yaml": (KINDS[-2], True), "alerts.yaml": (KINDS[-1], False)}

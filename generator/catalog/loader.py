@@ -12,7 +12,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.reader import ReaderError
 
-from generator.catalog.kinds import KIND_BY_FOLDER, PUBLISH, PUBLISH_FILE, Kind
+from generator.catalog.kinds import KIND_BY_FOLDER, ROOT_FILES, Kind
 from generator.diagnostics import Diagnostic, display_path, json_path
 
 IGNORED_SUFFIXES = (".md", ".txt")
@@ -93,16 +93,10 @@ def load_documents(catalog_dir: Path) -> Loaded:
             problems.append(problem_at)
         elif data is not None:
             documents.append(RawDocument(path, kind, data))
-    if not (catalog_dir / PUBLISH_FILE).is_file() and catalog_dir.is_dir():
-        problems.append(
-            Diagnostic(
-                display_path(catalog_dir / PUBLISH_FILE),
-                1,
-                1,
-                "",
-                "missing file: the catalog needs publish.yaml (site_url and repository)",
-            )
-        )
+    for file_name, (_, required) in ROOT_FILES.items():
+        if required and not (catalog_dir / file_name).is_file() and catalog_dir.is_dir():
+            message = f"missing file: the catalog needs {file_name} (site_url and repository)"
+            problems.append(Diagnostic(display_path(catalog_dir / file_name), 1, 1, "", message))
     return Loaded(documents, problems, found)
 
 
@@ -114,12 +108,12 @@ def _yaml() -> YAML:
 
 def _catalog_files(catalog_dir: Path) -> Iterator[tuple[Path, Kind | None, str]]:
     """Yield (path, kind, problem) for every file the catalog holds, sorted."""
-    allowed = ", ".join(sorted(KIND_BY_FOLDER)) + f" and {PUBLISH_FILE}"
+    allowed = f"the folders {', '.join(sorted(KIND_BY_FOLDER))} and the files {' and '.join(ROOT_FILES)}"
     for entry in sorted(catalog_dir.iterdir()):
         if entry.name.startswith(".") or entry.name.endswith(IGNORED_SUFFIXES):
             continue
-        if entry.is_file() and entry.name == PUBLISH_FILE:
-            yield entry, PUBLISH, ""
+        if entry.is_file() and entry.name in ROOT_FILES:
+            yield entry, ROOT_FILES[entry.name][0], ""
         elif entry.is_dir() and entry.name in KIND_BY_FOLDER:
             yield from _kind_files(entry, KIND_BY_FOLDER[entry.name])
         else:

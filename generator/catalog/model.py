@@ -249,6 +249,7 @@ class Service:
     depends_on: tuple[Dependency, ...]
     security: Security
     metrics: Metrics | None
+    probe: Probe | None
     models: tuple[LlmModel, ...]
     standalone_template: bool
     template_id: int | None
@@ -298,6 +299,41 @@ class Stack:
 
 
 @dataclass(frozen=True)
+class Capacity:
+    warning_percent: int = 80
+    critical_percent: int = 90
+    duration: str = "5m"
+
+
+@dataclass(frozen=True)
+class Alerts:
+    """Thresholds of the generated alert rules (catalog/alerts.yaml; these are the defaults)."""
+
+    scrape_interval: str = "30s"
+    evaluation_interval: str = "30s"
+    container_cpu_percent: int = 90
+    container_memory_percent: int = 90
+    container_for: str = "5m"
+    host_disk: Capacity = field(default_factory=Capacity)
+    zfs_pool: Capacity = field(default_factory=Capacity)
+    gpu_temperature_celsius: int = 85
+    gpu_memory_info_percent: int = 95
+    gpu_for: str = "5m"
+    target_down_for: str = "2m"
+    probe_down_for: str = "2m"
+
+
+@dataclass(frozen=True)
+class Probe:
+    """A service checked from outside by a blackbox exporter (it has no /metrics of its own)."""
+
+    via: str  # the blackbox exporter service
+    port: str
+    path: str
+    module: str
+
+
+@dataclass(frozen=True)
 class Catalog:
     networks: Mapping[str, Network]
     pools: Mapping[str, Pool]
@@ -307,7 +343,8 @@ class Catalog:
     roles: Mapping[str, Role]
     services: Mapping[str, Service]
     stacks: Mapping[str, Stack]
-    publish: Publish | None
+    publish: Publish | None = None
+    alerts: Alerts = field(default_factory=Alerts)
     # id -> file, per kind, for messages and docs ("generated from catalog/services/ollama.yaml")
     sources: Mapping[str, Mapping[str, str]] = field(default_factory=dict, compare=False)
 

@@ -1,8 +1,9 @@
-"""Configuration files the build generates (Prometheus, blackbox, Continue).
+"""Configuration files the build generates (Prometheus and its rules, blackbox, Continue).
 
-Each is written to config/<name> in the output and embedded in the compose files that mount it
-as a `configs:` entry with inline `content`, so every compose file stays self-contained (Portainer
-deploys a single file). `$` is doubled there because Compose interpolates config content.
+Each depends on the variant (a CPU host has no NVIDIA exporter to scrape), so it is written
+beside the compose file that mounts it, stacks/<stack>/<variant>/<name>, and embedded in that
+compose file as a `configs:` entry with inline `content`: every compose file stays self-contained
+(Portainer deploys a single file). `$` is doubled there because Compose interpolates content.
 """
 
 from __future__ import annotations
@@ -10,15 +11,18 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from generator.catalog.model import Catalog, Service
+from generator.catalog.model import Accelerator, Catalog, Service
 from generator.writer import Artifact
 
+Generator = Callable[[Catalog, Accelerator], str]
 
-def _generators() -> dict[str, Callable[[Catalog], str]]:
-    from generator.render import continue_config, monitoring
+
+def _generators() -> dict[str, Generator]:
+    from generator.render import alerts, continue_config, monitoring
 
     return {
         "prometheus.yml": monitoring.prometheus_config,
+        "alert-rules.yml": alerts.alert_rules,
         "blackbox.yml": monitoring.blackbox_config,
         "continue-config.yaml": continue_config.continue_config,
     }
@@ -28,13 +32,19 @@ def config_key(file_name: str) -> str:
     return file_name.replace(".", "-")
 
 
-def generated_file(catalog: Catalog, file_name: str) -> str:
-    return _generators()[file_name](catalog)
+def generated_names(services: Iterable[Service]) -> list[str]:
+    return sorted({v.source for s in services for v in s.volumes if v.source_kind == "generated"})
 
 
-def compose_configs(catalog: Catalog, services: Iterable[Service]) -> dict[str, Any]:
-    names = sorted({v.source for s in services for v in s.volumes if v.source_kind == "generated"})
-    return {config_key(name): {"content": generated_file(catalog, name).replace("$", "$$")} for name in names}
+def generated_file(catalog: Catalog, file_name: str, variant: Accelerator) -> str:
+    return _generators()[file_name](catalog, variant)
+
+
+def compose_configs(catalog: Catalog, services: Iterable[Service], variant: Accelerator) -> dict[str, Any]:
+    return {
+        config_key(name): {"content": generated_file(catalog, name, variant).replace("$", "$$")}
+        for name in generated_names(services)
+    }
 
 
 def service_configs(service: Service) -> list[dict[str, str]]:
@@ -46,7 +56,12 @@ def service_configs(service: Service) -> list[dict[str, str]]:
 
 
 def render(catalog: Catalog) -> list[Artifact]:
-    used = sorted(
-        {v.source for s in catalog.services.values() for v in s.volumes if v.source_kind == "generated"}
-    )
-    return [Artifact(f"config/{name}", generated_file(catalog, name).encode("utf-8")) for name in used]
+    from generator.render.compose import compose_path, iter_variants, variant_services
+
+    artifacts = []
+    for stack, variant in iter_variants(catalog):
+        folder = compose_path(stack, variant).rsplit("/", 1)[0]
+        for name in generated_names(variant_services(catalog, stack, variant)):
+            content = generated_file(catalog, name, variant)
+            artifacts.append(Artifact(f"{folder}/{name}", content.encode("utf-8")))
+    return artifacts

@@ -175,6 +175,30 @@ def check_generated_files_need_writable_root(context: Context) -> Iterator[Diagn
                 yield context.at("service", service.id, ["volumes", index, "generated"], message)
 
 
+def check_probes(context: Context) -> Iterator[Diagnostic]:
+    """A probed service names a blackbox exporter service it shares a network with, and a port."""
+    services = context.catalog.services
+    for service in services.values():
+        probe = service.probe
+        if probe is None:
+            continue
+        if service.port(probe.port) is None:
+            names = ", ".join(p.name for p in service.ports) or "none"
+            message = f"unknown port '{probe.port}'; this service's ports: {names}"
+            yield context.at("service", service.id, ["probe", "port"], message)
+        via = services.get(probe.via)
+        if via is None:
+            if not context.exists("service", probe.via):
+                yield context.at("service", service.id, ["probe", "via"], f"unknown service '{probe.via}'")
+            continue
+        if via.metrics is None:
+            message = f"'{via.id}' declares no metrics port, so Prometheus cannot read its probe results"
+            yield context.at("service", service.id, ["probe", "via"], message)
+        elif not {a.network for a in via.networks} & {a.network for a in service.networks}:
+            message = f"'{via.id}' shares no network with '{service.id}', so it cannot reach it"
+            yield context.at("service", service.id, ["probe", "via"], message)
+
+
 def check_model_servers(context: Context) -> Iterator[Diagnostic]:
     for service in context.catalog.services.values():
         if service.models and service.port("api") is None:
@@ -191,5 +215,6 @@ CHECKS = (
     check_stack_variables,
     check_dependency_variants,
     check_model_servers,
+    check_probes,
     check_generated_files_need_writable_root,
 )

@@ -46,7 +46,7 @@ def build_compose(catalog: Catalog, stack: Stack, variant: Accelerator) -> dict[
     volumes = named_volumes(services)
     if volumes:
         document["volumes"] = volumes
-    configs = compose_configs(catalog, services)
+    configs = compose_configs(catalog, services, variant)
     if configs:
         document["configs"] = configs
     return document

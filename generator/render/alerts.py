@@ -1,0 +1,174 @@
+"""Prometheus alert rules, thresholds from catalog/alerts.yaml.
+
+Containers near their CPU/memory limits (cAdvisor), host filesystems and ZFS pools filling up
+(warning and critical), pools not ONLINE, GPU temperature, GPU memory (informational only: Ollama
+fills GPU memory on purpose), scrape targets down, and services watched by a probe (Portainer).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from generator.catalog.model import Accelerator, Alerts, Catalog
+from generator.render.yaml_text import to_yaml
+
+FILESYSTEMS = 'fstype!~"tmpfs|ramfs|squashfs|overlay|nsfs|fuse.lxcfs",mountpoint!~"/(run|var/lib/docker)/.*"'
+
+
+def _rule(
+    name: str, expr: str, duration: str, severity: str, summary: str, description: str
+) -> dict[str, Any]:
+    return {
+        "alert": name,
+        "expr": expr,
+        "for": duration,
+        "labels": {"severity": severity},
+        "annotations": {"summary": summary, "description": description},
+    }
+
+
+def _share(resource: str, threshold: int) -> str:
+    return f'It uses {{{{ $value | printf "%.0f" }}}}% of its {resource} limit (threshold {threshold}%).'
+
+
+def container_rules(a: Alerts) -> list[dict[str, Any]]:
+    memory = (
+        'container_memory_working_set_bytes{name!=""} / (container_spec_memory_limit_bytes{name!=""} > 0) '
+        f"* 100 > {a.container_memory_percent}"
+    )
+    cpu = (
+        'sum by (name) (rate(container_cpu_usage_seconds_total{name!=""}[5m])) / '
+        'sum by (name) (container_spec_cpu_quota{name!=""} / container_spec_cpu_period{name!=""}) '
+        f"* 100 > {a.container_cpu_percent}"
+    )
+    return [
+        _rule(
+            "ContainerMemoryNearLimit",
+            memory,
+            a.container_for,
+            "warning",
+            "Container {{ $labels.name }} is near its memory limit",
+            _share("memory", a.container_memory_percent),
+        ),
+        _rule(
+            "ContainerCpuNearLimit",
+            cpu,
+            a.container_for,
+            "warning",
+            "Container {{ $labels.name }} is near its CPU limit",
+            _share("CPU", a.container_cpu_percent),
+        ),
+    ]
+
+
+def capacity_rules(a: Alerts) -> list[dict[str, Any]]:
+    available, size = (
+        f"node_filesystem_avail_bytes{{{FILESYSTEMS}}}",
+        f"node_filesystem_size_bytes{{{FILESYSTEMS}}}",
+    )
+    disk = f"(1 - {available} / {size}) * 100"
+    pool = "zfs_pool_allocated_bytes / zfs_pool_size_bytes * 100"
+    rules = []
+    for level, severity in (("warning", "warning"), ("critical", "critical")):
+        disk_limit = getattr(a.host_disk, f"{level}_percent")
+        pool_limit = getattr(a.zfs_pool, f"{level}_percent")
+        suffix = level.capitalize()
+        rules.append(
+            _rule(
+                f"HostDiskFilling{suffix}",
+                f"{disk} > {disk_limit}",
+                a.host_disk.duration,
+                severity,
+                'Filesystem {{ $labels.mountpoint }} is {{ $value | printf "%.0f" }}% full',
+                f"Above the {level} level of {disk_limit}% on {{{{ $labels.instance }}}}.",
+            )
+        )
+        rules.append(
+            _rule(
+                f"ZfsPoolFilling{suffix}",
+                f"{pool} > {pool_limit}",
+                a.zfs_pool.duration,
+                severity,
+                'ZFS pool {{ $labels.pool }} is {{ $value | printf "%.0f" }}% full',
+                f"Above the {level} level of {pool_limit}%; ZFS slows down when a pool fills.",
+            )
+        )
+    rules.append(
+        _rule(
+            "ZfsPoolNotOnline",
+            "zfs_pool_health != 0",
+            "1m",
+            "critical",
+            "ZFS pool {{ $labels.pool }} is not ONLINE",
+            "Health code {{ $value }} (1 DEGRADED, 2 FAULTED, 3 OFFLINE, 4 UNAVAIL, 5 REMOVED, 6 SUSPENDED).",
+        )
+    )
+    return rules
+
+
+def gpu_rules(a: Alerts) -> list[dict[str, Any]]:
+    memory = "nvidia_smi_memory_used_bytes / nvidia_smi_memory_total_bytes * 100"
+    return [
+        _rule(
+            "GpuTemperatureHigh",
+            f"nvidia_smi_temperature_gpu > {a.gpu_temperature_celsius}",
+            a.gpu_for,
+            "warning",
+            "GPU {{ $labels.uuid }} is at {{ $value }} °C",
+            f"Above {a.gpu_temperature_celsius} °C; check cooling and airflow.",
+        ),
+        _rule(
+            "GpuMemoryFull",
+            f"{memory} > {a.gpu_memory_info_percent}",
+            a.gpu_for,
+            "info",
+            'GPU {{ $labels.uuid }} memory is {{ $value | printf "%.0f" }}% used',
+            "Informational: Ollama keeps models loaded in GPU memory on purpose.",
+        ),
+    ]
+
+
+def availability_rules(catalog: Catalog) -> list[dict[str, Any]]:
+    a = catalog.alerts
+    probed = sorted(s.id for s in catalog.services.values() if s.probe)
+    rules = [
+        _rule(
+            "ExporterDown",
+            f'up{{job!~"{"|".join(probed)}"}} == 0' if probed else "up == 0",
+            a.target_down_for,
+            "warning",
+            "Target {{ $labels.job }} ({{ $labels.instance }}) is down",
+            "Prometheus cannot scrape it.",
+        ),
+    ]
+    for service_id in probed:
+        service = catalog.services[service_id]
+        name = "".join(part.capitalize() for part in service_id.split("-")) + "Down"
+        expr = f'probe_success{{job="{service_id}"}} == 0 or up{{job="{service_id}"}} == 0'
+        rules.append(
+            _rule(
+                name,
+                expr,
+                a.probe_down_for,
+                "critical",
+                f"{service.title} is down",
+                f"The {service.probe.via if service.probe else ''} check of {service.title} fails.",
+            )
+        )
+    return rules
+
+
+def build_rules(catalog: Catalog) -> dict[str, Any]:
+    a = catalog.alerts
+    groups = [
+        {"name": "containers", "rules": container_rules(a)},
+        {"name": "storage", "rules": capacity_rules(a)},
+        {"name": "gpu", "rules": gpu_rules(a)},
+        {"name": "availability", "rules": availability_rules(catalog)},
+    ]
+    return {"groups": groups}
+
+
+def alert_rules(catalog: Catalog, _variant: Accelerator) -> str:
+    header = "# Prometheus alert rules generated by `gen build`; thresholds in catalog/alerts.yaml.\n"
+    return to_yaml(build_rules(catalog), header).decode("utf-8")

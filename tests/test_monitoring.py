@@ -1,0 +1,283 @@
+"""Prometheus configuration and alert rules, checked and unit-tested by the real promtool."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+from ruamel.yaml import YAML
+
+from tests.conftest import ROOT
+from tests.docker_env import missing
+
+VARIANTS = ["cpu", "nvidia"]
+
+
+def _promtool(*args: str) -> subprocess.CompletedProcess[str]:
+    if shutil.which("promtool") is None:
+        missing("promtool (Debian package prometheus) is not installed")
+    return subprocess.run(["promtool", *args], capture_output=True, text=True, timeout=120)
+
+
+def _folder(variant: str) -> Path:
+    return ROOT / "dist" / "stacks" / "monitoring" / variant
+
+
+def _config_for_host(variant: str, tmp_path: Path) -> Path:
+    """prometheus.yml with its rule file at the path it has on this machine."""
+    text = (_folder(variant) / "prometheus.yml").read_text()
+    config = tmp_path / "prometheus.yml"
+    config.write_text(
+        text.replace("/etc/prometheus/alert-rules.yml", str(_folder(variant) / "alert-rules.yml"))
+    )
+    return config
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_promtool_checks_config_and_rules(variant: str, tmp_path: Path) -> None:
+    config = _promtool("check", "config", str(_config_for_host(variant, tmp_path)))
+    assert config.returncode == 0, config.stdout + config.stderr
+    rules = _promtool("check", "rules", str(_folder(variant) / "alert-rules.yml"))
+    assert rules.returncode == 0, rules.stdout + rules.stderr
+    assert "SUCCESS: 11 rules found" in rules.stdout
+
+
+def test_scrape_jobs_follow_the_variant() -> None:
+    yaml = YAML(typ="safe", pure=True)
+    jobs = {
+        v: [j["job_name"] for j in yaml.load((_folder(v) / "prometheus.yml").read_text())["scrape_configs"]]
+        for v in VARIANTS
+    }
+    assert "nvidia-exporter" not in jobs["cpu"]
+    assert "nvidia-exporter" in jobs["nvidia"]
+    assert {"cadvisor", "node-exporter", "zfs-exporter", "portainer-probe", "prometheus", "portainer"} <= set(
+        jobs["cpu"]
+    )
+
+
+def _case(
+    alert: str, series: list[tuple[str, str]], expected: list[dict[str, Any]], at: str = "15m"
+) -> dict[str, Any]:
+    return {
+        "interval": "1m",
+        "input_series": [{"series": s, "values": v} for s, v in series],
+        "alert_rule_test": [{"eval_time": at, "alertname": alert, "exp_alerts": expected}],
+    }
+
+
+def _alert(labels: dict[str, str], summary: str, description: str) -> dict[str, Any]:
+    return {"exp_labels": labels, "exp_annotations": {"summary": summary, "description": description}}
+
+
+FS = 'fstype="ext4"'
+# Each case: a series that must fire and one that must not, with the thresholds of catalog/alerts.yaml.
+CASES = [
+    _case(
+        "ContainerMemoryNearLimit",
+        [
+            ('container_memory_working_set_bytes{name="ollama"}', "95x20"),
+            ('container_spec_memory_limit_bytes{name="ollama"}', "100x20"),
+            ('container_memory_working_set_bytes{name="open-webui"}', "50x20"),
+            ('container_spec_memory_limit_bytes{name="open-webui"}', "100x20"),
+        ],
+        [
+            _alert(
+                {"severity": "warning", "name": "ollama"},
+                "Container ollama is near its memory limit",
+                "It uses 95% of its memory limit (threshold 90%).",
+            )
+        ],
+    ),
+    _case(
+        "ContainerCpuNearLimit",
+        [
+            ('container_cpu_usage_seconds_total{name="ollama"}', "0+57x20"),
+            ('container_spec_cpu_quota{name="ollama"}', "100000x20"),
+            ('container_spec_cpu_period{name="ollama"}', "100000x20"),
+            ('container_cpu_usage_seconds_total{name="open-webui"}', "0+30x20"),
+            ('container_spec_cpu_quota{name="open-webui"}', "100000x20"),
+            ('container_spec_cpu_period{name="open-webui"}', "100000x20"),
+        ],
+        [
+            _alert(
+                {"severity": "warning", "name": "ollama"},
+                "Container ollama is near its CPU limit",
+                "It uses 95% of its CPU limit (threshold 90%).",
+            )
+        ],
+    ),
+    _case(
+        "HostDiskFillingWarning",
+        [
+            (f'node_filesystem_avail_bytes{{mountpoint="/",{FS}}}', "15x20"),
+            (f'node_filesystem_size_bytes{{mountpoint="/",{FS}}}', "100x20"),
+            (f'node_filesystem_avail_bytes{{mountpoint="/srv",{FS}}}', "50x20"),
+            (f'node_filesystem_size_bytes{{mountpoint="/srv",{FS}}}', "100x20"),
+        ],
+        [
+            _alert(
+                {"severity": "warning", "mountpoint": "/", "fstype": "ext4"},
+                "Filesystem / is 85% full",
+                "Above the warning level of 80% on .",
+            )
+        ],
+    ),
+    _case(
+        "HostDiskFillingCritical",
+        [
+            (f'node_filesystem_avail_bytes{{mountpoint="/",{FS}}}', "5x20"),
+            (f'node_filesystem_size_bytes{{mountpoint="/",{FS}}}', "100x20"),
+            (f'node_filesystem_avail_bytes{{mountpoint="/srv",{FS}}}', "15x20"),
+            (f'node_filesystem_size_bytes{{mountpoint="/srv",{FS}}}', "100x20"),
+        ],
+        [
+            _alert(
+                {"severity": "critical", "mountpoint": "/", "fstype": "ext4"},
+                "Filesystem / is 95% full",
+                "Above the critical level of 90% on .",
+            )
+        ],
+    ),
+    _case(
+        "ZfsPoolFillingWarning",
+        [
+            ('zfs_pool_allocated_bytes{pool="service-pool"}', "85x20"),
+            ('zfs_pool_size_bytes{pool="service-pool"}', "100x20"),
+            ('zfs_pool_allocated_bytes{pool="media-pool"}', "40x20"),
+            ('zfs_pool_size_bytes{pool="media-pool"}', "100x20"),
+        ],
+        [
+            _alert(
+                {"severity": "warning", "pool": "service-pool"},
+                "ZFS pool service-pool is 85% full",
+                "Above the warning level of 80%; ZFS slows down when a pool fills.",
+            )
+        ],
+    ),
+    _case(
+        "ZfsPoolFillingCritical",
+        [
+            ('zfs_pool_allocated_bytes{pool="service-pool"}', "92x20"),
+            ('zfs_pool_size_bytes{pool="service-pool"}', "100x20"),
+            ('zfs_pool_allocated_bytes{pool="media-pool"}', "85x20"),
+            ('zfs_pool_size_bytes{pool="media-pool"}', "100x20"),
+        ],
+        [
+            _alert(
+                {"severity": "critical", "pool": "service-pool"},
+                "ZFS pool service-pool is 92% full",
+                "Above the critical level of 90%; ZFS slows down when a pool fills.",
+            )
+        ],
+    ),
+    _case(
+        "ZfsPoolNotOnline",
+        [
+            ('zfs_pool_health{pool="media-pool"}', "1x20"),
+            ('zfs_pool_health{pool="service-pool"}', "0x20"),
+        ],
+        [
+            _alert(
+                {"severity": "critical", "pool": "media-pool"},
+                "ZFS pool media-pool is not ONLINE",
+                "Health code 1 (1 DEGRADED, 2 FAULTED, 3 OFFLINE, 4 UNAVAIL, 5 REMOVED, 6 SUSPENDED).",
+            )
+        ],
+    ),
+    _case(
+        "GpuTemperatureHigh",
+        [
+            ('nvidia_smi_temperature_gpu{uuid="GPU-a"}', "90x20"),
+            ('nvidia_smi_temperature_gpu{uuid="GPU-b"}', "70x20"),
+        ],
+        [
+            _alert(
+                {"severity": "warning", "uuid": "GPU-a"},
+                "GPU GPU-a is at 90 °C",
+                "Above 85 °C; check cooling and airflow.",
+            )
+        ],
+    ),
+    _case(
+        "GpuMemoryFull",
+        [
+            ('nvidia_smi_memory_used_bytes{uuid="GPU-a"}', "97x20"),
+            ('nvidia_smi_memory_total_bytes{uuid="GPU-a"}', "100x20"),
+            ('nvidia_smi_memory_used_bytes{uuid="GPU-b"}', "50x20"),
+            ('nvidia_smi_memory_total_bytes{uuid="GPU-b"}', "100x20"),
+        ],
+        [
+            _alert(
+                {"severity": "info", "uuid": "GPU-a"},
+                "GPU GPU-a memory is 97% used",
+                "Informational: Ollama keeps models loaded in GPU memory on purpose.",
+            )
+        ],
+    ),
+    _case(
+        "ExporterDown",
+        [
+            ('up{job="cadvisor",instance="172.21.0.11:8080"}', "0x20"),
+            ('up{job="node-exporter",instance="172.21.0.14:9100"}', "1x20"),
+            ('up{job="portainer",instance="http://172.22.0.10:9000/api/system/status"}', "0x20"),
+        ],
+        [
+            _alert(
+                {"severity": "warning", "job": "cadvisor", "instance": "172.21.0.11:8080"},
+                "Target cadvisor (172.21.0.11:8080) is down",
+                "Prometheus cannot scrape it.",
+            )
+        ],
+    ),
+    _case(
+        "PortainerDown",
+        [
+            ('probe_success{job="portainer",instance="http://172.22.0.10:9000/api/system/status"}', "0x20"),
+            ('up{job="portainer",instance="http://172.22.0.10:9000/api/system/status"}', "1x20"),
+            ('probe_success{job="other",instance="x"}', "0x20"),
+        ],
+        [
+            _alert(
+                {
+                    "severity": "critical",
+                    "job": "portainer",
+                    "instance": "http://172.22.0.10:9000/api/system/status",
+                },
+                "Portainer CE is down",
+                "The portainer-probe check of Portainer CE fails.",
+            )
+        ],
+    ),
+    _case(
+        "PortainerDown",
+        [
+            ('probe_success{job="portainer",instance="p"}', "1x20"),
+            ('up{job="portainer",instance="p"}', "1x20"),
+        ],
+        [],
+    ),
+]
+
+
+def test_every_alert_has_a_unit_test() -> None:
+    rules = YAML(typ="safe", pure=True).load((_folder("nvidia") / "alert-rules.yml").read_text())
+    names = {rule["alert"] for group in rules["groups"] for rule in group["rules"]}
+    tested = {case["alert_rule_test"][0]["alertname"] for case in CASES}
+    assert names == tested
+
+
+def test_promtool_unit_tests_of_every_alert(tmp_path: Path) -> None:
+    document = {
+        "rule_files": [str(_folder("nvidia") / "alert-rules.yml")],
+        "evaluation_interval": "1m",
+        "tests": CASES,
+    }
+    tests_file = tmp_path / "alert-tests.yml"
+    with tests_file.open("w") as stream:
+        YAML(typ="safe", pure=True).dump(document, stream)
+    result = _promtool("test", "rules", str(tests_file))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "SUCCESS" in result.stdout
