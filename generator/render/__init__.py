@@ -7,9 +7,10 @@ from generator.writer import Artifact, with_marker
 
 
 def render_all(catalog: Catalog) -> list[Artifact]:
-    from generator.render import compose, configs, index, portainer, zfs
+    from generator.render import compose, configs, gpu, index, portainer, zfs
 
     artifacts: list[Artifact] = []
-    for renderer in (index.render, compose.render, configs.render, portainer.render, zfs.render):
+    renderers = (index.render, compose.render, configs.render, portainer.render, zfs.render, gpu.render)
+    for renderer in renderers:
         artifacts.extend(renderer(catalog))
     return with_marker(artifacts)
