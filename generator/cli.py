@@ -254,6 +254,75 @@ def secrets(stacks: tuple[str, ...], catalog_dir: Path, secrets_dir: Path) -> No
         click.echo(f"{result.path}: added {added}; kept {len(result.kept)} existing")
 
 
+def _stacks(catalog: Any, stack: str | None) -> list[Any]:
+    from generator.errors import UsageError
+
+    if stack is None:
+        return [catalog.stacks[s] for s in sorted(catalog.stacks)]
+    if stack not in catalog.stacks:
+        raise UsageError(f"unknown stack '{stack}'; stacks: {', '.join(sorted(catalog.stacks))}")
+    return [catalog.stacks[stack]]
+
+
+@cli.command()
+@CATALOG_OPTION
+@click.option("--stack", help="Check only this stack (default: all).")
+@click.option("--variant", type=click.Choice(["cpu", "nvidia", "amd"]), default="cpu", show_default=True)
+@_format_option("text", "json")
+def doctor(catalog_dir: Path, stack: str | None, variant: str, output_format: str) -> None:
+    """Check that the Docker host (DOCKER_HOST, or the local engine) is ready to deploy.
+
+    Engine and Compose, the nvidia runtime for the nvidia variant, free subnets
+    and host ports, dataset mountpoints, images, pool space. Exit 1 on any fail.
+
+    \b
+    Example:
+      gen doctor --stack ai --variant nvidia
+      DOCKER_HOST=ssh://admin@nas gen doctor --format json
+    """
+    from generator.hosts import report
+    from generator.hosts.doctor import run_doctor
+    from generator.hosts.engine import connect
+
+    catalog = _catalog(catalog_dir)
+    checks = run_doctor(connect(), catalog, _stacks(catalog, stack), variant)  # type: ignore[arg-type]
+    click.echo(report.to_json(checks) if output_format == "json" else report.checks_text(checks), nl=False)
+    sys.exit(1 if any(c.status == "fail" for c in checks) else 0)
+
+
+@cli.command()
+@CATALOG_OPTION
+@click.option("--stack", help="Compare only this stack (default: all).")
+@click.option(
+    "--env-file",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="The env file the stacks were deployed with (limits and paths set per host).",
+)
+@_format_option("text", "json")
+def drift(catalog_dir: Path, stack: str | None, env_file: Path | None, output_format: str) -> None:
+    """Compare the running containers with the catalog.
+
+    Per service: in sync, drifted (each difference: image, IP, limits, mounts,
+    environment variable names, restart policy, health), missing, or unknown.
+    Values of variables are never printed. Exit 1 when anything is not in sync.
+
+    \b
+    Example:
+      gen drift --stack ai --env-file secrets/ai.env
+    """
+    from generator.hosts import report
+    from generator.hosts.drift import run_drift
+    from generator.hosts.engine import connect
+
+    catalog = _catalog(catalog_dir)
+    stack_ids = [s.id for s in _stacks(catalog, stack)]
+    findings = run_drift(connect(), catalog, stack_ids, env_file)
+    click.echo(
+        report.to_json(findings) if output_format == "json" else report.findings_text(findings), nl=False
+    )
+    sys.exit(1 if any(f.status != "in-sync" for f in findings) else 0)
+
+
 @cli.group("import")
 def import_group() -> None:
     """Bring entries from other formats into the catalog.

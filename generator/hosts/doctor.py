@@ -1,0 +1,211 @@
+"""`gen doctor`: is this host ready for the catalog's stacks? One check per line."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Iterator
+from ipaddress import IPv4Network
+from pathlib import Path
+from typing import Any
+
+from generator.catalog.model import Accelerator, Catalog, Service, Stack
+from generator.hosts.engine import is_local
+from generator.hosts.report import Check
+from generator.render.compose import variant_services
+
+
+def scope(catalog: Catalog, stacks: list[Stack], variant: Accelerator) -> list[tuple[Stack, list[Service]]]:
+    """The services each stack deploys in `variant` (its cpu variant when it has no such variant)."""
+    chosen = []
+    for stack in stacks:
+        used = variant if variant in catalog.stack_accelerators(stack) else "cpu"
+        chosen.append((stack, variant_services(catalog, stack, used)))
+    return chosen
+
+
+def run_doctor(client: Any, catalog: Catalog, stacks: list[Stack], variant: Accelerator) -> list[Check]:
+    services = [s for _, group in scope(catalog, stacks, variant) for s in group]
+    stack_ids = {stack.id for stack in stacks}
+    checks = [*_engine(client), _compose()]
+    if variant == "nvidia":
+        checks.append(_nvidia_runtime(client))
+    checks += list(_networks(client, catalog, services))
+    checks += list(_ports(client, services, stack_ids))
+    checks += list(_mountpoints(catalog, services))
+    checks += list(_images(client, services, variant))
+    checks += list(_pools(catalog))
+    return checks
+
+
+def _engine(client: Any) -> Iterator[Check]:
+    version = client.version()
+    yield Check("engine", "ok", f"Docker {version.get('Version')} (API {version.get('ApiVersion')})")
+
+
+def _compose() -> Check:
+    for command in (["docker", "compose", "version", "--short"], ["docker-compose", "version", "--short"]):
+        if shutil.which(command[0]) is None:
+            continue
+        result = subprocess.run(command, capture_output=True, text=True, timeout=30)
+        if result.returncode == 0:
+            return Check("compose", "ok", f"{' '.join(command[:-2])} {result.stdout.strip()}")
+    return Check(
+        "compose",
+        "fail",
+        "neither `docker compose` nor `docker-compose` works here",
+        "install the Docker Compose v2 plugin",
+    )
+
+
+def _nvidia_runtime(client: Any) -> Check:
+    info = client.info()
+    if "nvidia" in (info.get("Runtimes") or {}):
+        return Check("nvidia runtime", "ok", "Docker has the nvidia runtime")
+    if info.get("CDISpecDirs"):
+        return Check("nvidia runtime", "ok", f"CDI is enabled ({', '.join(info['CDISpecDirs'])})")
+    return Check(
+        "nvidia runtime",
+        "fail",
+        "Docker has no nvidia runtime and CDI is off",
+        "run scripts/gpu-bootstrap.sh --install, or deploy the cpu variant",
+    )
+
+
+def _networks(client: Any, catalog: Catalog, services: list[Service]) -> Iterator[Check]:
+    wanted = {a.network for s in services for a in s.networks}
+    existing = []
+    for network in client.networks.list():
+        configs = (network.attrs.get("IPAM") or {}).get("Config") or []
+        subnets = [IPv4Network(c["Subnet"]) for c in configs if "." in c.get("Subnet", "")]
+        existing.append((network.name, subnets))
+    for network_id in sorted(wanted):
+        network = catalog.networks[network_id]
+        same_name = next((subnets for name, subnets in existing if name == network.name), None)
+        foreign = [
+            name
+            for name, subnets in existing
+            if name != network.name and any(network.subnet.overlaps(s) for s in subnets)
+        ]
+        label = f"network {network.name}"
+        if foreign:
+            yield Check(
+                label,
+                "fail",
+                f"{network.subnet} is already used by the foreign network {', '.join(foreign)}",
+                f"remove it (docker network rm {foreign[0]}) or change catalog/networks/{network.id}.yaml",
+            )
+        elif same_name is not None and network.subnet not in same_name:
+            yield Check(
+                label,
+                "fail",
+                f"exists with subnet {', '.join(map(str, same_name))}, the catalog says {network.subnet}",
+                f"docker network rm {network.name} once no container uses it",
+            )
+        elif same_name is not None:
+            yield Check(label, "ok", f"exists with the catalog's subnet {network.subnet}")
+        else:
+            yield Check(label, "ok", f"{network.subnet} is free")
+
+
+def _listening_ports() -> set[tuple[str, int]]:
+    """(protocol, port) of every listening socket on this machine, from /proc/net."""
+    found: set[tuple[str, int]] = set()
+    for protocol, files in (("tcp", ("tcp", "tcp6")), ("udp", ("udp", "udp6"))):
+        for name in files:
+            path = Path("/proc/net") / name
+            if not path.exists():
+                continue
+            for line in path.read_text().splitlines()[1:]:
+                fields = line.split()
+                listening = fields[3] == "0A" if protocol == "tcp" else fields[3] == "07"
+                if listening:
+                    found.add((protocol, int(fields[1].rsplit(":", 1)[1], 16)))
+    return found
+
+
+def _ports(client: Any, services: list[Service], stack_ids: set[str]) -> Iterator[Check]:
+    held: dict[tuple[str, int], str] = {}
+    for container in client.containers.list():
+        if container.labels.get("ai-stack.stack") in stack_ids:
+            continue  # our own deployment holds its ports
+        for key, bindings in (container.attrs["NetworkSettings"].get("Ports") or {}).items():
+            port, protocol = key.split("/")
+            for binding in bindings or []:
+                held[(protocol, int(binding["HostPort"]))] = container.name
+    listening = _listening_ports() if is_local() else set()
+    ours = {
+        int(b["HostPort"])
+        for c in client.containers.list()
+        if c.labels.get("ai-stack.stack") in stack_ids
+        for bindings in (c.attrs["NetworkSettings"].get("Ports") or {}).values()
+        for b in bindings or []
+    }
+    for service in services:
+        for port in service.ports:
+            if port.host is None:
+                continue
+            key = (port.protocol, port.host)
+            label = f"port {port.host}/{port.protocol}"
+            if key in held:
+                yield Check(
+                    label,
+                    "fail",
+                    f"published by container {held[key]} (needed by {service.id})",
+                    f"stop {held[key]} or change the host port in catalog/services/{service.id}.yaml",
+                )
+            elif key in listening and port.host not in ours:
+                yield Check(
+                    label,
+                    "fail",
+                    f"a process on this host listens on it (needed by {service.id})",
+                    f"find it with: ss -lntp 'sport = :{port.host}'",
+                )
+            else:
+                yield Check(label, "ok", f"free for {service.id}")
+
+
+def _mountpoints(catalog: Catalog, services: list[Service]) -> Iterator[Check]:
+    datasets = sorted({v.source for s in services for v in s.volumes if v.source_kind == "dataset"})
+    for dataset_id in datasets:
+        dataset = catalog.datasets[dataset_id]
+        label = f"dataset {dataset.full_name}"
+        if not is_local():
+            yield Check(label, "warn", f"cannot check {dataset.mountpoint} on a remote engine")
+        elif Path(dataset.mountpoint).is_dir():
+            yield Check(label, "ok", f"{dataset.mountpoint} is there")
+        else:
+            yield Check(
+                label,
+                "warn",
+                f"{dataset.mountpoint} is missing (the deploy would stop)",
+                "run scripts/zfs-datasets.sh",
+            )
+
+
+def _images(client: Any, services: list[Service], variant: Accelerator) -> Iterator[Check]:
+    import docker
+
+    for image in sorted({s.image_for(variant if s.in_variant(variant) else "cpu") for s in services}):
+        try:
+            client.images.get(image)
+            yield Check(f"image {image}", "ok", "present")
+        except docker.errors.ImageNotFound:
+            yield Check(f"image {image}", "fail", "not on this host", f"docker pull {image}")
+
+
+def _pools(catalog: Catalog) -> Iterator[Check]:
+    if not is_local() or shutil.which("zpool") is None:
+        yield Check("zfs pools", "warn", "no zpool command here: pool space not checked")
+        return
+    for pool in sorted(catalog.pools):
+        result = subprocess.run(
+            ["zpool", "list", "-H", "-p", "-o", "free,size", pool], capture_output=True, text=True, timeout=30
+        )
+        if result.returncode != 0:
+            yield Check(f"pool {pool}", "warn", "not imported on this host", "create or import it")
+            continue
+        free, size = (int(x) for x in result.stdout.split())
+        share = 100 * free // size if size else 0
+        status = "ok" if share >= 20 else "warn"
+        yield Check(f"pool {pool}", status, f"{free // 2**30} GiB free ({share} %)")

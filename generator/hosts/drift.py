@@ -1,0 +1,137 @@
+"""`gen drift`: the containers running now, compared with what the catalog says they should be.
+
+Containers are found by the labels the compose files set (ai-stack.stack/.service/.variant).
+Per-host settings (limits, ZFS_ALTROOT, host paths) are read from the deploy's env file when
+given. Environment variables are compared by NAME only; values are never printed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from generator.catalog.model import Accelerator, Catalog, Service
+from generator.envfile import read_assignments
+from generator.hosts.report import Finding
+from generator.render.compose.environment import ZFS_ALTROOT, format_cpus, limit_variables
+from generator.units import memory_bytes
+
+LABEL = "ai-stack"
+
+
+def expected_binds(
+    catalog: Catalog, service: Service, settings: dict[str, str]
+) -> dict[str, tuple[str, bool]]:
+    """target -> (host source, writable) of the service's bind mounts on this host."""
+    binds = {}
+    for volume in service.volumes:
+        if volume.source_kind == "dataset":
+            dataset = catalog.datasets[volume.source]
+            path = dataset.mountpoint.rstrip("/") + (f"/{volume.subpath}" if volume.subpath else "")
+            binds[volume.target] = (settings.get(ZFS_ALTROOT, "") + path, not volume.read_only)
+        elif volume.source_kind == "host_path":
+            source = (
+                settings.get(volume.env_override or "", volume.source)
+                if volume.env_override
+                else volume.source
+            )
+            binds[volume.target] = (source, not volume.read_only)
+    return binds
+
+
+def compare(
+    client: Any, catalog: Catalog, service: Service, container: Any, settings: dict[str, str]
+) -> list[str]:
+    attrs = container.attrs
+    variant: Accelerator = container.labels.get(f"{LABEL}.variant", "cpu")
+    host = attrs["HostConfig"]
+    differences = []
+    image = service.image_for(variant)
+    if attrs["Config"]["Image"] != image:
+        differences.append(f"image is {attrs['Config']['Image']}, the catalog says {image}")
+    networks = attrs["NetworkSettings"]["Networks"] or {}
+    for attachment in service.networks:
+        name = catalog.networks[attachment.network].name
+        actual = (networks.get(name) or {}).get("IPAddress") or "none"
+        if actual != str(attachment.ipv4_address):
+            differences.append(f"address on {name} is {actual}, the catalog says {attachment.ipv4_address}")
+    cpus_name, memory_name = limit_variables(service)
+    cpus = float(settings.get(cpus_name, format_cpus(service.limits.cpus)))
+    if host.get("NanoCpus") != int(cpus * 1e9):
+        differences.append(f"CPU limit is {host.get('NanoCpus', 0) / 1e9:g}, the catalog says {cpus:g}")
+    memory = settings.get(memory_name, service.limits.memory)
+    if host.get("Memory") != memory_bytes(memory):
+        differences.append(f"memory limit is {host.get('Memory', 0)} bytes, the catalog says {memory}")
+    restart = (host.get("RestartPolicy") or {}).get("Name") or "no"
+    if restart != service.restart:
+        differences.append(f"restart policy is {restart}, the catalog says {service.restart}")
+    differences += _mount_differences(catalog, service, attrs, settings)
+    differences += _env_differences(client, service, attrs)
+    health = ((attrs.get("State") or {}).get("Health") or {}).get("Status")
+    if service.healthcheck and health != "healthy":
+        differences.append(f"health is {health or 'unknown'}")
+    return differences
+
+
+def _mount_differences(catalog: Catalog, service: Service, attrs: Any, settings: dict[str, str]) -> list[str]:
+    actual = {
+        m["Destination"]: (m["Source"], bool(m["RW"])) for m in attrs.get("Mounts", []) if m["Type"] == "bind"
+    }
+    differences = []
+    for target, (source, writable) in sorted(expected_binds(catalog, service, settings).items()):
+        found = actual.get(target)
+        if found is None:
+            differences.append(f"mount {target} is missing (the catalog binds {source})")
+        elif found != (source, writable):
+            mode = "read-write" if writable else "read-only"
+            differences.append(
+                f"mount {target} is {found[0]} ({'read-write' if found[1] else 'read-only'}), "
+                f"the catalog says {source} ({mode})"
+            )
+    return differences
+
+
+def _env_differences(client: Any, service: Service, attrs: Any) -> list[str]:
+    names = {item.split("=", 1)[0] for item in attrs["Config"].get("Env") or []}
+    try:
+        image_env = client.images.get(attrs["Config"]["Image"]).attrs["Config"].get("Env") or []
+    except Exception:
+        image_env = []
+    from_image = {item.split("=", 1)[0] for item in image_env}
+    expected = {env.name for env in service.env}
+    differences = [f"variable {name} is missing" for name in sorted(expected - names)]
+    differences += [
+        f"extra variable {name} (not in the catalog)" for name in sorted(names - expected - from_image)
+    ]
+    return differences
+
+
+def run_drift(client: Any, catalog: Catalog, stack_ids: list[str], env_file: Path | None) -> list[Finding]:
+    settings = read_assignments(env_file) if env_file else {}
+    containers = client.containers.list(filters={"label": f"{LABEL}.service"})
+    findings = []
+    for stack_id in stack_ids:
+        stack = catalog.stacks[stack_id]
+        for service in catalog.stack_services(stack):
+            matching = [
+                c
+                for c in containers
+                if c.labels.get(f"{LABEL}.service") == service.id
+                and c.labels.get(f"{LABEL}.stack") == stack.id
+            ]
+            if not matching:
+                if any(service.in_variant(v) for v in catalog.stack_accelerators(stack)):
+                    findings.append(Finding(service.id, stack.id, "missing", ["no running container"]))
+                continue
+            differences = compare(client, catalog, service, matching[0], settings)
+            findings.append(
+                Finding(service.id, stack.id, "drifted" if differences else "in-sync", differences)
+            )
+    known = {(st.id, s) for st in catalog.stacks.values() for s in st.services}
+    for container in containers:
+        key = (container.labels.get(f"{LABEL}.stack", ""), container.labels.get(f"{LABEL}.service", ""))
+        if key[0] in stack_ids and key not in known:
+            findings.append(
+                Finding(key[1], key[0], "unknown", [f"container {container.name} is not in the catalog"])
+            )
+    return findings

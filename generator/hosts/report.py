@@ -1,0 +1,45 @@
+"""Results of `gen doctor` (checks) and `gen drift` (per-service findings), as text or JSON."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    status: str  # ok | warn | fail
+    message: str
+    hint: str = ""
+
+
+@dataclass
+class Finding:
+    service: str
+    stack: str
+    status: str  # in-sync | drifted | missing | unknown
+    differences: list[str] = field(default_factory=list)
+
+
+def checks_text(checks: Sequence[Check]) -> str:
+    lines = [f"{c.status:<4} {c.name}: {c.message}" + (f" ({c.hint})" if c.hint else "") for c in checks]
+    failed = sum(c.status == "fail" for c in checks)
+    warned = sum(c.status == "warn" for c in checks)
+    lines.append(f"{len(checks)} checks: {failed} failed, {warned} warnings")
+    return "\n".join(lines) + "\n"
+
+
+def findings_text(findings: Sequence[Finding]) -> str:
+    lines = []
+    for f in findings:
+        lines.append(f"{f.status:<8} {f.stack}/{f.service}")
+        lines.extend(f"         {difference}" for difference in f.differences)
+    drifted = sum(f.status != "in-sync" for f in findings)
+    lines.append(f"{len(findings)} services: {drifted} not in sync")
+    return "\n".join(lines) + "\n"
+
+
+def to_json(items: Sequence[Check] | Sequence[Finding]) -> str:
+    return json.dumps([asdict(item) for item in items], indent=2, sort_keys=True) + "\n"

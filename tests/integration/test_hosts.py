@@ -1,0 +1,148 @@
+"""`gen doctor` and `gen drift` against the real Docker Engine, with stand-in images."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import docker
+import pytest
+
+from generator.catalog import load_catalog
+from tests.conftest import DEFAULT_CATALOG, ROOT, run_gen
+from tests.docker_env import compose, compose_binary, docker_host, engine, prepare_host, write_env_files
+from tests.standins import build_standins, standin_images
+
+pytestmark = pytest.mark.integration
+CATALOG = load_catalog(DEFAULT_CATALOG)
+AI = str(ROOT / "dist" / "stacks" / "ai" / "cpu" / "compose.yaml")
+
+
+@pytest.fixture(scope="module")
+def host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    client = engine()
+    build_standins(client, standin_images(CATALOG))
+    root = tmp_path_factory.mktemp("hosts")
+    prepare_host(CATALOG, root / "altroot")
+    env_files = write_env_files(CATALOG, root / "secrets", root / "altroot")
+    yield {"client": client, "env": env_files}
+    compose("-f", AI, "down", "--timeout", "5", env_file=env_files["ai"], check=False)
+
+
+@pytest.fixture(autouse=True)
+def engine_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DOCKER_HOST", docker_host())
+    monkeypatch.setenv("PATH", f"{Path(compose_binary()).parent}{os.pathsep}{os.environ['PATH']}")
+
+
+def _doctor(*args: str) -> tuple[int, dict[str, dict[str, str]]]:
+    result = run_gen("doctor", "--format", "json", *args)
+    return result.exit_code, {check["name"]: check for check in json.loads(result.stdout)}
+
+
+def _drift(env_file: Path) -> tuple[int, dict[str, dict[str, Any]]]:
+    result = run_gen("drift", "--stack", "ai", "--env-file", str(env_file), "--format", "json")
+    return result.exit_code, {finding["service"]: finding for finding in json.loads(result.stdout)}
+
+
+def test_doctor_passes_on_a_clean_engine(host: dict[str, Any]) -> None:
+    code, checks = _doctor()
+    assert code == 0, checks
+    assert checks["engine"]["status"] == "ok"
+    assert checks["compose"]["status"] == "ok"
+    assert checks["network ai-net"] == {
+        "name": "network ai-net",
+        "status": "ok",
+        "message": "172.20.0.0/24 is free",
+        "hint": "",
+    }
+    assert checks["port 11434/tcp"]["status"] == "ok"
+    assert checks["image ollama/ollama:0.12.6"]["status"] == "ok"
+
+
+def test_doctor_reports_a_foreign_network_a_held_port_and_a_missing_image(host: dict[str, Any]) -> None:
+    client: docker.DockerClient = host["client"]
+    ipam = docker.types.IPAMConfig(pool_configs=[docker.types.IPAMPool(subnet="172.20.0.0/16")])
+    foreign = client.networks.create("foreign-net", driver="bridge", ipam=ipam)
+    squatter = client.containers.run(
+        "ollama/ollama:0.12.6", detach=True, ports={"8080/tcp": 3000}, name="squatter"
+    )
+    client.images.get("codercom/code-server:4.104.3").tag("gen-test/backup", "code-server")
+    client.images.remove("codercom/code-server:4.104.3")
+    try:
+        code, checks = _doctor("--stack", "ai")
+        assert code == 1
+        assert checks["network ai-net"]["status"] == "fail"
+        assert (
+            checks["network ai-net"]["message"]
+            == "172.20.0.0/24 is already used by the foreign network foreign-net"
+        )
+        assert checks["port 3000/tcp"]["status"] == "fail"
+        assert checks["port 3000/tcp"]["message"] == "published by container squatter (needed by open-webui)"
+        assert checks["image codercom/code-server:4.104.3"]["status"] == "fail"
+        assert (
+            checks["image codercom/code-server:4.104.3"]["hint"] == "docker pull codercom/code-server:4.104.3"
+        )
+        assert checks["port 11434/tcp"]["status"] == "ok"
+    finally:
+        squatter.remove(force=True)
+        foreign.remove()
+        client.images.get("gen-test/backup:code-server").tag("codercom/code-server", "4.104.3")
+        client.images.remove("gen-test/backup:code-server")
+
+
+def _recreate(client: docker.DockerClient, service: str, **changes: Any) -> None:
+    """Replace a running container by one made by hand, like an operator would with docker run."""
+    old = client.containers.list(filters={"label": f"ai-stack.service={service}"})[0]
+    attrs = old.attrs
+    network_name, settings = next(iter(attrs["NetworkSettings"]["Networks"].items()))
+    binds = [
+        f"{m['Source']}:{m['Destination']}:{'rw' if m['RW'] else 'ro'}"
+        for m in attrs["Mounts"]
+        if m["Type"] == "bind"
+    ]
+    env = list(attrs["Config"]["Env"]) + changes.pop("extra_env", [])
+    ip = changes.pop("ip", settings["IPAddress"])
+    old.remove(force=True)
+    container = client.containers.create(
+        attrs["Config"]["Image"],
+        labels=attrs["Config"]["Labels"],
+        environment=env,
+        mem_limit=changes.pop("mem_limit", attrs["HostConfig"]["Memory"]),
+        nano_cpus=attrs["HostConfig"]["NanoCpus"],
+        restart_policy=attrs["HostConfig"]["RestartPolicy"],
+        volumes=binds,
+        healthcheck=attrs["Config"].get("Healthcheck"),
+        network=network_name,
+        user=attrs["Config"].get("User") or None,
+    )
+    client.api.disconnect_container_from_network(container.id, network_name)
+    client.api.connect_container_to_network(container.id, network_name, ipv4_address=ip)
+    container.start()
+
+
+def test_drift_in_sync_then_each_difference(host: dict[str, Any]) -> None:
+    client: docker.DockerClient = host["client"]
+    env_file = host["env"]["ai"]
+    compose("-f", AI, "up", "-d", "--wait", "--wait-timeout", "120", env_file=env_file)
+    code, findings = _drift(env_file)
+    assert code == 0, findings
+    assert {f["status"] for f in findings.values()} == {"in-sync"}
+
+    _recreate(client, "open-webui", mem_limit="2g")
+    _recreate(client, "continue-dev", ip="172.20.0.42", extra_env=["DEBUG_TOKEN=s3cr3t-value"])
+    client.containers.list(filters={"label": "ai-stack.service=ollama"})[0].stop(timeout=5)
+    result = run_gen("drift", "--stack", "ai", "--env-file", str(env_file))
+    code, findings = _drift(env_file)
+    assert code == 1
+    assert findings["ollama"]["status"] == "missing"
+    webui = findings["open-webui"]
+    assert webui["status"] == "drifted"
+    assert "memory limit is 2147483648 bytes, the catalog says 4g" in webui["differences"]
+    coder = findings["continue-dev"]["differences"]
+    assert "address on ai-net is 172.20.0.42, the catalog says 172.20.0.12" in coder
+    assert "extra variable DEBUG_TOKEN (not in the catalog)" in coder
+    assert "s3cr3t" not in result.stdout  # names only, never values
