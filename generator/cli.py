@@ -323,6 +323,82 @@ def drift(catalog_dir: Path, stack: str | None, env_file: Path | None, output_fo
     sys.exit(1 if any(f.status != "in-sync" for f in findings) else 0)
 
 
+@cli.group("site")
+def site_group() -> None:
+    """Build or serve the docs site (mkdocs-material).
+
+    \b
+    Example:
+      gen site build --out site-build
+    """
+
+
+SITE_OPTIONS = [
+    click.option(
+        "--config",
+        "config_file",
+        type=click.Path(path_type=Path, dir_okay=False),
+        default="mkdocs.yml",
+        show_default=True,
+        help="The mkdocs configuration (site/ beside it).",
+    ),
+]
+
+
+@site_group.command("build")
+@CATALOG_OPTION
+@SITE_OPTIONS[0]
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default="site-build",
+    show_default=True,
+    help="Where the static site goes (replaced).",
+)
+def site_build(catalog_dir: Path, config_file: Path, out_dir: Path) -> None:
+    """Build the static site: site/ plus a page per service and stack, maps, guides, downloads.
+
+    mkdocs runs in strict mode: a broken link fails the build. templates.json is at the root.
+
+    \b
+    Example:
+      gen site build && python3 -m http.server -d site-build
+    """
+    from generator.sitebuild import build_site
+
+    count = build_site(catalog_dir, config_file, out_dir)
+    click.echo(f"built {out_dir}/: {count} pages")
+
+
+@site_group.command("serve")
+@CATALOG_OPTION
+@SITE_OPTIONS[0]
+@click.option("--port", type=int, default=8000, show_default=True)
+def site_serve(catalog_dir: Path, config_file: Path, port: int) -> None:
+    """Build the site into a temporary folder and serve it on http://127.0.0.1:PORT/.
+
+    It builds once: stop it (Ctrl-C) and run it again after editing.
+
+    \b
+    Example:
+      gen site serve --port 8001
+    """
+    import functools
+    import http.server
+    import tempfile
+
+    from generator.sitebuild import build_site
+
+    with tempfile.TemporaryDirectory() as scratch:
+        out = Path(scratch) / "site"
+        build_site(catalog_dir, config_file, out)
+        handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(out))
+        with http.server.ThreadingHTTPServer(("127.0.0.1", port), handler) as server:
+            click.echo(f"serving http://127.0.0.1:{port}/ (Ctrl-C stops)")
+            server.serve_forever()
+
+
 @cli.group("import")
 def import_group() -> None:
     """Bring entries from other formats into the catalog.

@@ -1,0 +1,228 @@
+"""Markdown pages generated from the catalog for the docs site (one per service and stack, the
+catalog index, network and storage maps, roles, install guides, downloads) and the nav."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from generator.catalog.model import Catalog, Service
+from generator.render.compose import compose_path, iter_variants
+from generator.render.compose.environment import format_cpus, limit_variables
+from generator.render.compose.service import build_service
+from generator.render.gpu import services_min_driver
+from generator.render.text import render_text
+from generator.render.yaml_text import to_yaml
+from generator.render.zfs import build_plan
+
+INSTALL = {
+    "portainer": "Portainer App Templates",
+    "zfs": "ZFS datasets",
+    "gpu": "GPU check",
+    "cli": "Command line",
+}
+
+
+def _stack_of(catalog: Catalog) -> dict[str, str]:
+    return {sid: stack.id for stack in catalog.stacks.values() for sid in stack.services}
+
+
+def _tuning(catalog: Catalog, dataset_id: str) -> str:
+    dataset = catalog.datasets[dataset_id]
+    props = catalog.storage_classes[dataset.storage_class].properties
+    return ", ".join(f"{k}={v}" for k, v in props.items())
+
+
+def _security(service: Service) -> list[str]:
+    lines = []
+    sec = service.security
+    lines.append("Runs **privileged**: " + sec.privileged if sec.privileged else "Not privileged.")
+    if sec.no_new_privileges:
+        lines.append("`no-new-privileges` is set.")
+    if sec.read_only_rootfs:
+        lines.append("The root filesystem is read-only.")
+    if sec.cap_add:
+        lines.append(f"Added capabilities: {', '.join(sec.cap_add)}.")
+    if sec.pid_host:
+        lines.append(f"Shares the host's PID namespace: {sec.pid_host}")
+    for volume in service.volumes:
+        if volume.source_kind == "host_path":
+            socket = (
+                " (the Docker socket: full control of the engine)"
+                if volume.source.endswith("docker.sock")
+                else ""
+            )
+            mode = "read-only" if volume.read_only else "read-write"
+            lines.append(f"Mounts the host path `{volume.source}`{socket}, {mode}: {volume.reason}")
+    if service.user:
+        lines.append(f"Runs as uid:gid {service.user.uid}:{service.user.gid}.")
+    return lines
+
+
+def _volume_source(catalog: Catalog, service: Service, index: int) -> tuple[str, str]:
+    volume = service.volumes[index]
+    if volume.source_kind == "dataset":
+        dataset = catalog.datasets[volume.source]
+        return f"dataset `{dataset.full_name}` at `{dataset.mountpoint}`", _tuning(catalog, dataset.id)
+    if volume.source_kind == "host_path":
+        return f"host path `{volume.source}`", ""
+    if volume.source_kind == "generated":
+        return f"generated `{volume.source}`", ""
+    return f"Docker volume `{volume.source}`", ""
+
+
+def service_page(catalog: Catalog, service: Service) -> str:
+    stack = catalog.stacks.get(_stack_of(catalog).get(service.id, ""))
+    variants = [
+        v for v in (catalog.stack_accelerators(stack) if stack else ("cpu",)) if service.in_variant(v)
+    ]
+    snippets = []
+    if stack:
+        for variant in variants:
+            snippet = to_yaml({service.id: build_service(catalog, stack, service, variant)}).decode("utf-8")
+            snippets.append((variant, snippet.rstrip("\n")))
+    sources = [_volume_source(catalog, service, i) for i in range(len(service.volumes))]
+    return render_text(
+        "site/service.md.j2",
+        s=service,
+        source=catalog.sources.get("service", {}).get(service.id, "catalog/services/"),
+        stack=stack,
+        variants=variants,
+        networks=catalog.networks,
+        volume_sources=[s for s, _ in sources],
+        volume_tuning=[t for _, t in sources],
+        cpus=format_cpus(service.limits.cpus),
+        limit_names=limit_variables(service),
+        security=_security(service),
+        snippets=snippets,
+    )
+
+
+def pages(catalog: Catalog, templates: dict[str, Any]) -> dict[str, str]:
+    """path in the docs folder -> Markdown, for every generated page."""
+    assert catalog.publish is not None
+    publish = catalog.publish
+    services = sorted(catalog.services.values(), key=lambda s: s.id)
+    stacks = sorted(catalog.stacks.values(), key=lambda s: s.id)
+    stack_of = _stack_of(catalog)
+    result: dict[str, str] = {}
+    for service in services:
+        result[f"catalog/services/{service.id}.md"] = service_page(catalog, service)
+    for stack in stacks:
+        result[f"catalog/stacks/{stack.id}.md"] = render_text(
+            "site/stack.md.j2",
+            stack=stack,
+            source=catalog.sources.get("stack", {}).get(stack.id, ""),
+            services=catalog.stack_services(stack),
+            variants=catalog.stack_accelerators(stack),
+        )
+    categories = sorted({c for s in services for c in s.categories})
+    result["catalog/index.md"] = render_text(
+        "site/index.md.j2",
+        source="catalog/",
+        services=services,
+        stacks=stacks,
+        stack_of=stack_of,
+        categories=categories,
+    )
+    members: dict[str, list[Any]] = {}
+    for service in services:
+        for attachment in service.networks:
+            members.setdefault(attachment.network, []).append((service, attachment))
+    networks = sorted(catalog.networks.values(), key=lambda n: n.subnet.network_address)
+    published = sorted(
+        ((f"{p.host_ip or '0.0.0.0'}:{p.host}", s, p) for s in services for p in s.ports if p.host),
+        key=lambda x: x[2].host or 0,
+    )
+    result["catalog/network-map.md"] = render_text(
+        "site/network-map.md.j2",
+        source="catalog/networks/",
+        lans=[n for n in networks if n.type == "lan"],
+        bridges=[n for n in networks if n.type == "bridge"],
+        members=members,
+        all_networks=networks,
+        published=published,
+    )
+    datasets = sorted(catalog.datasets.values(), key=lambda d: d.full_name)
+    users = {
+        d.id: [(s, v) for s in services for v in s.volumes if v.source_kind == "dataset" and v.source == d.id]
+        for d in datasets
+    }
+    result["catalog/storage-map.md"] = render_text(
+        "site/storage-map.md.j2",
+        source="catalog/datasets/",
+        pools=sorted(catalog.pools.values(), key=lambda p: p.id),
+        datasets=datasets,
+        users=users,
+        tuning={d.id: _tuning(catalog, d.id) for d in datasets},
+        classes=catalog.storage_classes,
+        key=lambda text: text.replace("-", "_"),
+        pool_key=lambda text: text.replace("-", "_"),
+    )
+    result["catalog/roles.md"] = render_text(
+        "site/roles.md.j2", source="catalog/roles/", roles=sorted(catalog.roles.values(), key=lambda r: r.id)
+    )
+    common = {
+        "site_url": publish.site_url,
+        "repository_url": publish.repository_url,
+        "branch": publish.branch,
+        "artifacts_path": publish.artifacts_path,
+    }
+    result["install/portainer.md"] = render_text(
+        "site/install-portainer.md.j2",
+        source="catalog/publish.yaml",
+        templates=templates["templates"],
+        **common,
+    )
+    result["install/zfs.md"] = render_text(
+        "site/install-zfs.md.j2", source="catalog/datasets/", plan=build_plan(catalog), **common
+    )
+    generations = sorted(catalog.gpu_generations.values(), key=lambda g: float(g.compute_capabilities[0]))
+    result["install/gpu.md"] = render_text(
+        "site/install-gpu.md.j2",
+        source="catalog/gpu-generations/",
+        generations=generations,
+        services_min_driver=services_min_driver(catalog),
+        **common,
+    )
+    result["install/cli.md"] = render_text(
+        "site/install-cli.md.j2", source="catalog/stacks/", variants=list(iter_variants(catalog)), **common
+    )
+    return result
+
+
+def downloads_page(catalog: Catalog, files: list[str], schemas: list[str]) -> str:
+    assert catalog.publish is not None
+    compose_files = []
+    for stack, variant in iter_variants(catalog):
+        folder = compose_path(stack, variant).rsplit("/", 1)[0] + "/"
+        names = sorted(f.removeprefix(folder) for f in files if f.startswith(folder))
+        compose_files.append((stack, variant, names))
+    scripts = sorted(f.removeprefix("scripts/") for f in files if f.startswith("scripts/"))
+    return render_text(
+        "site/downloads.md.j2",
+        source="dist/",
+        site_url=catalog.publish.site_url,
+        compose_files=compose_files,
+        scripts=scripts,
+        schemas=schemas,
+    )
+
+
+def nav(catalog: Catalog) -> list[Any]:
+    services = sorted(catalog.services.values(), key=lambda s: s.title.lower())
+    stacks = sorted(catalog.stacks.values(), key=lambda s: s.title.lower())
+    return [
+        {"Home": "index.md"},
+        {"Install": [{title: f"install/{name}.md"} for name, title in INSTALL.items()]},
+        {
+            "Catalog": [
+                {"Overview": "catalog/index.md"},
+                {"Stacks": [{s.title: f"catalog/stacks/{s.id}.md"} for s in stacks]},
+                {"Services": [{s.title: f"catalog/services/{s.id}.md"} for s in services]},
+                {"Network map": "catalog/network-map.md"},
+                {"Storage map": "catalog/storage-map.md"},
+                {"Roles": "catalog/roles.md"},
+            ]
+        },
+        {"Downloads": "reference/downloads.md"},
+    ]

@@ -1,0 +1,96 @@
+"""`gen site build|serve`: the static docs site (mkdocs-material) from site/ plus generated pages.
+
+The hand-written pages of site/, the pages generated from the catalog, every build artifact
+(templates.json at the root, compose files, scripts) and the JSON Schemas are laid out in a
+temporary docs folder; mkdocs then builds it with --strict (broken links fail the build).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from generator.catalog import load_catalog
+from generator.errors import OutputRefused, UsageError
+from generator.render import render_all
+from generator.render.site import downloads_page, nav, pages
+from generator.resources import schemas_dir
+from generator.writer import MARKER
+
+SITE_MARKER = ".gen-site"
+
+
+def _docs_folder(catalog_dir: Path, source_dir: Path, docs: Path) -> tuple[str, list[object]]:
+    catalog = load_catalog(catalog_dir)
+    if catalog.publish is None:
+        raise UsageError("the catalog has no publish.yaml")
+    shutil.copytree(source_dir, docs)
+    files = []
+    templates: dict[str, object] = {}
+    for artifact in render_all(catalog):
+        if artifact.path == MARKER:
+            continue
+        path = artifact.path.replace(".env.example", "env.example")  # mkdocs skips dot files
+        target = docs / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(artifact.content)
+        files.append(path)
+        if artifact.path == "templates.json":
+            templates = json.loads(artifact.content)
+    schemas = []
+    for schema_file in sorted(schemas_dir().glob("*.schema.json")):
+        schema = json.loads(schema_file.read_text("utf-8"))
+        schema["$id"] = f"{catalog.publish.site_url}schemas/{schema_file.name}"  # editors resolve $refs here
+        (docs / "schemas").mkdir(exist_ok=True)
+        (docs / "schemas" / schema_file.name).write_text(json.dumps(schema, indent=2) + "\n", "utf-8")
+        schemas.append(schema_file.name)
+    for path, text in pages(catalog, templates).items():
+        (docs / path).parent.mkdir(parents=True, exist_ok=True)
+        (docs / path).write_text(text, "utf-8")
+    (docs / "reference").mkdir(exist_ok=True)
+    (docs / "reference" / "downloads.md").write_text(downloads_page(catalog, files, schemas), "utf-8")
+    return catalog.publish.site_url, nav(catalog)
+
+
+def _show_mkdocs_warnings() -> None:
+    """mkdocs reports broken links and the like through logging: print them, as its CLI does."""
+    logger = logging.getLogger("mkdocs")
+    if not any(getattr(h, "gen_site", False) for h in logger.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("mkdocs %(levelname)s: %(message)s"))
+        handler.setLevel(logging.WARNING)
+        handler.gen_site = True  # type: ignore[attr-defined]
+        logger.addHandler(handler)
+
+
+def build_site(catalog_dir: Path, config_file: Path, out_dir: Path) -> int:
+    """Build the site into out_dir; returns the number of pages."""
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+
+    _show_mkdocs_warnings()
+    if out_dir.exists() and any(out_dir.iterdir()) and not (out_dir / SITE_MARKER).exists():
+        raise OutputRefused(
+            f"{out_dir} is not empty and was not made by `gen site build`; choose another --out"
+        )
+    if not config_file.is_file():
+        raise UsageError(f"no mkdocs configuration at {config_file}")
+    with tempfile.TemporaryDirectory() as scratch:
+        docs = Path(scratch) / "docs"
+        source_dir = config_file.parent / "site"
+        site_url, site_nav = _docs_folder(catalog_dir, source_dir, docs)
+        config = load_config(
+            config_file=str(config_file),
+            docs_dir=str(docs),
+            site_dir=str(out_dir.resolve()),
+            site_url=site_url,
+            nav=site_nav,
+            strict=True,
+        )
+        build(config)
+    (out_dir / SITE_MARKER).write_text("Made by `gen site build`; replaced on every build.\n")
+    return len(list(out_dir.rglob("index.html")))
