@@ -8,12 +8,13 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
 from generator.catalog import validate_catalog
-from generator.catalog.schema import plain
+from generator.catalog.loader import plain
 from generator.render import render_all
 from tests.conftest import MINIMAL
 
@@ -117,3 +118,60 @@ def test_builds_are_deterministic() -> None:
     model, problems = validate_catalog(MINIMAL)
     assert problems == []
     assert render_all(model) == render_all(validate_catalog(MINIMAL)[0])
+
+
+SCALARS = [
+    "off",
+    "on",
+    "yes",
+    "no",
+    "017",
+    "0o17",
+    "0x1F",
+    "1_000",
+    "1:30",
+    "~",
+    "null",
+    "1e3",
+    ".5",
+    "+1",
+    "-2",
+    "2024-01-01",
+    "true",
+    "True",
+    "TRUE",
+    "1.5",
+    "0",
+    "00",
+    "1.",
+    "'x'",
+    "[1, 2]",
+    "{a: 1}",
+    "0b101",
+    "+.5",
+    "1e",
+    "3.",
+    "-0",
+    "12e3",
+    "1.2.3",
+    '"0x1"',
+    "a b",
+    "- [x]",
+]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(SCALARS), min_size=1, max_size=5))
+def test_the_fast_reader_reads_like_ruamel(values: list[str]) -> None:
+    """Files are read with libyaml (fastyaml) and re-read with ruamel only for line numbers:
+    both must give the same data (YAML 1.2: 'off' is a string, 017 is 17)."""
+    from generator.catalog import fastyaml
+
+    text = "".join(f"k{i}: {v}\n" for i, v in enumerate(values))
+    try:
+        expected = plain(YAML(typ="rt").load(text))
+    except Exception:
+        with pytest.raises(Exception):  # noqa: B017
+            fastyaml.load(text)
+        return
+    assert fastyaml.load(text) == expected

@@ -8,9 +8,9 @@ from typing import Any
 from generator.catalog.checks import Context, run_checks
 from generator.catalog.convert import CONVERTERS
 from generator.catalog.kinds import KINDS
-from generator.catalog.loader import RawDocument, load_documents
+from generator.catalog.loader import RawDocument, load_documents, plain
 from generator.catalog.model import Catalog
-from generator.catalog.schema import plain, validate_document
+from generator.catalog.schema import validate_document
 from generator.diagnostics import Diagnostic, display_path
 from generator.errors import CatalogInvalid, UsageError
 

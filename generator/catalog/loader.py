@@ -11,7 +11,9 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.reader import ReaderError
+from yaml import YAMLError as PyYAMLError
 
+from generator.catalog import fastyaml
 from generator.catalog.kinds import KIND_BY_FOLDER, ROOT_FILES, Kind
 from generator.diagnostics import Diagnostic, display_path, json_path
 
@@ -20,12 +22,18 @@ IGNORED_SUFFIXES = (".md", ".txt")
 
 @dataclass
 class RawDocument:
-    """One parsed catalog file: its kind, its data (ruamel nodes) and where it came from."""
+    """One parsed catalog file: its kind, its data (plain dicts and lists) and where it came from.
+
+    The data comes from the fast reader; line numbers come from ruamel.yaml, which parses the
+    text again only when a message about this file needs them.
+    """
 
     path: Path
     kind: Kind
-    data: CommentedMap
+    data: dict[str, Any]
+    text: str = ""
     display: str = field(init=False)
+    _located: Any = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.display = display_path(self.path)
@@ -39,7 +47,9 @@ class RawDocument:
 
         With key=True, the position of the last mapping key itself (for unknown keys).
         """
-        return locate(self.data, parts, key=key)
+        if self._located is None:
+            self._located = _yaml().load(self.text)
+        return locate(self._located, parts, key=key)
 
     def diagnostic(self, parts: Sequence[str | int], message: str, *, key: bool = False) -> Diagnostic:
         line, column = self.locate(parts, key=key)
@@ -88,11 +98,11 @@ def load_documents(catalog_dir: Path) -> Loaded:
             continue
         assert kind is not None
         found.setdefault(kind.name, set()).add(path.name.removesuffix(".yaml"))
-        data, problem_at = _parse(yaml, path)
+        data, text, problem_at = _parse(yaml, path)
         if problem_at is not None:
             problems.append(problem_at)
         elif data is not None:
-            documents.append(RawDocument(path, kind, data))
+            documents.append(RawDocument(path, kind, data, text))
     for file_name, (_, required) in ROOT_FILES.items():
         if required and not (catalog_dir / file_name).is_file() and catalog_dir.is_dir():
             message = f"missing file: the catalog needs {file_name} (site_url and repository)"
@@ -143,7 +153,7 @@ def _what(entry: Path) -> str:
     return "folder" if entry.is_dir() else "file"
 
 
-def _parse(yaml: YAML, path: Path) -> tuple[CommentedMap | None, Diagnostic | None]:
+def _parse(yaml: YAML, path: Path) -> tuple[dict[str, Any] | None, str, Diagnostic | None]:
     shown = display_path(path)
     raw = path.read_bytes()
     try:
@@ -152,7 +162,23 @@ def _parse(yaml: YAML, path: Path) -> tuple[CommentedMap | None, Diagnostic | No
         line = raw.count(b"\n", 0, error.start) + 1
         column = error.start - (raw.rfind(b"\n", 0, error.start) + 1) + 1
         message = f"the file is not valid UTF-8 (byte 0x{raw[error.start]:02x}); save it as UTF-8"
-        return None, Diagnostic(shown, line, column, "", message)
+        return None, text_of(raw), Diagnostic(shown, line, column, "", message)
+    try:
+        fast = fastyaml.load(text)
+    except PyYAMLError:
+        fast = None  # ruamel reads it again below, for a located message
+    if isinstance(fast, dict) and all(isinstance(key, str) for key in fast):
+        return fast, text, None
+    data, problem = _parse_located(yaml, shown, text)
+    return (plain(data) if data is not None else None), text, problem
+
+
+def text_of(raw: bytes) -> str:
+    return raw.decode("utf-8", errors="replace")
+
+
+def _parse_located(yaml: YAML, shown: str, text: str) -> tuple[CommentedMap | None, Diagnostic | None]:
+    """ruamel.yaml's reading of a file the fast reader refused: the problem, with its place."""
     try:
         data = yaml.load(text)
     except MarkedYAMLError as error:
@@ -201,3 +227,15 @@ def _yaml_type(data: Any) -> str:
     if isinstance(data, list):
         return "list"
     return "single value" if not isinstance(data, dict) else "mapping"
+
+
+def plain(value: Any) -> Any:
+    """ruamel's commented containers as plain dicts and lists."""
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    for base in (bool, str, int, float):  # ruamel's scalar subclasses as their base type
+        if isinstance(value, base):
+            return base(value)
+    return value

@@ -13,7 +13,7 @@ from jsonschema.exceptions import ValidationError
 from referencing import Registry, Resource
 
 from generator.catalog.kinds import KINDS
-from generator.catalog.loader import RawDocument
+from generator.catalog.loader import RawDocument, plain
 from generator.diagnostics import Diagnostic
 from generator.resources import schemas_dir
 
@@ -133,18 +133,6 @@ def _bound(validator: str, limit: Any) -> str:
         "exclusiveMinimum": f"> {limit}",
         "exclusiveMaximum": f"< {limit}",
     }[validator]
-
-
-def plain(value: Any) -> Any:
-    """ruamel's commented containers as plain dicts and lists."""
-    if isinstance(value, dict):
-        return {str(k): plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [plain(v) for v in value]
-    for base in (bool, str, int, float):  # ruamel's scalar subclasses as their base type
-        if isinstance(value, base):
-            return base(value)
-    return value
 
 
 def short_repr(value: Any, limit: int = 60) -> str:

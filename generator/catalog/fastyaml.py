@@ -1,0 +1,80 @@
+"""A fast YAML 1.2 reader for catalog files: libyaml (PyYAML's C parser) with YAML 1.2 rules.
+
+ruamel.yaml's round-trip loader keeps line numbers but is slow (issue #11: most of `gen validate`
+on large catalogs). Files are read with this loader; ruamel only parses a file again when its line
+numbers are needed for a message (see loader.py). To give the same data as ruamel, implicit types
+follow YAML 1.2's core schema: only true/false are booleans (not yes/no/on/off), integers are
+decimal, 0o octal or 0x hex (017 is 17), and there are no sexagesimal numbers; duplicate keys are
+refused like ruamel refuses them.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, ClassVar
+
+import yaml
+
+BOOL = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
+INT = re.compile(r"^(?:[-+]?[0-9][0-9_]*|0o[0-7_]+|0x[0-9a-fA-F_]+|0b[01_]+)$")  # as ruamel reads them
+FLOAT = re.compile(
+    r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+)
+NULL = re.compile(r"^(?:~|null|Null|NULL|)$")
+
+
+class DuplicateKey(yaml.YAMLError):  # type: ignore[misc]
+    """Raised for a key that appears twice; the caller re-reads the file for the located message."""
+
+
+_BASE = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class Loader(_BASE):  # type: ignore[misc,valid-type]
+    yaml_implicit_resolvers: ClassVar[dict[str, list[tuple[str, re.Pattern[str]]]]] = {}
+
+
+def _add(tag: str, pattern: re.Pattern[str], first: str) -> None:
+    Loader.add_implicit_resolver(tag, pattern, list(first))
+
+
+_add("tag:yaml.org,2002:bool", BOOL, "tTfF")
+_add("tag:yaml.org,2002:int", INT, "-+0123456789")
+_add("tag:yaml.org,2002:float", FLOAT, "-+0123456789.")
+_add("tag:yaml.org,2002:null", NULL, "~nN")
+Loader.add_implicit_resolver("tag:yaml.org,2002:null", NULL, [""])
+for _tag, _pattern in (
+    (t, p)
+    for first, entries in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    for t, p in entries
+    if t in ("tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:merge")
+):
+    Loader.add_implicit_resolver(_tag, _pattern, list("0123456789<"))
+
+
+def _construct_int(loader: Any, node: yaml.ScalarNode) -> int:
+    text = str(loader.construct_scalar(node)).replace("_", "")
+    for prefix, base in (("0o", 8), ("0x", 16), ("0b", 2)):
+        if text.startswith(prefix):
+            return int(text[2:], base)
+    return int(text, 10)
+
+
+def _construct_mapping(loader: Any, node: yaml.MappingNode) -> dict[Any, Any]:
+    loader.flatten_mapping(node)
+    mapping: dict[Any, Any] = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if key in mapping:
+            raise DuplicateKey(f"duplicate key {key!r}")
+        mapping[key] = loader.construct_object(value_node, deep=True)
+    return mapping
+
+
+Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+Loader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
+
+
+def load(text: str) -> Any:
+    """The document's data; raises yaml.YAMLError (DuplicateKey included) for anything wrong."""
+    return yaml.load(text, Loader=Loader)
