@@ -72,3 +72,19 @@ def catalog_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[[P
         return target
 
     return copy
+
+
+def build_default_site(out: Path) -> Path:
+    """`gen site build` of the default catalog into `out` (the site tests share it)."""
+    result = run_gen(
+        "site",
+        "build",
+        "--catalog",
+        str(DEFAULT_CATALOG),
+        "--config",
+        str(ROOT / "mkdocs.yml"),
+        "--out",
+        str(out),
+    )
+    assert result.exit_code == 0, result.stderr
+    return out

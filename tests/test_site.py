@@ -10,24 +10,12 @@ import pytest
 
 from generator.catalog import load_catalog
 from generator.render.site import nav, pages
-from tests.conftest import DEFAULT_CATALOG, ROOT, run_gen
+from tests.conftest import DEFAULT_CATALOG, build_default_site
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("site") / "site"
-    result = run_gen(
-        "site",
-        "build",
-        "--catalog",
-        str(DEFAULT_CATALOG),
-        "--config",
-        str(ROOT / "mkdocs.yml"),
-        "--out",
-        str(out),
-    )
-    assert result.exit_code == 0, result.stderr
-    return out
+    return build_default_site(tmp_path_factory.mktemp("site") / "site")
 
 
 def _nav_paths(items: list[object]) -> set[str]:

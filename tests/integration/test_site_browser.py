@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import DEFAULT_CATALOG, ROOT, run_gen
+from tests.conftest import ROOT, build_default_site
 from tests.docker_env import missing
 
 pytestmark = pytest.mark.integration
@@ -36,18 +36,7 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    out = tmp_path_factory.mktemp("site") / "site"
-    result = run_gen(
-        "site",
-        "build",
-        "--catalog",
-        str(DEFAULT_CATALOG),
-        "--config",
-        str(ROOT / "mkdocs.yml"),
-        "--out",
-        str(out),
-    )
-    assert result.exit_code == 0, result.stderr
+    out = build_default_site(tmp_path_factory.mktemp("site") / "site")
     handler = functools.partial(QuietHandler, directory=str(out))
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
