@@ -9,9 +9,12 @@ from typing import Any
 
 import pytest
 from jsonschema import Draft202012Validator
+from ruamel.yaml import YAML
 
 from generator.catalog.kinds import KINDS
-from tests.conftest import ROOT
+from tests.conftest import FIXTURES, ROOT
+
+FIXTURES_INVALID = FIXTURES / "invalid"
 
 SCHEMAS = sorted((ROOT / "schemas").glob("*.schema.json"))
 
@@ -97,3 +100,26 @@ def test_common_definitions(definition: str, value: str, accepted: bool) -> None
     common = json.loads((ROOT / "schemas" / "common.schema.json").read_text())
     validator = Draft202012Validator(common["$defs"][definition])
     assert validator.is_valid(value) is accepted
+
+
+@pytest.mark.parametrize("kind", list(KINDS), ids=lambda k: k.name)
+def test_bundled_schemas_judge_like_the_originals(kind: Any) -> None:
+    """validator_for() uses the schema with common.schema.json copied in (faster): same verdicts."""
+    from generator.catalog.loader import plain
+    from generator.catalog.schema import schema_validator, validator_for
+    from tests.conftest import DEFAULT_CATALOG, MINIMAL
+
+    files = [*sorted((DEFAULT_CATALOG / kind.folder).glob("*.yaml"))] if kind.folder else []
+    files += [
+        p for p in sorted(FIXTURES_INVALID.rglob("*.yaml")) if p.parent.name == (kind.folder or p.parent.name)
+    ]
+    files += [*sorted((MINIMAL / kind.folder).glob("*.yaml"))] if kind.folder else []
+    yaml = YAML(typ="safe", pure=True)
+    for path in files:
+        try:
+            document = plain(yaml.load(path.read_text()))
+        except Exception:
+            continue
+        original = sorted(e.message for e in schema_validator(kind.schema_file).iter_errors(document))
+        bundled = sorted(e.message for e in validator_for(kind.name).iter_errors(document))
+        assert bundled == original, path
