@@ -333,21 +333,19 @@ def site_group() -> None:
     """
 
 
-SITE_OPTIONS = [
-    click.option(
-        "--config",
-        "config_file",
-        type=click.Path(path_type=Path, dir_okay=False),
-        default="mkdocs.yml",
-        show_default=True,
-        help="The mkdocs configuration (site/ beside it).",
-    ),
-]
+CONFIG_OPTION = click.option(
+    "--config",
+    "config_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default="mkdocs.yml",
+    show_default=True,
+    help="The mkdocs configuration (site/ beside it).",
+)
 
 
 @site_group.command("build")
 @CATALOG_OPTION
-@SITE_OPTIONS[0]
+@CONFIG_OPTION
 @click.option(
     "--out",
     "out_dir",
@@ -373,7 +371,7 @@ def site_build(catalog_dir: Path, config_file: Path, out_dir: Path) -> None:
 
 @site_group.command("serve")
 @CATALOG_OPTION
-@SITE_OPTIONS[0]
+@CONFIG_OPTION
 @click.option("--port", type=int, default=8000, show_default=True)
 def site_serve(catalog_dir: Path, config_file: Path, port: int) -> None:
     """Build the site into a temporary folder and serve it on http://127.0.0.1:PORT/.

@@ -10,6 +10,7 @@ import docker
 import pytest
 
 from generator.catalog.model import Catalog
+from generator.render.compose.environment import limit_variables
 from tests.conftest import ROOT, run_gen
 
 DEFAULT_HOST = "unix:///tmp/gen-docker/docker.sock"
@@ -82,7 +83,7 @@ def write_env_files(catalog: Catalog, folder: Path, altroot: Path) -> dict[str, 
         lines = [f"ZFS_ALTROOT={altroot}", f"DOCKER_SOCKET={socket}", f"DOCKER_DATA_ROOT={data_root}"]
         for service in catalog.stack_services(stack):
             if service.limits.cpus > cores:
-                lines.append(f"{service.id.upper().replace('-', '_')}_CPUS={cores}")
+                lines.append(f"{limit_variables(service)[0]}={cores}")
         path = folder / f"{stack_id}.env"
         path.write_text(path.read_text() + "\n".join(lines) + "\n")
         files[stack_id] = path

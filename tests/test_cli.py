@@ -6,7 +6,6 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-import click
 import pytest
 
 from generator.cli import cli
@@ -103,7 +102,3 @@ def test_build_flags_are_exclusive(catalog_copy: Callable[[Path], Path]) -> None
 def test_no_colour_when_not_a_tty(catalog_copy: Callable[[Path], Path]) -> None:
     overlay(FIXTURES / "invalid" / "wrong-type", catalog_copy())
     assert "\x1b[" not in run_gen("validate").stderr
-
-
-def test_click_group_is_the_entry_point() -> None:
-    assert isinstance(cli, click.Group)

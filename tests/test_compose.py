@@ -12,6 +12,7 @@ from ruamel.yaml import YAML
 from generator.catalog import load_catalog
 from generator.catalog.model import Accelerator, Catalog, Stack
 from generator.render.compose import compose_path, iter_variants, variant_services
+from generator.units import memory_bytes
 from tests.conftest import DEFAULT_CATALOG, ROOT
 from tests.docker_env import compose
 
@@ -54,7 +55,7 @@ def test_compose_config_keeps_what_the_catalog_asked(
         assert addresses == {a.network: str(a.ipv4_address) for a in service.networks}
         limits = entry["deploy"]["resources"]["limits"]
         assert float(limits["cpus"]) == service.limits.cpus
-        assert int(limits["memory"]) == _bytes(service.limits.memory)
+        assert int(limits["memory"]) == memory_bytes(service.limits.memory)
         devices = entry["deploy"]["resources"].get("reservations", {}).get("devices", [])
         _assert_gpu(service.id, variant, devices, entry, CATALOG)
         assert entry["labels"]["ai-stack.service"] == service.id
@@ -72,10 +73,6 @@ def test_compose_config_keeps_what_the_catalog_asked(
             str(network.subnet),
             str(network.gateway),
         )
-
-
-def _bytes(memory: str) -> int:
-    return int(memory[:-1]) * 1024 ** {"k": 1, "m": 2, "g": 3}[memory[-1]]
 
 
 def _assert_gpu(

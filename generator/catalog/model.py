@@ -347,6 +347,19 @@ class Catalog:
     alerts: Alerts = field(default_factory=Alerts)
     # id -> file, per kind, for messages and docs ("generated from catalog/services/ollama.yaml")
     sources: Mapping[str, Mapping[str, str]] = field(default_factory=dict, compare=False)
+    _stack_ids: Mapping[str, str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        owners: dict[str, str] = {}
+        for stack_id in sorted(self.stacks):  # a service in two stacks (refused) counts in the first
+            for service_id in self.stacks[stack_id].services:
+                owners.setdefault(service_id, stack_id)
+        object.__setattr__(self, "_stack_ids", owners)
+
+    def stack_of(self, service_id: str) -> Stack | None:
+        """The stack a service belongs to; None for a standalone service."""
+        stack_id = self._stack_ids.get(service_id)
+        return self.stacks[stack_id] if stack_id else None
 
     def stack_services(self, stack: Stack) -> list[Service]:
         return [self.services[service_id] for service_id in stack.services]

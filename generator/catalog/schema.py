@@ -17,8 +17,6 @@ from generator.catalog.loader import RawDocument, plain
 from generator.diagnostics import Diagnostic
 from generator.resources import schemas_dir
 
-BASE_URI = "https://ai-stack-gen.github.io/schemas/"
-
 
 def load_schema(file_name: str) -> dict[str, Any]:
     schema: dict[str, Any] = json.loads((schemas_dir() / file_name).read_text("utf-8"))

@@ -14,6 +14,7 @@ from generator.catalog.model import Accelerator, Catalog, Service
 from generator.envfile import read_assignments
 from generator.hosts.report import Finding
 from generator.render.compose.environment import ZFS_ALTROOT, format_cpus, limit_variables
+from generator.render.compose.volumes import dataset_path
 from generator.units import memory_bytes
 
 LABEL = "ai-stack"
@@ -26,16 +27,14 @@ def expected_binds(
     binds = {}
     for volume in service.volumes:
         if volume.source_kind == "dataset":
-            dataset = catalog.datasets[volume.source]
-            path = dataset.mountpoint.rstrip("/") + (f"/{volume.subpath}" if volume.subpath else "")
-            binds[volume.target] = (settings.get(ZFS_ALTROOT, "") + path, not volume.read_only)
+            source = settings.get(ZFS_ALTROOT, "") + dataset_path(catalog, volume)
         elif volume.source_kind == "host_path":
             source = (
-                settings.get(volume.env_override or "", volume.source)
-                if volume.env_override
-                else volume.source
+                settings.get(volume.env_override, volume.source) if volume.env_override else volume.source
             )
-            binds[volume.target] = (source, not volume.read_only)
+        else:
+            continue  # generated files and named volumes are not binds of a host path
+        binds[volume.target] = (source, not volume.read_only)
     return binds
 
 

@@ -21,6 +21,11 @@ def _prometheus_networks(catalog: Catalog) -> set[str]:
     }
 
 
+def _stack_id(catalog: Catalog, service_id: str) -> str:
+    stack = catalog.stack_of(service_id)
+    return stack.id if stack else ""
+
+
 def scrape_address(service: Service, networks: set[str], port: int) -> str:
     """The service's static IP on a network Prometheus shares, else its DNS name."""
     for attachment in service.networks:
@@ -32,7 +37,6 @@ def scrape_address(service: Service, networks: set[str], port: int) -> str:
 def build_prometheus_config(catalog: Catalog, variant: Accelerator) -> dict[str, Any]:
     """Scrape jobs for the services that exist in this variant (no NVIDIA exporter on a CPU host)."""
     networks = _prometheus_networks(catalog)
-    stack_of = {sid: stack.id for stack in catalog.stacks.values() for sid in stack.services}
     jobs = []
     for service in sorted(catalog.services.values(), key=lambda s: s.id):
         port = service.port(service.metrics.port) if service.metrics else None
@@ -42,7 +46,7 @@ def build_prometheus_config(catalog: Catalog, variant: Accelerator) -> dict[str,
         if service.metrics.interval:
             job["scrape_interval"] = service.metrics.interval
         target = scrape_address(service, networks, port.container)
-        labels = {"service": service.id, "stack": stack_of.get(service.id, "")}
+        labels = {"service": service.id, "stack": _stack_id(catalog, service.id)}
         job["static_configs"] = [{"targets": [target], "labels": labels}]
         jobs.append(job)
     jobs += probe_jobs(catalog)
@@ -55,7 +59,6 @@ def build_prometheus_config(catalog: Catalog, variant: Accelerator) -> dict[str,
 
 def probe_jobs(catalog: Catalog) -> list[dict[str, Any]]:
     """Services without /metrics, checked through a blackbox exporter: job name = service id."""
-    stack_of = {sid: stack.id for stack in catalog.stacks.values() for sid in stack.services}
     networks = _prometheus_networks(catalog)
     jobs = []
     for service in sorted(catalog.services.values(), key=lambda s: s.id):
@@ -72,7 +75,7 @@ def probe_jobs(catalog: Catalog) -> list[dict[str, Any]]:
         shared = {a.network for a in exporter.networks}
         host = scrape_address(service, shared, port.container)
         scheme = "https" if probe.module.startswith("https") else "http"
-        labels = {"service": service.id, "stack": stack_of.get(service.id, "")}
+        labels = {"service": service.id, "stack": _stack_id(catalog, service.id)}
         jobs.append(
             {
                 "job_name": service.id,

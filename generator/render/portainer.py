@@ -15,6 +15,7 @@ from generator.catalog.model import Accelerator, Catalog, Service, Stack, Volume
 from generator.catalog.schema import schema_validator
 from generator.render.compose import compose_path, variant_services
 from generator.render.compose.environment import Variable, env_variables, stack_variables
+from generator.render.compose.volumes import dataset_path
 from generator.render.serialize import to_json
 from generator.writer import Artifact
 
@@ -86,7 +87,7 @@ def container_template(catalog: Catalog, service: Service) -> dict[str, Any]:
     assert service.template_id is not None
     template: dict[str, Any] = {"id": service.template_id, "type": 1}
     template.update(_common(service.title, service.description, service.categories, service.logo))
-    stack = next((s for s in catalog.stacks.values() if service.id in s.services), None)
+    stack = catalog.stack_of(service.id)
     notes = [service.portainer_note] if service.portainer_note else []
     if stack:
         missing = "CPU/memory limits, healthcheck and static IP"
@@ -130,10 +131,7 @@ def container_template(catalog: Catalog, service: Service) -> dict[str, Any]:
 
 def host_path(catalog: Catalog, volume: Volume) -> str:
     """The host side of a mount, as a plain path (container templates have no variables)."""
-    if volume.source_kind == "dataset":
-        mountpoint = catalog.datasets[volume.source].mountpoint.rstrip("/")
-        return f"{mountpoint}/{volume.subpath}" if volume.subpath else mountpoint
-    return volume.source
+    return dataset_path(catalog, volume) if volume.source_kind == "dataset" else volume.source
 
 
 def build_templates(catalog: Catalog, version: str) -> dict[str, Any]:

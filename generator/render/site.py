@@ -22,10 +22,6 @@ INSTALL = {
 }
 
 
-def _stack_of(catalog: Catalog) -> dict[str, str]:
-    return {sid: stack.id for stack in catalog.stacks.values() for sid in stack.services}
-
-
 def _tuning(catalog: Catalog, dataset_id: str) -> str:
     dataset = catalog.datasets[dataset_id]
     props = catalog.storage_classes[dataset.storage_class].properties
@@ -71,7 +67,7 @@ def _volume_source(catalog: Catalog, service: Service, index: int) -> tuple[str,
 
 
 def service_page(catalog: Catalog, service: Service) -> str:
-    stack = catalog.stacks.get(_stack_of(catalog).get(service.id, ""))
+    stack = catalog.stack_of(service.id)
     variants = [
         v for v in (catalog.stack_accelerators(stack) if stack else ("cpu",)) if service.in_variant(v)
     ]
@@ -103,7 +99,7 @@ def pages(catalog: Catalog, templates: dict[str, Any]) -> dict[str, str]:
     publish = catalog.publish
     services = sorted(catalog.services.values(), key=lambda s: s.id)
     stacks = sorted(catalog.stacks.values(), key=lambda s: s.id)
-    stack_of = _stack_of(catalog)
+    stack_of = {s.id: stack.id for s in services if (stack := catalog.stack_of(s.id))}
     result: dict[str, str] = {}
     for service in services:
         result[f"catalog/services/{service.id}.md"] = service_page(catalog, service)

@@ -12,6 +12,7 @@ import pytest
 
 from generator.catalog import load_catalog
 from generator.catalog.model import Catalog
+from generator.units import memory_bytes
 from tests.conftest import DEFAULT_CATALOG, ROOT
 from tests.docker_env import compose, effective_cpus, engine, prepare_host, write_env_files
 from tests.standins import build_standins, standin_images
@@ -107,7 +108,7 @@ def _assert_stack_matches_catalog(host: Host, catalog: Catalog, stack_id: str) -
             assert networks[network.name]["IPAddress"] == str(attachment.ipv4_address)
         config = container.attrs["HostConfig"]
         assert config["NanoCpus"] == int(effective_cpus(catalog, service.id) * 1e9)
-        assert config["Memory"] == _bytes(service.limits.memory)
+        assert config["Memory"] == memory_bytes(service.limits.memory)
         assert config["RestartPolicy"]["Name"] == service.restart
         assert container.labels["ai-stack.variant"] == "cpu"
         binds = {m["Destination"]: m for m in container.attrs["Mounts"] if m["Type"] == "bind"}
@@ -116,10 +117,6 @@ def _assert_stack_matches_catalog(host: Host, catalog: Catalog, stack_id: str) -
                 dataset = catalog.datasets[volume.source]
                 assert binds[volume.target]["Source"] == str(host.altroot) + dataset.mountpoint
                 assert binds[volume.target]["RW"] is not volume.read_only
-
-
-def _bytes(memory: str) -> int:
-    return int(memory[:-1]) * 1024 ** {"k": 1, "m": 2, "g": 3}[memory[-1]]
 
 
 @pytest.mark.parametrize(

@@ -79,16 +79,13 @@ def check_stack_membership(context: Context) -> Iterator[Diagnostic]:
 
 
 def check_dependencies_share_stack(context: Context) -> Iterator[Diagnostic]:
-    stack_of: dict[str, str] = {}
-    for stack in sorted(context.catalog.stacks.values(), key=lambda s: s.id):
-        for service_id in stack.services:
-            stack_of.setdefault(service_id, stack.id)  # a second stack is reported elsewhere
-    for service in context.catalog.services.values():
+    catalog = context.catalog
+    for service in catalog.services.values():
         for index, dependency in enumerate(service.depends_on):
-            mine, theirs = stack_of.get(service.id), stack_of.get(dependency.service)
-            if mine and theirs and mine != theirs:
+            mine, theirs = catalog.stack_of(service.id), catalog.stack_of(dependency.service)
+            if mine and theirs and mine.id != theirs.id:
                 message = (
-                    f"'{dependency.service}' is in stack '{theirs}', not '{mine}'; "
+                    f"'{dependency.service}' is in stack '{theirs.id}', not '{mine.id}'; "
                     "depends_on only works within one compose file"
                 )
                 yield context.at("service", service.id, ["depends_on", index, "service"], message)

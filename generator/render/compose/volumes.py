@@ -9,11 +9,15 @@ from generator.catalog.model import Catalog, Service, Volume
 from generator.render.compose.environment import ZFS_ALTROOT, path_reference
 
 
+def dataset_path(catalog: Catalog, volume: Volume) -> str:
+    """Where a dataset volume lives on the host: the mountpoint, or the subpath inside it."""
+    mountpoint = catalog.datasets[volume.source].mountpoint.rstrip("/")
+    return f"{mountpoint}/{volume.subpath}" if volume.subpath else mountpoint
+
+
 def bind_source(catalog: Catalog, volume: Volume) -> str:
     if volume.source_kind == "dataset":
-        mountpoint = catalog.datasets[volume.source].mountpoint.rstrip("/")
-        path = f"{mountpoint}/{volume.subpath}" if volume.subpath else mountpoint
-        return f"${{{ZFS_ALTROOT}:-}}{path}"
+        return f"${{{ZFS_ALTROOT}:-}}{dataset_path(catalog, volume)}"
     if volume.env_override:
         return path_reference(volume.env_override, volume.source)
     return volume.source
