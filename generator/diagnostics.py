@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
+from functools import cache
 from pathlib import Path
 
 
@@ -35,11 +37,22 @@ def json_path(parts: Iterable[str | int]) -> str:
 
 
 def display_path(path: Path) -> str:
-    """A path relative to the working directory when it is below it, else absolute."""
+    """A path relative to the working directory when it is below it, else as given."""
+    cwd = os.getcwd()  # noqa: PTH109 (a plain string, cheap: called once per catalog file)
+    folder = _relative(str(path.parent), cwd)
+    if folder is None:
+        whole = _relative(str(path), cwd)
+        return str(path) if whole is None else whole
+    return path.name if folder == "." else f"{folder}/{path.name}"
+
+
+@cache
+def _relative(path: str, cwd: str) -> str | None:
+    """Resolved once per folder: thousands of catalog files share a few folders (#11)."""
     try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
+        return str(Path(path).resolve().relative_to(Path(cwd).resolve()))
     except ValueError:
-        return str(path)
+        return None
 
 
 def summary(diagnostics: Sequence[Diagnostic]) -> str:

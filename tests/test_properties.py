@@ -160,7 +160,7 @@ SCALARS = [
 ]
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=600, deadline=None)
 @given(st.lists(st.sampled_from(SCALARS), min_size=1, max_size=5))
 def test_the_fast_reader_reads_like_ruamel(values: list[str]) -> None:
     """Files are read with libyaml (fastyaml) and re-read with ruamel only for line numbers:

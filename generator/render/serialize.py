@@ -5,22 +5,80 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Mapping
+from functools import cache
 from ipaddress import IPv4Address, IPv4Network
+from json.encoder import encode_basestring
 from typing import Any
 
 
 def plain_data(value: Any) -> Any:
     """Dataclasses, mappings, tuples and addresses as JSON-ready dicts, lists and strings."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: plain_data(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, str | int | float | None):
+        return value
     if isinstance(value, Mapping):
         return {str(k): plain_data(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [plain_data(v) for v in value]
     if isinstance(value, IPv4Address | IPv4Network):
         return str(value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {name: plain_data(getattr(value, name)) for name in _field_names(type(value))}
     return value
 
 
+@cache
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(cls))
+
+
 def to_json(data: Any) -> bytes:
-    return (json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
+    """The same text as json.dumps(indent=2, sort_keys=True, ensure_ascii=False), several times
+    faster: with `indent`, the standard library falls back to its pure-Python encoder (#11)."""
+    out: list[str] = []
+    try:
+        _emit(data, "\n", out)
+    except TypeError:  # a key that is not a string: let json apply its own conversions
+        return (json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
+    out.append("\n")
+    return "".join(out).encode("utf-8")
+
+
+def _emit(value: Any, newline: str, out: list[str]) -> None:
+    if isinstance(value, str):
+        out.append(encode_basestring(value))
+    elif isinstance(value, dict):
+        if not value:
+            out.append("{}")
+            return
+        inner = newline + "  "
+        separator = "{" + inner
+        for key in sorted(value):
+            if not isinstance(key, str):
+                raise TypeError(key)
+            out.append(separator)
+            out.append(encode_basestring(key))
+            out.append(": ")
+            _emit(value[key], inner, out)
+            separator = "," + inner
+        out.append(newline + "}")
+    elif isinstance(value, list | tuple):
+        if not value:
+            out.append("[]")
+            return
+        inner = newline + "  "
+        separator = "[" + inner
+        for item in value:
+            out.append(separator)
+            _emit(item, inner, out)
+            separator = "," + inner
+        out.append(newline + "]")
+    elif value is True:
+        out.append("true")
+    elif value is False:
+        out.append("false")
+    elif value is None:
+        out.append("null")
+    elif isinstance(value, int):
+        out.append(int.__repr__(value))
+    else:
+        out.append(json.dumps(value))
