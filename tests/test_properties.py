@@ -175,3 +175,19 @@ def test_the_fast_reader_reads_like_ruamel(values: list[str]) -> None:
             fastyaml.load(text)
         return
     assert fastyaml.load(text) == expected
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(files=mutated_catalog())
+def test_the_compiled_schema_check_agrees_with_jsonschema(files: dict[str, str]) -> None:
+    """`gen validate` trusts the compiled check (fastjsonschema) for documents it accepts: it must
+    accept exactly what jsonschema accepts, on whatever a user may write."""
+    from generator.catalog.kinds import KIND_BY_FOLDER, ROOT_FILES
+    from generator.catalog.schema import compiled_for, passes, validator_for
+
+    yaml = YAML(typ="safe", pure=True)
+    for name, text in files.items():
+        folder, _, file_name = name.rpartition("/")
+        kind = KIND_BY_FOLDER[folder] if folder else ROOT_FILES[file_name][0]
+        document = plain(yaml.load(text))
+        assert passes(compiled_for(kind.name), document) is validator_for(kind.name).is_valid(document), name

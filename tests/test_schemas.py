@@ -106,7 +106,7 @@ def test_common_definitions(definition: str, value: str, accepted: bool) -> None
 def test_bundled_schemas_judge_like_the_originals(kind: Any) -> None:
     """validator_for() uses the schema with common.schema.json copied in (faster): same verdicts."""
     from generator.catalog.loader import plain
-    from generator.catalog.schema import schema_validator, validator_for
+    from generator.catalog.schema import compiled_for, passes, schema_validator, validator_for
     from tests.conftest import DEFAULT_CATALOG, MINIMAL
 
     files = [*sorted((DEFAULT_CATALOG / kind.folder).glob("*.yaml"))] if kind.folder else []
@@ -123,3 +123,5 @@ def test_bundled_schemas_judge_like_the_originals(kind: Any) -> None:
         original = sorted(e.message for e in schema_validator(kind.schema_file).iter_errors(document))
         bundled = sorted(e.message for e in validator_for(kind.name).iter_errors(document))
         assert bundled == original, path
+        # The compiled fast path must never accept what jsonschema rejects (nor the reverse).
+        assert passes(compiled_for(kind.name), document) is (not original), path
