@@ -8,7 +8,7 @@ from typing import Any
 from generator.catalog.checks import Context, run_checks
 from generator.catalog.convert import CONVERTERS
 from generator.catalog.kinds import KINDS
-from generator.catalog.loader import RawDocument, load_documents, plain
+from generator.catalog.loader import RawDocument, load_documents
 from generator.catalog.model import Catalog
 from generator.catalog.schema import validate_document
 from generator.diagnostics import Diagnostic, display_path
@@ -63,7 +63,7 @@ def _model(valid: dict[tuple[str, str], RawDocument]) -> Catalog:
     sources: dict[str, dict[str, str]] = {kind: {} for kind in FIELD_BY_KIND}
     singletons: dict[str, Any] = {}
     for (kind, entity), document in sorted(valid.items()):
-        converted = CONVERTERS[kind](plain(document.data))
+        converted = CONVERTERS[kind](document.data)  # already plain dicts and lists
         if kind in ("publish", "alerts"):
             singletons[kind] = converted
             continue

@@ -85,7 +85,24 @@ def load(text: str) -> Any:
 # types the plain scalars (style '' or None) with the rules above in one tight pass, about 3x
 # faster than PyYAML's constructor machinery. Anything unusual (timestamps, complex keys) goes
 # to the full Loader.
-_Composer = getattr(yaml, "CBaseLoader", yaml.BaseLoader)
+class _Composer(getattr(yaml, "CBaseLoader", yaml.BaseLoader)):  # type: ignore[misc]
+    """Builds nodes and resolves no tags: `_convert` types the scalars."""
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
+        return _DEFAULT_TAGS[kind]
+
+    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+        pass
+
+    def ascend_resolver(self) -> None:
+        pass
+
+
+_DEFAULT_TAGS = {
+    yaml.ScalarNode: "tag:yaml.org,2002:str",
+    yaml.SequenceNode: "tag:yaml.org,2002:seq",
+    yaml.MappingNode: "tag:yaml.org,2002:map",
+}
 TIMESTAMP = re.compile(r"^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}")
 
 

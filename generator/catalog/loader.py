@@ -4,18 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
-from ruamel.yaml.reader import ReaderError
 from yaml import YAMLError as PyYAMLError
 
 from generator.catalog import fastyaml
 from generator.catalog.kinds import KIND_BY_FOLDER, ROOT_FILES, Kind
 from generator.diagnostics import Diagnostic, display_path, json_path
+
+if TYPE_CHECKING:  # ruamel is imported only when a message needs line numbers (#11)
+    from ruamel.yaml import YAML
+    from ruamel.yaml.comments import CommentedMap
+    from ruamel.yaml.error import MarkedYAMLError
 
 IGNORED_SUFFIXES = (".md", ".txt")
 
@@ -57,6 +59,8 @@ class RawDocument:
 
 
 def locate(root: Any, parts: Sequence[str | int], *, key: bool = False) -> tuple[int, int]:
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
     node = root
     line, column = _start(root)
     for index, part in enumerate(parts):
@@ -91,14 +95,13 @@ def load_documents(catalog_dir: Path) -> Loaded:
     documents: list[RawDocument] = []
     problems: list[Diagnostic] = []
     found: dict[str, set[str]] = {}
-    yaml = _yaml()
     for path, kind, problem in _catalog_files(catalog_dir):
         if problem:
             problems.append(Diagnostic(display_path(path), 1, 1, "", problem))
             continue
         assert kind is not None
         found.setdefault(kind.name, set()).add(path.name.removesuffix(".yaml"))
-        data, text, problem_at = _parse(yaml, path)
+        data, text, problem_at = _parse(path)
         if problem_at is not None:
             problems.append(problem_at)
         elif data is not None:
@@ -110,7 +113,10 @@ def load_documents(catalog_dir: Path) -> Loaded:
     return Loaded(documents, problems, found)
 
 
+@cache
 def _yaml() -> YAML:
+    from ruamel.yaml import YAML
+
     yaml = YAML(typ="rt")
     yaml.allow_duplicate_keys = False
     return yaml
@@ -153,7 +159,7 @@ def _what(entry: Path) -> str:
     return "folder" if entry.is_dir() else "file"
 
 
-def _parse(yaml: YAML, path: Path) -> tuple[dict[str, Any] | None, str, Diagnostic | None]:
+def _parse(path: Path) -> tuple[dict[str, Any] | None, str, Diagnostic | None]:
     shown = display_path(path)
     raw = path.read_bytes()
     try:
@@ -169,7 +175,7 @@ def _parse(yaml: YAML, path: Path) -> tuple[dict[str, Any] | None, str, Diagnost
         fast = None  # ruamel reads it again below, for a located message
     if isinstance(fast, dict) and all(isinstance(key, str) for key in fast):
         return fast, text, None
-    data, problem = _parse_located(yaml, shown, text)
+    data, problem = _parse_located(_yaml(), shown, text)
     return (plain(data) if data is not None else None), text, problem
 
 
@@ -179,6 +185,10 @@ def text_of(raw: bytes) -> str:
 
 def _parse_located(yaml: YAML, shown: str, text: str) -> tuple[CommentedMap | None, Diagnostic | None]:
     """ruamel.yaml's reading of a file the fast reader refused: the problem, with its place."""
+    from ruamel.yaml.comments import CommentedMap
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+    from ruamel.yaml.reader import ReaderError
+
     try:
         data = yaml.load(text)
     except MarkedYAMLError as error:

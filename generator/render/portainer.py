@@ -144,9 +144,14 @@ def build_templates(catalog: Catalog, version: str) -> dict[str, Any]:
         if service.standalone_template
     ]
     templates.sort(key=lambda t: int(t["id"]))
-    if version == "2":
-        templates = [{k: v for k, v in t.items() if k != "id"} for t in templates]
-    return {"version": version, "templates": templates}
+    document = {"version": "3", "templates": templates}
+    return as_version_2(document) if version == "2" else document
+
+
+def as_version_2(document: dict[str, Any]) -> dict[str, Any]:
+    """The same templates for Portainer 2.0-2.19: format "2" has no ids."""
+    templates = [{k: v for k, v in t.items() if k != "id"} for t in document["templates"]]
+    return {"version": "2", "templates": templates}
 
 
 def check_output(document: dict[str, Any], schema_file: str) -> None:
@@ -161,9 +166,9 @@ def check_output(document: dict[str, Any], schema_file: str) -> None:
 
 
 def render(catalog: Catalog) -> list[Artifact]:
-    artifacts = []
-    for version, path in (("3", "templates.json"), ("2", "templates-v2.json")):
-        document = build_templates(catalog, version)
-        check_output(document, f"portainer-templates-v{version}.schema.json")
-        artifacts.append(Artifact(path, to_json(document)))
-    return artifacts
+    current = build_templates(catalog, "3")
+    check_output(current, "portainer-templates-v3.schema.json")  # v2 is the same minus the ids
+    return [
+        Artifact("templates.json", to_json(current)),
+        Artifact("templates-v2.json", to_json(as_version_2(current))),
+    ]

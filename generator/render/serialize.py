@@ -13,21 +13,24 @@ from typing import Any
 
 def plain_data(value: Any) -> Any:
     """Dataclasses, mappings, tuples and addresses as JSON-ready dicts, lists and strings."""
-    if isinstance(value, str | int | float | None):
+    kind: Any = type(value)
+    if kind is str or kind is int or kind is bool or kind is float or value is None:
         return value
-    if isinstance(value, Mapping):
+    if kind is dict or isinstance(value, Mapping):
         return {str(k): plain_data(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
+    if kind is tuple or kind is list:
         return [plain_data(v) for v in value]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {name: plain_data(getattr(value, name)) for name in _field_names(kind)}
     if isinstance(value, IPv4Address | IPv4Network):
         return str(value)
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {name: plain_data(getattr(value, name)) for name in _field_names(type(value))}
+    if isinstance(value, list | tuple):
+        return [plain_data(v) for v in value]
     return value
 
 
 @cache
-def _field_names(cls: type) -> tuple[str, ...]:
+def _field_names(cls: Any) -> tuple[str, ...]:
     return tuple(f.name for f in dataclasses.fields(cls))
 
 
@@ -44,28 +47,34 @@ def to_json(data: Any) -> bytes:
 
 
 def _emit(value: Any, newline: str, out: list[str]) -> None:
-    if isinstance(value, str):
+    kind = type(value)
+    if kind is str:
         out.append(encode_basestring(value))
-    elif isinstance(value, dict):
+    elif kind is dict:
         if not value:
             out.append("{}")
             return
         inner = newline + "  "
         separator = "{" + inner
         for key in sorted(value):
-            if not isinstance(key, str):
+            if type(key) is not str:
                 raise TypeError(key)
-            out.append(separator)
-            out.append(encode_basestring(key))
-            out.append(": ")
-            _emit(value[key], inner, out)
+            item = value[key]
+            out.append(separator + encode_basestring(key) + ": ")
+            if type(item) is str:
+                out.append(encode_basestring(item))
+            else:
+                _emit(item, inner, out)
             separator = "," + inner
         out.append(newline + "}")
-    elif isinstance(value, list | tuple):
+    elif kind is list or kind is tuple:
         if not value:
             out.append("[]")
             return
         inner = newline + "  "
+        if all(type(item) is str for item in value):
+            out.append("[" + inner + ("," + inner).join(map(encode_basestring, value)) + newline + "]")
+            return
         separator = "[" + inner
         for item in value:
             out.append(separator)
@@ -78,7 +87,13 @@ def _emit(value: Any, newline: str, out: list[str]) -> None:
         out.append("false")
     elif value is None:
         out.append("null")
-    elif isinstance(value, int):
+    elif kind is int:
         out.append(int.__repr__(value))
-    else:
+    elif isinstance(value, dict):  # subclasses of the types above, as their base
+        _emit(dict(value), newline, out)
+    elif isinstance(value, list | tuple):
+        _emit(list(value), newline, out)
+    elif isinstance(value, str):
+        out.append(encode_basestring(value))
+    else:  # floats
         out.append(json.dumps(value))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+from functools import lru_cache
 from typing import Any
 
 AMBIGUOUS = re.compile(
@@ -89,6 +90,8 @@ def _inline(value: Any) -> str:
 
 
 def _scalar(value: Any) -> str:
+    if type(value) is str:
+        return _string(value)
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -99,6 +102,11 @@ def _scalar(value: Any) -> str:
         return _float(value)
     if not isinstance(value, str):
         raise TypeError(f"cannot write {type(value).__name__} as YAML")
+    return _string(value)
+
+
+@lru_cache(maxsize=65536)  # keys and values repeat across a catalog's files
+def _string(value: str) -> str:
     if AMBIGUOUS.match(value) or not PRINTABLE.match(value):
         return _double_quoted(value)
     if _plain_ok(value):
