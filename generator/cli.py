@@ -323,6 +323,133 @@ def drift(catalog_dir: Path, stack: str | None, env_file: Path | None, output_fo
     sys.exit(1 if any(f.status != "in-sync" for f in findings) else 0)
 
 
+@cli.command()
+@CATALOG_OPTION
+@click.option("--stack", default="ai", show_default=True, help="The stack to measure.")
+@click.option("--variant", type=click.Choice(["cpu", "nvidia", "amd"]), default="cpu", show_default=True)
+@click.option("--runs", type=click.IntRange(1, 50), default=3, show_default=True, help="Runs per baseline.")
+@click.option(
+    "--env-file",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="The stack's variables (default: secrets/<stack>.env, written by `gen secrets`).",
+)
+@click.option("--compose", "compose_command", help="The Compose command (default: `docker compose`).")
+@click.option(
+    "--probe-image", default="busybox:stable", show_default=True, help="Image of the network probe."
+)
+@click.option(
+    "--cuda-image",
+    default="nvidia/cuda:12.4.1-base-ubuntu22.04",
+    show_default=True,
+    help="Image of the GPU probe.",
+)
+@click.option(
+    "--dataset", "dataset_id", help="Dataset whose tuning the ZFS baseline uses (default: the stack's first)."
+)
+@click.option("--zfs-pool", help="Pool for the scratch dataset (default: the dataset's pool).")
+@click.option("--model", help="An Ollama model to time the load of, e.g. llama3.1:70b (pulled already).")
+@click.option("--ollama-url", help="Ollama's API (default: the stack's published Ollama port on 127.0.0.1).")
+@click.option("--target", "targets", multiple=True, metavar="BASELINE=SECONDS", help="Override a target.")
+@click.option("--only", multiple=True, metavar="BASELINE", help="Measure only these baselines.")
+@click.option(
+    "--markdown",
+    "markdown_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Also write a Markdown report here.",
+)
+@_format_option("text", "json")
+def verify(
+    catalog_dir: Path,
+    stack: str,
+    variant: str,
+    runs: int,
+    env_file: Path | None,
+    compose_command: str | None,
+    probe_image: str,
+    cuda_image: str,
+    dataset_id: str | None,
+    zfs_pool: str | None,
+    model: str | None,
+    ollama_url: str | None,
+    targets: tuple[str, ...],
+    only: tuple[str, ...],
+    markdown_file: Path | None,
+    output_format: str,
+) -> None:
+    """Measure the deployment report's baselines on this host, against their targets.
+
+    Stack start to all-healthy (< 30 s), attaching a container to the AI network (< 1 s),
+    creating a ZFS dataset with the catalog's tuning (< 5 s), GPU initialisation (< 10 s)
+    and, with --model, Ollama loading it (< 5 min). Each runs --runs times; the median is
+    compared with the target. What cannot be measured here is reported as skipped, with
+    the reason. Exit 1 when a measured baseline misses its target.
+
+    \b
+    Example:
+      gen verify --stack ai --variant nvidia --model llama3.1:70b
+      gen verify --format json --markdown site/measured.md
+    """
+    import shlex
+
+    from generator.hosts.engine import connect
+    from generator.verify import default_compose, run_verify
+    from generator.verify import report as verify_report
+
+    catalog = _catalog(catalog_dir)
+    chosen = _stacks(catalog, stack)[0]
+    if env_file is None and Path(f"secrets/{chosen.id}.env").is_file():
+        env_file = Path(f"secrets/{chosen.id}.env")
+    result = run_verify(
+        catalog,
+        chosen,
+        variant,
+        runs=runs,
+        compose=shlex.split(compose_command) if compose_command else default_compose(),
+        env_file=env_file,
+        docker=_cached(connect),
+        probe_image=probe_image,
+        cuda_image=cuda_image,
+        dataset_id=dataset_id,
+        zfs_pool=zfs_pool,
+        model=model,
+        ollama_url=ollama_url,
+        targets=_targets(targets),
+        only=set(only) or None,
+    )
+    if markdown_file is not None:
+        markdown_file.parent.mkdir(parents=True, exist_ok=True)
+        markdown_file.write_text(verify_report.to_markdown(result))
+    click.echo(
+        verify_report.to_json(result) if output_format == "json" else verify_report.to_text(result), nl=False
+    )
+    sys.exit(0 if result.ok else 1)
+
+
+def _targets(pairs: tuple[str, ...]) -> dict[str, float]:
+    from generator.errors import UsageError
+
+    targets = {}
+    for pair in pairs:
+        name, _, seconds = pair.partition("=")
+        try:
+            targets[name] = float(seconds)
+        except ValueError:
+            raise UsageError(f"--target {pair}: expected BASELINE=SECONDS, e.g. container_start=30") from None
+    return targets
+
+
+def _cached(factory: Callable[[], Any]) -> Callable[[], Any]:
+    """`factory`, called at most once (on first use), its result kept."""
+    made: list[Any] = []
+
+    def get() -> Any:
+        if not made:
+            made.append(factory())
+        return made[0]
+
+    return get
+
+
 @cli.group("site")
 def site_group() -> None:
     """Build or serve the docs site (mkdocs-material).

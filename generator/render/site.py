@@ -204,9 +204,16 @@ def downloads_page(catalog: Catalog, files: list[str], schemas: list[str]) -> st
     )
 
 
+# Each page renders the whole sidebar, so N service pages listed in it cost O(N^2): beyond this
+# many, service pages are reached from the catalog overview and the stack pages instead (#11).
+SIDEBAR_SERVICES = 40
+
+
 def nav(catalog: Catalog) -> list[Any]:
     services = sorted(catalog.services.values(), key=lambda s: s.title.lower())
     stacks = sorted(catalog.stacks.values(), key=lambda s: s.title.lower())
+    if len(services) > SIDEBAR_SERVICES:
+        services = []
     return [
         {"Home": "index.md"},
         {"Install": [{title: f"install/{name}.md"} for name, title in INSTALL.items()]},
@@ -214,7 +221,11 @@ def nav(catalog: Catalog) -> list[Any]:
             "Catalog": [
                 {"Overview": "catalog/index.md"},
                 {"Stacks": [{s.title: f"catalog/stacks/{s.id}.md"} for s in stacks]},
-                {"Services": [{s.title: f"catalog/services/{s.id}.md"} for s in services]},
+                *(
+                    [{"Services": [{s.title: f"catalog/services/{s.id}.md"} for s in services]}]
+                    if services
+                    else []
+                ),
                 {"Network map": "catalog/network-map.md"},
                 {"Storage map": "catalog/storage-map.md"},
                 {"Roles": "catalog/roles.md"},

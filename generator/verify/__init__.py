@@ -1,0 +1,102 @@
+"""`gen verify`: the deployment report's performance baselines, measured on this host."""
+
+from __future__ import annotations
+
+import datetime
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from generator.catalog.model import Catalog, Dataset, Stack
+from generator.errors import UsageError
+from generator.verify.baselines import BASELINES, Options, measure_all
+from generator.verify.facts import host_facts
+from generator.verify.report import Report
+
+
+def run_verify(
+    catalog: Catalog,
+    stack: Stack,
+    variant: str,
+    *,
+    runs: int,
+    compose: list[str],
+    env_file: Path | None,
+    docker: Callable[[], Any],
+    probe_image: str,
+    cuda_image: str,
+    dataset_id: str | None,
+    zfs_pool: str | None,
+    model: str | None,
+    ollama_url: str | None,
+    targets: dict[str, float],
+    only: set[str] | None,
+) -> Report:
+    from generator.render import render_all
+
+    if variant not in catalog.stack_accelerators(stack):
+        allowed = ", ".join(catalog.stack_accelerators(stack))
+        raise UsageError(f"stack '{stack.id}' has no {variant} variant; it has {allowed}")
+    unknown = sorted(set(targets) - set(BASELINES)) + sorted((only or set()) - set(BASELINES))
+    if unknown:
+        raise UsageError(f"unknown baseline {', '.join(unknown)}; baselines: {', '.join(BASELINES)}")
+    measured_at = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    with tempfile.TemporaryDirectory(prefix="gen-verify-") as scratch:
+        folder = f"stacks/{stack.id}/{variant}/"
+        for artifact in render_all(catalog):
+            if artifact.path.startswith(folder):
+                target = Path(scratch) / artifact.path.removeprefix(folder)
+                target.write_bytes(artifact.content)
+        options = Options(
+            catalog=catalog,
+            stack=stack,
+            variant=variant,
+            runs=runs,
+            compose=compose,
+            env_file=env_file,
+            compose_file=Path(scratch) / "compose.yaml",
+            probe_image=probe_image,
+            cuda_image=cuda_image,
+            dataset=_dataset(catalog, stack, dataset_id),
+            zfs_pool=zfs_pool,
+            model=model,
+            ollama_url=ollama_url or _ollama_url(catalog, stack),
+            targets=targets,
+            docker=docker,
+        )
+        measurements = measure_all(options, only)
+    return Report(stack.id, variant, runs, measured_at, host_facts(docker, compose), measurements)
+
+
+def default_compose() -> list[str]:
+    """`docker compose` where the CLI plugin is installed, else a docker-compose binary."""
+    if shutil.which("docker"):
+        return ["docker", "compose"]
+    binary = shutil.which("docker-compose")
+    return [binary] if binary else ["docker", "compose"]
+
+
+def _dataset(catalog: Catalog, stack: Stack, dataset_id: str | None) -> Dataset | None:
+    if dataset_id is not None:
+        if dataset_id not in catalog.datasets:
+            raise UsageError(
+                f"unknown dataset '{dataset_id}'; datasets: {', '.join(sorted(catalog.datasets))}"
+            )
+        return catalog.datasets[dataset_id]
+    for service in catalog.stack_services(stack):
+        for volume in service.volumes:
+            if volume.source_kind == "dataset":
+                return catalog.datasets[volume.source]
+    return None
+
+
+def _ollama_url(catalog: Catalog, stack: Stack) -> str:
+    """Ollama's API on this host: the published port of the stack's Ollama service, if any."""
+    for service in catalog.stack_services(stack):
+        if "ollama" in service.image_for("cpu"):
+            for port in service.ports:
+                if port.container == 11434 and port.host:
+                    return f"http://127.0.0.1:{port.host}"
+    return "http://127.0.0.1:11434"

@@ -1,0 +1,117 @@
+"""The verify report as a terminal table, JSON (schemas/verify-report.schema.json) and Markdown."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from generator.verify.baselines import Measurement
+
+REPORT_VERSION = 1
+
+
+@dataclass
+class Report:
+    stack: str
+    variant: str
+    runs: int
+    measured_at: str
+    host: dict[str, str]
+    baselines: list[Measurement]
+
+    @property
+    def ok(self) -> bool:
+        return not any(m.status == "failed" for m in self.baselines)
+
+    def to_dict(self) -> dict[str, Any]:
+        counts = dict.fromkeys(("passed", "failed", "skipped"), 0)
+        for measurement in self.baselines:
+            counts[measurement.status] += 1
+        return {
+            "report_version": REPORT_VERSION,
+            "generated_by": "gen verify",
+            "measured_at": self.measured_at,
+            "stack": self.stack,
+            "variant": self.variant,
+            "runs": self.runs,
+            "host": self.host,
+            "baselines": [
+                {
+                    "id": m.id,
+                    "title": m.title,
+                    "target_s": m.target_s,
+                    "status": m.status,
+                    "runs_s": [round(run, 4) for run in m.runs_s],
+                    "median_s": None if m.median_s is None else round(m.median_s, 4),
+                    "reason": m.reason,
+                }
+                for m in self.baselines
+            ],
+            "summary": counts,
+            "ok": self.ok,
+        }
+
+
+def to_json(report: Report) -> str:
+    return json.dumps(report.to_dict(), indent=2) + "\n"
+
+
+def _median(m: Measurement) -> str:
+    return "-" if m.median_s is None else f"{m.median_s:.3f} s"
+
+
+def _range(m: Measurement) -> str:
+    return f"{min(m.runs_s):.3f}-{max(m.runs_s):.3f} s" if m.runs_s else "-"
+
+
+def to_text(report: Report) -> str:
+    rows = [("baseline", "target", "median", "range", "runs", "result")]
+    for m in report.baselines:
+        rows.append(
+            (m.title, f"< {m.target_s:g} s", _median(m), _range(m), str(len(m.runs_s)), m.status.upper())
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = [
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows
+    ]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    notes = [f"  {m.id}: {m.reason}" for m in report.baselines if m.reason]
+    verdict = (
+        "all measured baselines met their targets" if report.ok else "some baselines missed their targets"
+    )
+    return "\n".join(
+        [
+            f"gen verify: stack {report.stack} ({report.variant}), {report.runs} runs each",
+            "",
+            *lines,
+            "",
+            *(["notes:", *notes, ""] if notes else []),
+            verdict,
+            "",
+        ]
+    )
+
+
+def to_markdown(report: Report) -> str:
+    """A page for the docs site: "Measured on this host"."""
+    lines = [
+        "# Measured on this host",
+        "",
+        f"`gen verify --stack {report.stack} --variant {report.variant} --runs {report.runs}` on "
+        f"{report.measured_at}: each figure is the median of {report.runs} runs, beside the target "
+        "from the deployment report. Skipped baselines were not measured here, and say why.",
+        "",
+        "| baseline | target | median | range | result |",
+        "|---|---|---|---|---|",
+    ]
+    for m in report.baselines:
+        result = m.status if not m.reason else f"{m.status}: {m.reason}"
+        lines.append(f"| {m.title} | < {m.target_s:g} s | {_median(m)} | {_range(m)} | {_cell(result)} |")
+    lines += ["", "## The host", "", "| | |", "|---|---|"]
+    lines += [f"| {key.replace('_', ' ')} | {_cell(value)} |" for key, value in report.host.items()]
+    return "\n".join(lines) + "\n"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
