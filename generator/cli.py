@@ -339,7 +339,7 @@ def drift(catalog_dir: Path, stack: str | None, env_file: Path | None, output_fo
 )
 @click.option(
     "--cuda-image",
-    default="nvidia/cuda:12.4.1-base-ubuntu22.04",
+    default="nvidia/cuda:12.8.1-base-ubuntu24.04",
     show_default=True,
     help="Image of the GPU probe.",
 )

@@ -24,6 +24,9 @@ from generator.writer import MARKER
 SITE_MARKER = ".gen-site"
 
 
+MEASURED_PAGE = "measured.md"  # `gen verify --markdown site/measured.md` writes it
+
+
 def _docs_folder(catalog_dir: Path, source_dir: Path, docs: Path) -> tuple[str, list[object]]:
     catalog = load_catalog(catalog_dir)
     if catalog.publish is None:
@@ -53,7 +56,10 @@ def _docs_folder(catalog_dir: Path, source_dir: Path, docs: Path) -> tuple[str, 
         (docs / path).write_text(text, "utf-8")
     (docs / "reference").mkdir(exist_ok=True)
     (docs / "reference" / "downloads.md").write_text(downloads_page(catalog, files, schemas), "utf-8")
-    return catalog.publish.site_url, nav(catalog)
+    site_nav = nav(catalog)
+    if (docs / MEASURED_PAGE).is_file():
+        site_nav.insert(-1, {"Measured on this host": MEASURED_PAGE})
+    return catalog.publish.site_url, site_nav
 
 
 def _show_mkdocs_warnings() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -10,7 +11,7 @@ import pytest
 
 from generator.catalog import load_catalog
 from generator.render.site import nav, pages
-from tests.conftest import DEFAULT_CATALOG, build_default_site
+from tests.conftest import DEFAULT_CATALOG, ROOT, build_default_site, run_gen
 
 
 @pytest.fixture(scope="module")
@@ -72,3 +73,32 @@ def test_no_dead_links(site: Path) -> None:
             if not target.exists():
                 dead.append(f"{html.relative_to(site)} -> {link}")
     assert dead == []
+
+
+def test_a_verify_report_in_site_is_published_and_in_the_nav(tmp_path: Path) -> None:
+    """`gen verify --markdown site/measured.md` makes a "Measured on this host" page."""
+    from generator.verify.baselines import Measurement
+    from generator.verify.report import Report, to_markdown
+
+    shutil.copytree(ROOT / "site", tmp_path / "site")
+    shutil.copy(ROOT / "mkdocs.yml", tmp_path / "mkdocs.yml")
+    report = Report("ai", "cpu", 3, "2026-11-29 10:00 UTC", {"cpu": "test CPU"}, [])
+    report.baselines.append(
+        Measurement("network_attach", "Attaching a container", 1.0, "passed", [0.2, 0.1, 0.3])
+    )
+    (tmp_path / "site" / "measured.md").write_text(to_markdown(report))
+    out = tmp_path / "out"
+    result = run_gen(
+        "site",
+        "build",
+        "--catalog",
+        str(DEFAULT_CATALOG),
+        "--config",
+        str(tmp_path / "mkdocs.yml"),
+        "--out",
+        str(out),
+    )
+    assert result.exit_code == 0, result.stderr
+    page = (out / "measured" / "index.html").read_text()
+    assert "Measured on this host" in page and "0.200 s" in page and "test CPU" in page
+    assert 'href="measured/"' in (out / "index.html").read_text()  # in the nav

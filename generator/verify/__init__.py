@@ -14,6 +14,8 @@ from generator.errors import UsageError
 from generator.verify.baselines import BASELINES, Options, measure_all
 from generator.verify.facts import host_facts
 from generator.verify.report import Report
+from generator.verify.stack_facts import first_dataset
+from generator.verify.stack_facts import ollama_url as stack_ollama_url
 
 
 def run_verify(
@@ -62,7 +64,7 @@ def run_verify(
             dataset=_dataset(catalog, stack, dataset_id),
             zfs_pool=zfs_pool,
             model=model,
-            ollama_url=ollama_url or _ollama_url(catalog, stack),
+            ollama_url=ollama_url or stack_ollama_url(catalog, stack),
             targets=targets,
             docker=docker,
         )
@@ -79,24 +81,8 @@ def default_compose() -> list[str]:
 
 
 def _dataset(catalog: Catalog, stack: Stack, dataset_id: str | None) -> Dataset | None:
-    if dataset_id is not None:
-        if dataset_id not in catalog.datasets:
-            raise UsageError(
-                f"unknown dataset '{dataset_id}'; datasets: {', '.join(sorted(catalog.datasets))}"
-            )
-        return catalog.datasets[dataset_id]
-    for service in catalog.stack_services(stack):
-        for volume in service.volumes:
-            if volume.source_kind == "dataset":
-                return catalog.datasets[volume.source]
-    return None
-
-
-def _ollama_url(catalog: Catalog, stack: Stack) -> str:
-    """Ollama's API on this host: the published port of the stack's Ollama service, if any."""
-    for service in catalog.stack_services(stack):
-        if "ollama" in service.image_for("cpu"):
-            for port in service.ports:
-                if port.container == 11434 and port.host:
-                    return f"http://127.0.0.1:{port.host}"
-    return "http://127.0.0.1:11434"
+    if dataset_id is None:
+        return first_dataset(catalog, stack)
+    if dataset_id not in catalog.datasets:
+        raise UsageError(f"unknown dataset '{dataset_id}'; datasets: {', '.join(sorted(catalog.datasets))}")
+    return catalog.datasets[dataset_id]

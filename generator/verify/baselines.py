@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from generator.catalog.model import Accelerator, Catalog, Dataset, Network, Stack
+from generator.verify.stack_facts import first_bridge_network
 
 # The source report's targets, in seconds.
 BASELINES: dict[str, tuple[str, float]] = {
@@ -217,12 +218,10 @@ def network_attach(options: Options) -> list[float]:
 
 
 def _first_network(options: Options) -> Network:
-    for service in _services(options):
-        for attachment in service.networks:
-            network = options.catalog.networks[attachment.network]
-            if network.type == "bridge":
-                return network
-    raise Skip(f"stack '{options.stack.id}' has no bridge network")
+    network = first_bridge_network(options.catalog, options.stack)
+    if network is None:
+        raise Skip(f"stack '{options.stack.id}' has no bridge network")
+    return network
 
 
 def _network(client: Any, network: Network) -> tuple[bool, Any]:

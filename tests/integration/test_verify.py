@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,7 @@ import pytest
 
 from generator.catalog import load_catalog
 from generator.catalog.schema import schema_validator
-from tests.conftest import DEFAULT_CATALOG, run_gen
+from tests.conftest import DEFAULT_CATALOG, ROOT, run_gen
 from tests.docker_env import compose_binary, docker_host, engine, prepare_host, write_env_files
 from tests.standins import build_standins, standin_images
 from tests.zfs_env import pools, unique_name, zfs_available
@@ -102,3 +103,40 @@ def test_a_missed_target_is_reported_as_failed_and_exits_1(host: dict[str, Any])
         "status": "skipped",
         "reason": "not asked for (--only)",
     }
+
+
+def test_the_generated_script_measures_the_same_without_python(host: dict[str, Any], tmp_path: Path) -> None:
+    """dist/scripts/verify-baselines.sh: the same baselines and JSON report, for hosts without Python."""
+    zfs_available()
+    pool = unique_name("verify-sh")
+    script = ROOT / "dist" / "scripts" / "verify-baselines.sh"
+    with pools(tmp_path, [pool]):
+        result = subprocess.run(
+            [
+                "sh", str(script), "--json", "--runs", "2", "--compose", compose_binary(),
+                "--env-file", str(host["env"]["ai"]), "--probe-image", PROBE, "--dataset", "ai-temp",
+                "--zfs-pool", pool, "--target", "container_start=300",
+            ],
+            capture_output=True, text=True, env={**os.environ, "DOCKER_HOST": docker_host()}, timeout=600,
+        )  # fmt: skip
+        left = [name for name in os.popen(f"zfs list -H -o name -r {pool}").read().split() if name != pool]
+    assert result.returncode == 0, result.stderr + result.stdout
+    report = json.loads(result.stdout)
+    assert not list(schema_validator("verify-report.schema.json").iter_errors(report))
+    baselines = {b["id"]: b for b in report["baselines"]}
+    for baseline in ("container_start", "network_attach", "zfs_dataset"):
+        assert baselines[baseline]["status"] == "passed", baselines[baseline]
+        assert len(baselines[baseline]["runs_s"]) == 2
+    assert baselines["gpu_init"]["reason"] == "no NVIDIA driver on this host (nvidia-smi not found)"
+    assert baselines["model_load"]["status"] == "skipped"
+    assert left == []
+    assert host["client"].containers.list(all=True, filters={"label": "ai-stack.verify=probe"}) == []
+
+    # a lowered target is missed: reported as failed, exit code 1
+    missed = subprocess.run(
+        ["sh", str(script), "--only", "network_attach", "--probe-image", PROBE,
+         "--target", "network_attach=0.000001"],
+        capture_output=True, text=True, env={**os.environ, "DOCKER_HOST": docker_host()}, timeout=300,
+    )  # fmt: skip
+    assert missed.returncode == 1, missed.stdout + missed.stderr
+    assert "network_attach   < 0.000001 s" in missed.stdout and " failed " in missed.stdout

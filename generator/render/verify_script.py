@@ -1,0 +1,53 @@
+"""scripts/verify-baselines.sh: `gen verify`'s measurements for hosts without Python."""
+
+from __future__ import annotations
+
+from generator.catalog.model import Catalog
+from generator.render.gpu import CUDA_TEST_IMAGE
+from generator.render.text import render_text
+from generator.verify.baselines import BASELINES
+from generator.verify.stack_facts import first_bridge_network, first_dataset, ollama_url
+from generator.writer import Artifact
+
+SCRIPT = "scripts/verify-baselines.sh"
+
+
+def render(catalog: Catalog) -> list[Artifact]:
+    if not catalog.stacks:
+        return []
+    stacks = []
+    for stack_id in sorted(catalog.stacks):
+        stack = catalog.stacks[stack_id]
+        network = first_bridge_network(catalog, stack)
+        dataset = first_dataset(catalog, stack)
+        stacks.append(
+            {
+                "id": stack.id,
+                "variants": " ".join(catalog.stack_accelerators(stack)),
+                "network": network.name if network else "",
+                "subnet": network.subnet if network else "",
+                "gateway": (network.gateway or "") if network else "",
+                "internal": str(bool(network and network.internal)).lower(),
+                "dataset": dataset.id if dataset else "",
+                "ollama_url": ollama_url(catalog, stack),
+            }
+        )
+    datasets = [
+        {
+            "id": d.id,
+            "pool": d.pool,
+            "properties": " ".join(
+                f"{k}={v}" for k, v in sorted(catalog.storage_classes[d.storage_class].properties.items())
+            ),
+        }
+        for d in sorted(catalog.datasets.values(), key=lambda d: d.id)
+    ]
+    script = render_text(
+        "verify-baselines.sh.j2",
+        stacks=stacks,
+        datasets=datasets,
+        baselines=[{"id": k, "target": f"{v[1]:g}", "title": v[0]} for k, v in BASELINES.items()],
+        default_stack="ai" if "ai" in catalog.stacks else sorted(catalog.stacks)[0],
+        cuda_image=CUDA_TEST_IMAGE,
+    )
+    return [Artifact(SCRIPT, script.encode("utf-8"), 0o755)]

@@ -1,0 +1,32 @@
+"""What verify needs to know about a stack: its first bridge network and dataset, Ollama's URL."""
+
+from __future__ import annotations
+
+from generator.catalog.model import Catalog, Dataset, Network, Stack
+
+
+def first_bridge_network(catalog: Catalog, stack: Stack) -> Network | None:
+    for service in catalog.stack_services(stack):
+        for attachment in service.networks:
+            network = catalog.networks[attachment.network]
+            if network.type == "bridge":
+                return network
+    return None
+
+
+def first_dataset(catalog: Catalog, stack: Stack) -> Dataset | None:
+    for service in catalog.stack_services(stack):
+        for volume in service.volumes:
+            if volume.source_kind == "dataset":
+                return catalog.datasets[volume.source]
+    return None
+
+
+def ollama_url(catalog: Catalog, stack: Stack) -> str:
+    """Ollama's API on this host: the published port of the stack's Ollama service, if any."""
+    for service in catalog.stack_services(stack):
+        if "ollama" in service.image_for("cpu"):
+            for port in service.ports:
+                if port.container == 11434 and port.host:
+                    return f"http://127.0.0.1:{port.host}"
+    return "http://127.0.0.1:11434"
