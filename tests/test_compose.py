@@ -19,7 +19,7 @@ from tests.docker_env import compose
 CATALOG = load_catalog(DEFAULT_CATALOG)
 VARIANTS = list(iter_variants(CATALOG))
 DIST = ROOT / "dist"
-SECRETS = {"WEBUI_SECRET_KEY": "x" * 64, "PASSWORD": "p" * 24}
+SECRETS = {"WEBUI_SECRET_KEY": "x" * 64, "PASSWORD": "p" * 24, "PROXY_PASSWORD": "q" * 24}
 
 
 def _normalised(path: Path, tmp_path: Path) -> dict[str, Any]:
@@ -35,6 +35,7 @@ def test_every_stack_has_its_variants() -> None:
         ("ai", "cpu"),
         ("ai", "nvidia"),
         ("ai", "amd"),
+        ("edge", "cpu"),
         ("management", "cpu"),
         ("monitoring", "cpu"),
         ("monitoring", "nvidia"),
@@ -61,8 +62,9 @@ def test_compose_config_keeps_what_the_catalog_asked(
         assert entry["labels"]["ai-stack.service"] == service.id
         assert entry["labels"]["ai-stack.variant"] == variant
         assert "privileged" not in entry or service.security.privileged
+        named = {v.source for v in service.volumes if v.source_kind == "volume"}
         for mount in entry.get("volumes", []):
-            assert mount["type"] == "bind"
+            assert mount["type"] == ("volume" if mount["source"] in named else "bind")
             if mount["target"] == "/var/run/docker.sock":
                 assert mount["read_only"] is True
     for network_id in config.get("networks", {}):

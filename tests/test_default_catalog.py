@@ -23,7 +23,12 @@ def test_ai_network_matches_the_report(catalog: Catalog) -> None:
     addresses = {
         s.id: str(a.ipv4_address) for s in catalog.services.values() for a in s.networks if a.network == "ai"
     }
-    assert addresses == {"ollama": "172.20.0.10", "open-webui": "172.20.0.11", "continue-dev": "172.20.0.12"}
+    assert addresses == {
+        "caddy": "172.20.0.5",
+        "ollama": "172.20.0.10",
+        "open-webui": "172.20.0.11",
+        "continue-dev": "172.20.0.12",
+    }
     assert {catalog.networks[n].subnet for n in ("management", "media")} == {
         IPv4Network("192.168.0.0/24"),
         IPv4Network("192.168.1.0/24"),
@@ -45,6 +50,7 @@ def test_zfs_tuning_matches_the_report(catalog: Catalog) -> None:
 
 def test_every_service_of_the_report_is_in_a_stack(catalog: Catalog) -> None:
     expected = {
+        "caddy",
         "ollama",
         "open-webui",
         "continue-dev",
@@ -59,7 +65,7 @@ def test_every_service_of_the_report_is_in_a_stack(catalog: Catalog) -> None:
     assert set(catalog.services) == expected
     in_stacks = [s for stack in catalog.stacks.values() for s in stack.services]
     assert sorted(in_stacks) == sorted(expected)
-    assert {"ai", "monitoring", "management"} <= set(catalog.stacks)
+    assert {"ai", "monitoring", "management", "edge"} <= set(catalog.stacks)
 
 
 def test_monitoring_host_ports_match_the_report(catalog: Catalog) -> None:

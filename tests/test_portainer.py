@@ -47,7 +47,7 @@ def test_default_catalog_templates() -> None:
     document = _load(ROOT / "dist" / "templates.json")
     by_id = {t["id"]: t for t in document["templates"]}
     assert document["version"] == "3"
-    assert sorted(by_id) == [1, 2, 3, 4, 5, 6, 10, 13]
+    assert sorted(by_id) == [1, 2, 3, 4, 5, 6, 7, 10, 13]
     nvidia = by_id[2]
     assert (nvidia["type"], nvidia["name"], nvidia["title"]) == (3, "ai", "AI stack (NVIDIA GPU)")
     assert nvidia["repository"] == {
@@ -103,7 +103,7 @@ def test_ids_are_stable_when_entries_are_added_removed_or_reordered(
     (catalog_dir / "services" / "open-webui-2.yaml").write_text(
         webui.replace("id: open-webui", "id: open-webui-2")
         .replace("172.20.0.11", "172.20.0.21")
-        .replace("host: 3000", "host: 3001")
+        .replace("expose:\n  port: http\n  host: chat\n", "expose:\n  port: http\n  host: chat-2\n")
         .replace("  - service: ollama\n    condition: service_healthy\n", "")
         .replace("depends_on:\n", "")
     )

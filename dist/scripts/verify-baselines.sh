@@ -18,7 +18,8 @@ set -eu
 
 SCRIPT_DIR=$(CDPATH='' cd -- "$(dirname -- "$0")" && pwd)
 # stack|variants|network|subnet|gateway|internal|first dataset|Ollama URL
-STACKS='ai|cpu nvidia amd|ai-net|172.20.0.0/24|172.20.0.1|false|ai-models|http://127.0.0.1:11434
+STACKS='ai|cpu nvidia amd|ai-net|172.20.0.0/24|172.20.0.1|true|ai-models|http://127.0.0.1:11434
+edge|cpu|admin-net|172.22.0.0/24|172.22.0.1|false||http://127.0.0.1:11434
 management|cpu|admin-net|172.22.0.0/24|172.22.0.1|false|portainer|http://127.0.0.1:11434
 monitoring|cpu nvidia|monitoring-net|172.21.0.0/24|172.21.0.1|false|prometheus|http://127.0.0.1:11434
 '

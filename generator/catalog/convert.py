@@ -30,6 +30,7 @@ def network(d: Data) -> m.Network:
         subnet=IPv4Network(d["subnet"], strict=False),
         gateway=IPv4Address(d["gateway"]) if "gateway" in d else None,
         internal=d.get("internal", False),
+        isolate_from=tuple(d.get("isolate_from", ())),
     )
 
 
@@ -154,6 +155,23 @@ def service(d: Data) -> m.Service:
         template_id=portainer.get("template_id"),
         serves_templates=portainer.get("serves_templates", False),
         portainer_note=portainer.get("note"),
+        internal=d.get("internal", False),
+        expose=_expose(d["expose"]) if "expose" in d else None,
+        proxy=_proxy(d["proxy"]) if "proxy" in d else None,
+    )
+
+
+def _expose(d: Data) -> m.Expose:
+    return m.Expose(port=d["port"], host=d["host"], auth=d["auth"], reason=d.get("reason"))
+
+
+def _proxy(d: Data) -> m.Proxy:
+    return m.Proxy(
+        domain=d["domain"],
+        tls=d.get("tls", "internal"),
+        acme_email=d.get("acme_email"),
+        user=d.get("user", "admin"),
+        password_env=d.get("password_env", "PROXY_PASSWORD"),
     )
 
 
@@ -190,6 +208,7 @@ def _port(d: Data) -> m.Port:
         host_ip=d.get("host_ip"),
         protocol=d.get("protocol", "tcp"),
         description=d.get("description"),
+        reason=d.get("reason"),
     )
 
 

@@ -21,6 +21,7 @@ class Network:
     subnet: IPv4Network
     gateway: IPv4Address | None
     internal: bool
+    isolate_from: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -135,6 +136,32 @@ class Port:
     host_ip: str | None
     protocol: Literal["tcp", "udp"]
     description: str | None
+    reason: str | None = None  # why it is published on the LAN beside the proxy
+
+    @property
+    def on_every_interface(self) -> bool:
+        return self.host is not None and self.host_ip in (None, "0.0.0.0")
+
+
+@dataclass(frozen=True)
+class Expose:
+    """Published through the reverse proxy at https://<host>.<domain>."""
+
+    port: str
+    host: str
+    auth: Literal["proxy", "app", "none"]
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class Proxy:
+    """This service is the reverse proxy, the catalog's one entry point."""
+
+    domain: str
+    tls: Literal["internal", "acme"]
+    acme_email: str | None
+    user: str
+    password_env: str
 
 
 @dataclass(frozen=True)
@@ -255,6 +282,9 @@ class Service:
     template_id: int | None
     serves_templates: bool
     portainer_note: str | None
+    internal: bool = False  # reached only through the proxy and the Docker networks
+    expose: Expose | None = None
+    proxy: Proxy | None = None
 
     def accelerators(self) -> tuple[Accelerator, ...]:
         """The variants this service appears in."""

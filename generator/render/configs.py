@@ -1,4 +1,4 @@
-"""Configuration files the build generates (Prometheus and its rules, blackbox, Continue).
+"""Configuration files the build generates (Prometheus and its rules, blackbox, Continue, Caddy).
 
 Each depends on the variant (a CPU host has no NVIDIA exporter to scrape), so it is written
 beside the compose file that mounts it, stacks/<stack>/<variant>/<name>, and embedded in that
@@ -18,9 +18,10 @@ Generator = Callable[[Catalog, Accelerator], str]
 
 
 def _generators() -> dict[str, Generator]:
-    from generator.render import alerts, continue_config, monitoring
+    from generator.render import alerts, continue_config, monitoring, proxy
 
     return {
+        "Caddyfile": proxy.caddyfile,
         "prometheus.yml": monitoring.prometheus_config,
         "alert-rules.yml": alerts.alert_rules,
         "blackbox.yml": monitoring.blackbox_config,

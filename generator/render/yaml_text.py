@@ -146,7 +146,11 @@ def _plain_ok(value: str) -> bool:
 def _literal(value: str, indent: int) -> list[str] | None:
     """`value` as a literal block (indicator line first), or None when one cannot carry it."""
     lines = value.split("\n")
-    if value.endswith("\n\n") or not all(PRINTABLE.match(line.replace("\t", " ")) for line in lines):
+    if (
+        value.endswith("\n\n")
+        or not value.strip("\n")
+        or not all(PRINTABLE.match(line.replace("\t", " ")) for line in lines)
+    ):
         return None
     if any(line != line.rstrip(" \t") for line in lines) or lines[0][:1] in (" ", "\t"):
         return None

@@ -34,10 +34,10 @@ Check = Callable[[Context], Iterator[Diagnostic]]
 
 
 def run_checks(context: Context) -> list[Diagnostic]:
-    from generator.catalog.checks import networks, references, services, storage, templates
+    from generator.catalog.checks import boundaries, networks, references, services, storage, templates
 
     problems: list[Diagnostic] = []
-    for module in (references, networks, services, storage, templates):
+    for module in (references, networks, services, storage, templates, boundaries):
         for check in module.CHECKS:
             problems.extend(check(context))
     return problems
