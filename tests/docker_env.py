@@ -40,6 +40,23 @@ def compose_binary() -> str:
     return str(binary)
 
 
+FIREWALLED_HOST = "unix:///tmp/gen-docker-fw/docker.sock"
+
+
+def firewalled_engine() -> docker.DockerClient:
+    """The engine WITH iptables, in its own network namespace (scripts/start-dockerd-firewalled):
+    the only one that enforces internal networks."""
+    host = os.environ.get("GEN_TEST_FW_DOCKER_HOST", FIREWALLED_HOST)
+    try:
+        client = docker.DockerClient(base_url=host)
+        client.ping()
+    except docker.errors.DockerException as error:
+        missing(
+            f"no firewalled Docker Engine at {host} (scripts/start-dockerd-firewalled starts one): {error}"
+        )
+    return client
+
+
 def engine() -> docker.DockerClient:
     try:
         client = docker.DockerClient(base_url=docker_host())

@@ -50,6 +50,8 @@ TRICKY = st.sampled_from(
         "",
         "a\tb",
         "line\n",
+        "\n",
+        "\n\n",
         "two\nlines",
         "two\nlines\n",
         "trailing\n\n",

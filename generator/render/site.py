@@ -10,6 +10,7 @@ from generator.render.compose import compose_path, iter_variants
 from generator.render.compose.environment import format_cpus, limit_variables
 from generator.render.compose.service import build_service
 from generator.render.gpu import services_min_driver
+from generator.render.proxy import proxy_service
 from generator.render.text import render_text
 from generator.render.yaml_text import to_yaml
 from generator.render.zfs import build_plan
@@ -19,6 +20,7 @@ INSTALL = {
     "zfs": "ZFS datasets",
     "gpu": "GPU check",
     "cli": "Command line",
+    "access": "Access and egress",
 }
 
 
@@ -90,6 +92,7 @@ def service_page(catalog: Catalog, service: Service) -> str:
         limit_names=limit_variables(service),
         security=_security(service),
         snippets=snippets,
+        proxy=proxy_service(catalog),
     )
 
 
@@ -183,7 +186,26 @@ def pages(catalog: Catalog, templates: dict[str, Any]) -> dict[str, str]:
     result["install/cli.md"] = render_text(
         "site/install-cli.md.j2", source="catalog/stacks/", variants=list(iter_variants(catalog)), **common
     )
+    result["install/access.md"] = _access_page(catalog)
     return result
+
+
+def _access_page(catalog: Catalog) -> str:
+    from generator.render.proxy import exposed_services, proxy_service
+
+    proxy = proxy_service(catalog)
+    proxy_stack = catalog.stack_of(proxy.id) if proxy else None
+    services = sorted(catalog.services.values(), key=lambda s: s.title.lower())
+    return render_text(
+        "site/install-access.md.j2",
+        source="catalog/services/ (expose:, proxy:) and catalog/networks/",
+        proxy=proxy,
+        proxy_stack=proxy_stack.id if proxy_stack else "",
+        proxy_ports=", ".join(str(p.host) for p in proxy.ports if p.host) if proxy else "",
+        exposed=exposed_services(catalog),
+        lan_ports=[(s, p) for s in services for p in s.ports if p.on_every_interface and not s.proxy],
+        networks=sorted((n for n in catalog.networks.values() if n.type == "bridge"), key=lambda n: n.id),
+    )
 
 
 def downloads_page(catalog: Catalog, files: list[str], schemas: list[str]) -> str:

@@ -68,7 +68,7 @@ def test_doctor_reports_a_foreign_network_a_held_port_and_a_missing_image(host: 
     ipam = docker.types.IPAMConfig(pool_configs=[docker.types.IPAMPool(subnet="172.20.0.0/16")])
     foreign = client.networks.create("foreign-net", driver="bridge", ipam=ipam)
     squatter = client.containers.run(
-        "ollama/ollama:0.12.6", detach=True, ports={"8080/tcp": 3000}, name="squatter"
+        "ollama/ollama:0.12.6", detach=True, ports={"8080/tcp": 11434}, name="squatter"
     )
     client.images.get("codercom/code-server:4.104.3").tag("gen-test/backup", "code-server")
     client.images.remove("codercom/code-server:4.104.3")
@@ -80,13 +80,13 @@ def test_doctor_reports_a_foreign_network_a_held_port_and_a_missing_image(host: 
             checks["network ai-net"]["message"]
             == "172.20.0.0/24 is already used by the foreign network foreign-net"
         )
-        assert checks["port 3000/tcp"]["status"] == "fail"
-        assert checks["port 3000/tcp"]["message"] == "published by container squatter (needed by open-webui)"
+        assert checks["port 11434/tcp"]["status"] == "fail"
+        assert checks["port 11434/tcp"]["message"] == "published by container squatter (needed by ollama)"
         assert checks["image codercom/code-server:4.104.3"]["status"] == "fail"
         assert (
             checks["image codercom/code-server:4.104.3"]["hint"] == "docker pull codercom/code-server:4.104.3"
         )
-        assert checks["port 11434/tcp"]["status"] == "ok"
+        assert checks["network ai-egress"]["status"] == "ok"  # the other networks are not affected
     finally:
         squatter.remove(force=True)
         foreign.remove()
