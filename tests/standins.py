@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 import shutil
+import subprocess
 import tarfile
 from collections.abc import Iterable
 from pathlib import Path
@@ -113,9 +115,20 @@ def rootfs(extra: dict[str, bytes] | None = None) -> bytes:
             _add(tar, f"www/{page}", text.encode())
         _add(tar, "etc/passwd", PASSWD.encode())
         _add(tar, "etc/group", b"root:x:0:\ncoder:x:1000:\nnogroup:x:65534:\n")
+        folders = sorted({str(parent) for name in extra or {} for parent in Path(name).parents} - {"."})
+        for folder in folders:
+            if folder not in ("bin", "usr", "usr/bin", "etc", "www", "tmp"):
+                _add(tar, folder, mode=0o755, kind=tarfile.DIRTYPE)
         for name, data in (extra or {}).items():
             _add(tar, name, data, 0o755)
     return buffer.getvalue()
+
+
+def _shared_libraries(binary: str) -> dict[str, bytes]:
+    """The libraries a dynamically linked binary loads (Debian builds caddy with cgo), by path."""
+    listing = subprocess.run(["ldd", binary], capture_output=True, text=True, check=False).stdout
+    paths = re.findall(r"(/\S+) \(0x", listing)
+    return {path.lstrip("/"): Path(path).resolve().read_bytes() for path in paths}
 
 
 def build_caddy(client: docker.DockerClient, image: str) -> None:
@@ -124,7 +137,9 @@ def build_caddy(client: docker.DockerClient, image: str) -> None:
     caddy = shutil.which("caddy")
     if caddy is None:
         raise RuntimeError("caddy (Debian package caddy) is needed to build the proxy image")
-    data = rootfs({"usr/bin/caddy": Path(caddy).read_bytes(), "data/.keep": b"", "config/.keep": b""})
+    files = {"usr/bin/caddy": Path(caddy).read_bytes(), "data/.keep": b"", "config/.keep": b""}
+    files.update(_shared_libraries(caddy))
+    data = rootfs(files)
     version = "caddy-" + hashlib.sha256(data).hexdigest()[:16]
     try:
         if client.images.get(image).labels.get(STANDIN_LABEL) == version:
