@@ -96,9 +96,10 @@ def write_output(out_dir: Path, artifacts: Sequence[Artifact]) -> list[Change]:
     staging = parent / f"{TEMP_PREFIX}{out_dir.name}-{os.getpid()}"
     try:
         staging.mkdir()
+        for folder in sorted({(staging / a.path).parent for a in artifacts}):  # each once
+            folder.mkdir(parents=True, exist_ok=True)
         for artifact in artifacts:
             target = staging / artifact.path
-            target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(artifact.content)
             target.chmod(artifact.mode)
         _swap_into_place(staging, out_dir)

@@ -169,3 +169,19 @@ def test_committed_dist_is_up_to_date(tmp_path: Path, update_golden: bool) -> No
         assert run_gen("build", "--catalog", str(DEFAULT_CATALOG), "--out", str(committed)).exit_code == 0
     result = run_gen("build", "--catalog", str(DEFAULT_CATALOG), "--out", str(committed), "--check")
     assert result.exit_code == 0, result.stdout + result.stderr
+
+
+def test_large_catalogs_render_the_same_in_two_processes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Above PARALLEL_FROM_SERVICES a forked child renders the compose files (#11): same bytes."""
+    import generator.render as render
+    from benchmarks.synthetic_catalog import build as write_catalog
+    from generator.catalog import load_catalog
+
+    write_catalog(render.PARALLEL_FROM_SERVICES + 10, tmp_path / "catalog")
+    catalog = load_catalog(tmp_path / "catalog")
+    parallel = render.render_all(catalog)
+    monkeypatch.setattr(render, "PARALLEL_FROM_SERVICES", 10**9)
+    assert render.render_all(catalog) == parallel
+    assert any(a.path.endswith("compose.yaml") for a in parallel)
