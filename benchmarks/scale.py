@@ -52,10 +52,10 @@ class Result:
         return statistics.median(self.runs)
 
 
-def run_once(argv: list[str], before: list[str] | None = None) -> tuple[float, int]:
-    """Wall seconds and peak RSS (KiB) of one process; `before` is removed first (not timed)."""
-    for path in before or []:
-        shutil.rmtree(path, ignore_errors=True)
+def run_once(argv: list[str]) -> tuple[float, int]:
+    """Wall seconds and peak RSS (KiB) of one process. Dirty pages are flushed first (not timed),
+    so a run does not pay for the previous one's writes."""
+    os.sync()
     started = time.perf_counter()
     process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(process.pid, 0)
@@ -67,16 +67,21 @@ def run_once(argv: list[str], before: list[str] | None = None) -> tuple[float, i
     return elapsed, usage.ru_maxrss
 
 
-def measure(name: str, services: int, runs: int, argvs: list[list[str]], clean: list[str]) -> Result:
-    """Run the commands in `argvs` one after the other as one measurement, `runs` times."""
+def measure(name: str, services: int, runs: int, argvs: list[list[str]], out: Path | None = None) -> Result:
+    """Run the commands in `argvs` one after the other as one measurement, `runs` times. With
+    `out`, each run writes into a new empty folder under it (`{out}` in argv); they are removed
+    after the last run, so no deletion is timed or overlaps a run."""
     times, peak = [], 0
-    for _ in range(runs):
+    for number in range(runs):
         total = 0.0
         for argv in argvs:
-            elapsed, rss = run_once(argv, clean)
+            target = str(out / f"run-{number}") if out else ""
+            elapsed, rss = run_once([arg.replace("{out}", target) for arg in argv])
             total += elapsed
             peak = max(peak, rss)
         times.append(total)
+    if out:
+        shutil.rmtree(out, ignore_errors=True)
     result = Result(name, services, times, peak)
     print(f"  {name:<18} {services:>5} services: median {result.median:7.3f} s, peak {peak / 1024:6.1f} MiB")
     return result
@@ -113,35 +118,24 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         print("gen --help")
-        results.append(measure("gen --help", 0, args.runs, [[gen, "--help"]], []))
+        results.append(measure("gen --help", 0, args.runs, [[gen, "--help"]]))
         for size in sizes:
             catalog = work / f"catalog-{size}"
             write_catalog(size, catalog)
-            out, site = str(work / "out"), str(work / "site")
             print(f"{size} services")
-            results.append(
-                measure("gen validate", size, args.runs, [[gen, "validate", "--catalog", str(catalog)]], [])
-            )
-            build = [gen, "build", "--catalog", str(catalog), "--out", out]
-            results.append(measure("gen build", size, args.runs, [build], [out]))
+            validate = [gen, "validate", "--catalog", str(catalog)]
+            results.append(measure("gen validate", size, args.runs, [validate]))
+            build = [gen, "build", "--catalog", str(catalog), "--out", "{out}"]
+            results.append(measure("gen build", size, args.runs, [build], work / "out"))
             if has_check_jsonschema:
                 schemas = work / "schemas"
                 schemas.mkdir(exist_ok=True)
                 argvs = check_jsonschema_argvs(catalog, schemas)
-                results.append(measure("check-jsonschema", size, args.runs, argvs, []))
+                results.append(measure("check-jsonschema", size, args.runs, argvs))
             if size <= args.site_max:
-                site_build = [
-                    gen,
-                    "site",
-                    "build",
-                    "--catalog",
-                    str(catalog),
-                    "--config",
-                    str(ROOT / "mkdocs.yml"),
-                    "--out",
-                    site,
-                ]
-                results.append(measure("gen site build", size, args.site_runs, [site_build], [site]))
+                config = str(ROOT / "mkdocs.yml")
+                site = [gen, "site", "build", "--catalog", str(catalog), "--config", config, "--out", "{out}"]
+                results.append(measure("gen site build", size, args.site_runs, [site], work / "site"))
             shutil.rmtree(catalog)
     RESULTS.mkdir(exist_ok=True)
     write_csv(results, RESULTS / "scale.csv")

@@ -74,17 +74,11 @@ def catalog_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[[P
     return copy
 
 
-def build_default_site(out: Path) -> Path:
-    """`gen site build` of the default catalog into `out` (the site tests share it)."""
+def build_default_site(out: Path, config: Path = ROOT / "mkdocs.yml") -> Path:
+    """`gen site build` of the default catalog into `out` (the site tests share it); `config`'s
+    folder holds the hand-written pages (site/)."""
     result = run_gen(
-        "site",
-        "build",
-        "--catalog",
-        str(DEFAULT_CATALOG),
-        "--config",
-        str(ROOT / "mkdocs.yml"),
-        "--out",
-        str(out),
+        "site", "build", "--catalog", str(DEFAULT_CATALOG), "--config", str(config), "--out", str(out)
     )
     assert result.exit_code == 0, result.stderr
     return out

@@ -40,6 +40,7 @@ def compose_binary() -> str:
     return str(binary)
 
 
+Images = dict[str, list[int]]  # image -> the ports its stand-in serves
 FIREWALLED_HOST = "unix:///tmp/gen-docker-fw/docker.sock"
 
 
@@ -109,3 +110,18 @@ def write_env_files(catalog: Catalog, folder: Path, altroot: Path) -> dict[str, 
 
 def effective_cpus(catalog: Catalog, service_id: str) -> float:
     return min(catalog.services[service_id].limits.cpus, float(os.cpu_count() or 1))
+
+
+def prepared_host(
+    client: docker.DockerClient,
+    catalog: Catalog,
+    root: Path,
+    extra_images: dict[str, list[int]] | None = None,
+) -> dict[str, Path]:
+    """Stand-in images on `client`, the dataset folders under root/altroot, and every stack's
+    env file (as `gen secrets` writes it, plus this host's differences): returns the env files."""
+    from tests.standins import build_standins, standin_images
+
+    build_standins(client, {**standin_images(catalog), **(extra_images or {})})
+    prepare_host(catalog, root / "altroot")
+    return write_env_files(catalog, root / "secrets", root / "altroot")

@@ -47,7 +47,7 @@ def test_default_catalog_templates() -> None:
     document = _load(ROOT / "dist" / "templates.json")
     by_id = {t["id"]: t for t in document["templates"]}
     assert document["version"] == "3"
-    assert sorted(by_id) == [1, 2, 3, 4, 5, 6, 7, 10, 13]
+    assert sorted(by_id) == [1, 2, 3, 4, 5, 6, 7, 10, 13, 21, 22, 23, 24, 25, 26]
     nvidia = by_id[2]
     assert (nvidia["type"], nvidia["name"], nvidia["title"]) == (3, "ai", "AI stack (NVIDIA GPU)")
     assert nvidia["repository"] == {
@@ -121,7 +121,7 @@ def test_template_id_problems_are_refused(catalog_copy: Callable[[Path], Path]) 
     assert result.exit_code == 1
     assert (
         "catalog/stacks/management.yaml:6:21: error: template_ids.cpu: template id 2 is already used by "
-        "stack 'ai' (template_ids.nvidia); the next free id is 14"
+        "stack 'ai' (template_ids.nvidia); the next free id is 27"
     ) in result.stderr
     assert "template_ids.amd: the stack has no amd variant (its variants: cpu)" in result.stderr
 

@@ -60,9 +60,9 @@ def test_login_only_where_the_application_has_none() -> None:
             sites[current].append(line.strip())
         elif line == "}":
             current = None
-    assert sites["ollama.ai.home.arpa"] == ["import login", "reverse_proxy 172.20.0.10:11434"]
-    assert sites["metrics.ai.home.arpa"] == ["import login", "reverse_proxy 172.21.0.10:9090"]
-    assert sites["chat.ai.home.arpa"] == ["reverse_proxy 172.20.0.11:8080"]
-    assert sites["code.ai.home.arpa"] == ["reverse_proxy 172.20.0.12:8080"]
-    assert sites["portainer.ai.home.arpa"] == ["reverse_proxy 172.22.0.10:9000"]
+    assert sites["ollama.ai.home.arpa"] == ["import login", "reverse_proxy ollama:11434"]
+    assert sites["metrics.ai.home.arpa"] == ["import login", "reverse_proxy prometheus:9090"]
+    assert sites["chat.ai.home.arpa"] == ["reverse_proxy open-webui:8080"]
+    assert sites["code.ai.home.arpa"] == ["reverse_proxy continue-dev:8080"]
+    assert sites["portainer.ai.home.arpa"] == ["reverse_proxy portainer:9000"]
     assert "admin {$PROXY_PASSWORD_HASH}" in CADDYFILE.read_text()  # a placeholder, never a hash

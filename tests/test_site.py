@@ -11,7 +11,7 @@ import pytest
 
 from generator.catalog import load_catalog
 from generator.render.site import nav, pages
-from tests.conftest import DEFAULT_CATALOG, ROOT, build_default_site, run_gen
+from tests.conftest import DEFAULT_CATALOG, ROOT, build_default_site
 
 
 @pytest.fixture(scope="module")
@@ -87,18 +87,7 @@ def test_a_verify_report_in_site_is_published_and_in_the_nav(tmp_path: Path) -> 
         Measurement("network_attach", "Attaching a container", 1.0, "passed", [0.2, 0.1, 0.3])
     )
     (tmp_path / "site" / "measured.md").write_text(to_markdown(report))
-    out = tmp_path / "out"
-    result = run_gen(
-        "site",
-        "build",
-        "--catalog",
-        str(DEFAULT_CATALOG),
-        "--config",
-        str(tmp_path / "mkdocs.yml"),
-        "--out",
-        str(out),
-    )
-    assert result.exit_code == 0, result.stderr
+    out = build_default_site(tmp_path / "out", tmp_path / "mkdocs.yml")
     page = (out / "measured" / "index.html").read_text()
     assert "Measured on this host" in page and "0.200 s" in page and "test CPU" in page
     assert 'href="measured/"' in (out / "index.html").read_text()  # in the nav

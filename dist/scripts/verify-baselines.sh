@@ -121,7 +121,7 @@ container_start() {
   [ -z "$(docker ps -q --filter "label=ai-stack.stack=$STACK")" ] || \
     skip "stack '$STACK' is running here: its ports and addresses are taken; stop it to measure its start"
   # shellcheck disable=SC2086  # COMPOSE is a command and its first arguments
-  trap '$COMPOSE --env-file "$ENV_FILE" -p "$SCRATCH-$STACK" -f "$COMPOSE_FILE" down --volumes >/dev/null 2>&1 || true' EXIT
+  trap '$COMPOSE --env-file "$ENV_FILE" -p "$SCRATCH-$STACK" -f "$COMPOSE_FILE" down --remove-orphans >/dev/null 2>&1 || true' EXIT
   n=0
   while [ "$n" -lt "$RUNS" ]; do
     start=$(now)
@@ -130,7 +130,7 @@ container_start() {
       fail "compose up failed: $(tail -n 2 "$LOG" | tr '\n' ' ')"
     printf '%s ' "$(since "$start")"
     # shellcheck disable=SC2086
-    $COMPOSE --env-file "$ENV_FILE" -p "$SCRATCH-$STACK" -f "$COMPOSE_FILE" down --volumes >/dev/null 2>&1 || true
+    $COMPOSE --env-file "$ENV_FILE" -p "$SCRATCH-$STACK" -f "$COMPOSE_FILE" down --remove-orphans >/dev/null 2>&1 || true
     n=$((n + 1))
   done
 }

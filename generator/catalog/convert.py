@@ -31,6 +31,7 @@ def network(d: Data) -> m.Network:
         gateway=IPv4Address(d["gateway"]) if "gateway" in d else None,
         internal=d.get("internal", False),
         isolate_from=tuple(d.get("isolate_from", ())),
+        encrypted=d.get("encrypted", False),
     )
 
 
@@ -98,6 +99,7 @@ def stack(d: Data) -> m.Stack:
         logo=d.get("logo"),
         note=d.get("note"),
         template_ids=dict(d["template_ids"]),
+        swarm_template_ids=dict(d.get("swarm_template_ids", {})),
     )
 
 
@@ -158,6 +160,8 @@ def service(d: Data) -> m.Service:
         internal=d.get("internal", False),
         expose=_expose(d["expose"]) if "expose" in d else None,
         proxy=_proxy(d["proxy"]) if "proxy" in d else None,
+        swarm_replicas=d.get("swarm", {}).get("replicas", 1),
+        swarm_constraints=tuple(d.get("swarm", {}).get("constraints", ())),
     )
 
 

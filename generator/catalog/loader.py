@@ -50,7 +50,12 @@ class RawDocument:
         With key=True, the position of the last mapping key itself (for unknown keys).
         """
         if self._located is None:
-            self._located = _yaml().load(self.text)
+            from ruamel.yaml.error import YAMLError
+
+            try:
+                self._located = _yaml().load(self.text)
+            except YAMLError:  # libyaml read it but ruamel cannot (e.g. a tab after '('): no lines
+                self._located = {}
         return locate(self._located, parts, key=key)
 
     def diagnostic(self, parts: Sequence[str | int], message: str, *, key: bool = False) -> Diagnostic:

@@ -22,6 +22,7 @@ class Network:
     gateway: IPv4Address | None
     internal: bool
     isolate_from: tuple[str, ...] = ()
+    encrypted: bool = False  # the Swarm overlay network
 
 
 @dataclass(frozen=True)
@@ -285,6 +286,8 @@ class Service:
     internal: bool = False  # reached only through the proxy and the Docker networks
     expose: Expose | None = None
     proxy: Proxy | None = None
+    swarm_replicas: int = 1
+    swarm_constraints: tuple[str, ...] = ()
 
     def accelerators(self) -> tuple[Accelerator, ...]:
         """The variants this service appears in."""
@@ -326,6 +329,7 @@ class Stack:
     logo: str | None
     note: str | None
     template_ids: Mapping[str, int]
+    swarm_template_ids: Mapping[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

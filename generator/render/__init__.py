@@ -14,11 +14,12 @@ PARALLEL_FROM_SERVICES = 300
 
 
 def renderers() -> tuple[Renderer, ...]:
-    from generator.render import compose, configs, gpu, index, portainer, verify_script, zfs
+    from generator.render import compose, configs, gpu, index, portainer, swarm, verify_script, zfs
 
     return (
         index.render,
         compose.render,
+        swarm.render,
         configs.render,
         portainer.render,
         zfs.render,

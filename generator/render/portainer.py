@@ -63,19 +63,35 @@ def _common(title: str, description: str, categories: tuple[str, ...], logo: str
     return fields
 
 
-def stack_template(catalog: Catalog, stack: Stack, variant: Accelerator) -> dict[str, Any]:
+def stack_template(
+    catalog: Catalog, stack: Stack, variant: Accelerator, swarm: bool = False
+) -> dict[str, Any]:
+    """Type 3 (Compose stack) or, with swarm, type 2 (Swarm stack) template of a stack variant."""
+    from generator.render.swarm import swarm_path
+
     assert catalog.publish is not None
     several = len(catalog.stack_accelerators(stack)) > 1
     title = f"{stack.title} ({VARIANT_TITLES[variant]})" if several else stack.title
-    template: dict[str, Any] = {"id": stack.template_ids[variant], "type": 3}
+    if swarm:
+        title += " on Swarm"
+    template: dict[str, Any] = {
+        "id": (stack.swarm_template_ids if swarm else stack.template_ids)[variant],
+        "type": 2 if swarm else 3,
+    }
     template.update(_common(title, stack.description, stack.categories, stack.logo))
     notes = [stack.note] if stack.note else []
     if several:
         notes.append(VARIANT_NOTES[variant])
+    if swarm:
+        notes.append(
+            "Deploys on a Docker Swarm: label the nodes first (ai-stack.pool.<pool>=true where the "
+            "datasets are, ai-stack.gpu=nvidia on GPU nodes); see the docs site's Swarm page."
+        )
     if notes:
         template["note"] = " ".join(notes)
     template["name"] = stack.id
-    stackfile = f"{catalog.publish.artifacts_path}/{compose_path(stack, variant)}"
+    path = swarm_path(stack, variant) if swarm else compose_path(stack, variant)
+    stackfile = f"{catalog.publish.artifacts_path}/{path}"
     template["repository"] = {"url": catalog.publish.repository_url, "stackfile": stackfile}
     env = template_env(stack_variables(catalog, variant_services(catalog, stack, variant)))
     if env:
@@ -138,6 +154,11 @@ def build_templates(catalog: Catalog, version: str) -> dict[str, Any]:
     from generator.render.compose import iter_variants
 
     templates = [stack_template(catalog, stack, variant) for stack, variant in iter_variants(catalog)]
+    templates += [
+        stack_template(catalog, stack, variant, swarm=True)
+        for stack, variant in iter_variants(catalog)
+        if variant in stack.swarm_template_ids
+    ]
     templates += [
         container_template(catalog, service)
         for service in sorted(catalog.services.values(), key=lambda s: s.id)

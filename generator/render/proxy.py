@@ -12,14 +12,13 @@ def proxy_service(catalog: Catalog) -> Service | None:
     return next((s for s in sorted(catalog.services.values(), key=lambda s: s.id) if s.proxy), None)
 
 
-def backend(catalog: Catalog, proxy: Service, service: Service) -> str:
-    """host:port of the service on a network the proxy shares with it (static addresses)."""
+def backend(service: Service) -> str:
+    """name:port of the service: its name resolves on the networks the proxy shares with it,
+    from another compose project as well as on Swarm (where there are no static addresses)."""
     assert service.expose is not None
     port = service.port(service.expose.port)
     assert port is not None
-    proxy_networks = {a.network for a in proxy.networks}
-    address = next(a.ipv4_address for a in service.networks if a.network in proxy_networks)
-    return f"{address}:{port.container}"
+    return f"{service.id}:{port.container}"
 
 
 def exposed_services(catalog: Catalog) -> list[Service]:
@@ -56,5 +55,5 @@ def caddyfile(catalog: Catalog, variant: Accelerator) -> str:
         lines += ["", f"# {service.title}: {why}", f"{service.expose.host}.{settings.domain} {{"]
         if service.expose.auth == "proxy":
             lines.append("\timport login")
-        lines += [f"\treverse_proxy {backend(catalog, proxy, service)}", "}"]
+        lines += [f"\treverse_proxy {backend(service)}", "}"]
     return "\n".join(lines) + "\n"

@@ -21,6 +21,7 @@ INSTALL = {
     "gpu": "GPU check",
     "cli": "Command line",
     "access": "Access and egress",
+    "swarm": "Docker Swarm",
 }
 
 
@@ -187,7 +188,33 @@ def pages(catalog: Catalog, templates: dict[str, Any]) -> dict[str, str]:
         "site/install-cli.md.j2", source="catalog/stacks/", variants=list(iter_variants(catalog)), **common
     )
     result["install/access.md"] = _access_page(catalog)
+    result["install/swarm.md"] = _swarm_page(catalog)
     return result
+
+
+def _swarm_page(catalog: Catalog) -> str:
+    from generator.render.swarm import build_swarm, swarm_path, swarm_variants
+
+    pools: dict[str, list[str]] = {}
+    for service in sorted(catalog.services.values(), key=lambda s: s.id):
+        for volume in service.volumes:
+            if volume.source_kind == "dataset":
+                users = pools.setdefault(catalog.datasets[volume.source].pool, [])
+                if service.id not in users:
+                    users.append(service.id)
+    dropped = []
+    for stack in sorted(catalog.stacks.values(), key=lambda s: s.id):
+        for variant in swarm_variants(catalog, stack):
+            dropped.append((swarm_path(stack, variant), build_swarm(catalog, stack, variant)[1]))
+    assert catalog.publish is not None
+    return render_text(
+        "site/install-swarm.md.j2",
+        source="catalog/stacks/",
+        site_url=catalog.publish.site_url,
+        pools=sorted(pools.items()),
+        gpu_users=sorted(s.id for s in catalog.services.values() if s.gpu and s.gpu.nvidia),
+        dropped_by_file=dropped,
+    )
 
 
 def _access_page(catalog: Catalog) -> str:

@@ -166,8 +166,9 @@ def container_start(options: Options) -> list[float]:
         try:
             runs.append(_timed(lambda: _run([*base, "up", "-d", "--wait", "--quiet-pull"], timeout=900)))
         finally:
+            # not --volumes: named volumes carry fixed names, so they may be the real stack's data
             subprocess.run(
-                [*base, "down", "--volumes", "--remove-orphans"],
+                [*base, "down", "--remove-orphans"],
                 capture_output=True,
                 timeout=300,
                 check=False,

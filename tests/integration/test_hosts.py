@@ -13,8 +13,7 @@ import pytest
 
 from generator.catalog import load_catalog
 from tests.conftest import DEFAULT_CATALOG, ROOT, run_gen
-from tests.docker_env import compose, compose_binary, docker_host, engine, prepare_host, write_env_files
-from tests.standins import build_standins, standin_images
+from tests.docker_env import compose, compose_binary, docker_host, engine, prepared_host
 
 pytestmark = pytest.mark.integration
 CATALOG = load_catalog(DEFAULT_CATALOG)
@@ -24,10 +23,8 @@ AI = str(ROOT / "dist" / "stacks" / "ai" / "cpu" / "compose.yaml")
 @pytest.fixture(scope="module")
 def host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     client = engine()
-    build_standins(client, standin_images(CATALOG))
     root = tmp_path_factory.mktemp("hosts")
-    prepare_host(CATALOG, root / "altroot")
-    env_files = write_env_files(CATALOG, root / "secrets", root / "altroot")
+    env_files = prepared_host(client, CATALOG, root)
     yield {"client": client, "env": env_files}
     compose("-f", AI, "down", "--timeout", "5", env_file=env_files["ai"], check=False)
 

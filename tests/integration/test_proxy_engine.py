@@ -27,10 +27,8 @@ from tests.docker_env import (
     docker_host,
     engine,
     firewalled_engine,
-    prepare_host,
-    write_env_files,
+    prepared_host,
 )
-from tests.standins import build_standins, standin_images
 
 pytestmark = pytest.mark.integration
 CATALOG = load_catalog(DEFAULT_CATALOG)
@@ -75,10 +73,8 @@ def _secret(env_file: Path, name: str) -> str:
 @pytest.fixture(scope="module")
 def proxied(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     client = engine()
-    build_standins(client, standin_images(CATALOG))
     root = tmp_path_factory.mktemp("proxy")
-    prepare_host(CATALOG, root / "altroot")
-    env_files = write_env_files(CATALOG, root / "secrets", root / "altroot")
+    env_files = prepared_host(client, CATALOG, root)
     stacks = ["ai", "edge"]
     try:
         _up(docker_host(), stacks, env_files)
@@ -138,10 +134,8 @@ def test_backends_are_not_published_on_the_host(proxied: dict[str, Any]) -> None
 def firewalled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     client = firewalled_engine()
     host = os.environ.get("GEN_TEST_FW_DOCKER_HOST", "unix:///tmp/gen-docker-fw/docker.sock")
-    build_standins(client, {**standin_images(CATALOG), "gen-test/server:1": [8080]})
     root = tmp_path_factory.mktemp("egress")
-    prepare_host(CATALOG, root / "altroot")
-    env_files = write_env_files(CATALOG, root / "secrets", root / "altroot")
+    env_files = prepared_host(client, CATALOG, root, {"gen-test/server:1": [8080]})
     made: list[Any] = []
     try:
         _up(host, ["ai"], env_files)

@@ -14,8 +14,7 @@ import pytest
 from generator.catalog import load_catalog
 from generator.catalog.schema import schema_validator
 from tests.conftest import DEFAULT_CATALOG, ROOT, run_gen
-from tests.docker_env import compose_binary, docker_host, engine, prepare_host, write_env_files
-from tests.standins import build_standins, standin_images
+from tests.docker_env import compose_binary, docker_host, engine, prepared_host
 from tests.zfs_env import pools, unique_name, zfs_available
 
 pytestmark = pytest.mark.integration
@@ -26,10 +25,8 @@ PROBE = "gen-test/probe:1"
 @pytest.fixture(scope="module")
 def host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     client = engine()
-    build_standins(client, {**standin_images(CATALOG), PROBE: []})  # no ports: the probe sleeps
     root = tmp_path_factory.mktemp("verify")
-    prepare_host(CATALOG, root / "altroot")
-    env_files = write_env_files(CATALOG, root / "secrets", root / "altroot")
+    env_files = prepared_host(client, CATALOG, root, {PROBE: []})  # no ports: the probe sleeps
     yield {"client": client, "env": env_files, "root": root}
 
 

@@ -7,9 +7,12 @@ from collections.abc import Iterator
 from generator.catalog.checks import Context
 from generator.diagnostics import Diagnostic
 
+SWARM_VARIANTS = ("cpu", "nvidia")  # Swarm services cannot be given devices: no amd variant
+
 
 def _next_free(context: Context) -> int:
     used = [i for s in context.catalog.stacks.values() for i in s.template_ids.values()]
+    used += [i for s in context.catalog.stacks.values() for i in s.swarm_template_ids.values()]
     used += [s.template_id for s in context.catalog.services.values() if s.template_id]
     return max(used, default=0) + 1
 
@@ -19,6 +22,8 @@ def check_unique_template_ids(context: Context) -> Iterator[Diagnostic]:
     for stack in sorted(context.catalog.stacks.values(), key=lambda s: s.id):
         for variant, template_id in stack.template_ids.items():
             places.append((template_id, "stack", stack.id, ("template_ids", variant)))
+        for variant, template_id in stack.swarm_template_ids.items():
+            places.append((template_id, "stack", stack.id, ("swarm_template_ids", variant)))
     for service in sorted(context.catalog.services.values(), key=lambda s: s.id):
         if service.template_id is not None:
             places.append((service.template_id, "service", service.id, ("portainer", "template_id")))
@@ -49,6 +54,22 @@ def check_stack_variant_ids(context: Context) -> Iterator[Diagnostic]:
             if name not in variants:
                 message = f"the stack has no {name} variant (its variants: {', '.join(variants)})"
                 yield context.at("stack", stack.id, ["template_ids", name], message, key=True)
+        if not stack.swarm_template_ids:
+            continue
+        swarm_variants = [v for v in variants if v in SWARM_VARIANTS]
+        for variant in swarm_variants:
+            if variant not in stack.swarm_template_ids:
+                message = (
+                    f"the stack has the {variant} Swarm variant but no swarm_template_ids.{variant}; "
+                    f"the next free id is {_next_free(context)}"
+                )
+                yield context.at("stack", stack.id, ["swarm_template_ids"], message)
+        for name in stack.swarm_template_ids:
+            if name not in swarm_variants:
+                message = (
+                    f"the stack has no {name} Swarm variant (its Swarm variants: {', '.join(swarm_variants)})"
+                )
+                yield context.at("stack", stack.id, ["swarm_template_ids", name], message, key=True)
 
 
 def check_standalone_templates(context: Context) -> Iterator[Diagnostic]:

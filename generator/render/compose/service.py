@@ -58,7 +58,7 @@ def build_service(catalog: Catalog, stack: Stack, service: Service, variant: Acc
     entry.update(_devices(service, variant))
     entry["deploy"] = {"resources": _resources(service, variant)}
     if service.healthcheck:
-        entry["healthcheck"] = _healthcheck(service)
+        entry["healthcheck"] = healthcheck_entry(service)
     if service.depends_on:
         entry["depends_on"] = {d.service: {"condition": d.condition} for d in service.depends_on}
     entry["labels"] = labels(stack, service, variant)
@@ -113,7 +113,7 @@ def _number(value: float | str) -> float | int | str:
     return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
-def _healthcheck(service: Service) -> dict[str, Any]:
+def healthcheck_entry(service: Service) -> dict[str, Any]:
     check = service.healthcheck
     assert check is not None
     health: dict[str, Any] = {

@@ -1,0 +1,91 @@
+"""Swarm variants (stacks/<stack>/<variant>/swarm.yaml): what `docker stack deploy` needs, checked
+by the real Compose binary, and the type 2 Portainer templates that deploy them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from generator.catalog import load_catalog
+from tests.conftest import DEFAULT_CATALOG, ROOT
+from tests.docker_env import compose
+
+DIST = ROOT / "dist"
+CATALOG = load_catalog(DEFAULT_CATALOG)
+SWARM_FILES = sorted(DIST.glob("stacks/*/*/swarm.yaml"))
+SECRETS = "WEBUI_SECRET_KEY=x\nPASSWORD=p\nPROXY_PASSWORD=q\n"
+
+
+def _load(path: Path) -> dict[str, Any]:
+    document: dict[str, Any] = yaml.safe_load(path.read_text())
+    return document
+
+
+def test_every_stack_has_swarm_variants_but_amd() -> None:
+    found = sorted(str(p.relative_to(DIST / "stacks").parent) for p in SWARM_FILES)
+    assert found == [
+        "ai/cpu",
+        "ai/nvidia",
+        "edge/cpu",
+        "management/cpu",
+        "monitoring/cpu",
+        "monitoring/nvidia",
+    ]
+
+
+@pytest.mark.parametrize("path", SWARM_FILES, ids=lambda p: str(p.parent.relative_to(DIST / "stacks")))
+def test_compose_accepts_the_swarm_files(path: Path, tmp_path: Path) -> None:
+    env_file = tmp_path / "test.env"
+    env_file.write_text(SECRETS)
+    result = compose("-f", str(path), "config", "--format", "json", env_file=env_file)
+    services = json.loads(result.stdout)["services"]
+    for entry in services.values():
+        assert "depends_on" not in entry and "devices" not in entry and "privileged" not in entry
+        for network in (entry.get("networks") or {}).values():
+            assert not (network or {}).get("ipv4_address")  # no static addresses on overlays
+
+
+def test_placement_limits_and_gpus_in_swarm_form() -> None:
+    ai = _load(DIST / "stacks/ai/nvidia/swarm.yaml")
+    ollama = ai["services"]["ollama"]["deploy"]
+    assert ollama["placement"]["constraints"] == [
+        "node.labels.ai-stack.gpu == nvidia",
+        "node.labels.ai-stack.pool.service-pool == true",
+        "node.labels.ai-stack.pool.staging-pool == true",
+    ]
+    assert ollama["resources"]["reservations"]["generic_resources"] == [
+        {"discrete_resource_spec": {"kind": "NVIDIA-GPU", "value": 1}}
+    ]
+    assert ollama["resources"]["limits"] == {"cpus": "${OLLAMA_CPUS:-8}", "memory": "${OLLAMA_MEMORY:-48g}"}
+    assert ollama["update_config"]["failure_action"] == "rollback"
+    assert ollama["rollback_config"]["order"] == "stop-first"
+    assert ai["networks"]["ai"] == {"name": "ai-net", "external": True}
+    management = _load(DIST / "stacks/management/cpu/swarm.yaml")
+    assert "node.role == manager" in management["services"]["portainer"]["deploy"]["placement"]["constraints"]
+    header = (DIST / "stacks/monitoring/cpu/swarm.yaml").read_text().split("version:")[0]
+    assert "#   node-exporter: the host PID namespace, no-new-privileges (security_opt), static IPs" in header
+    assert "ai-stack.gpu=nvidia" in header and "swarm-networks.sh" in header
+
+
+def test_the_networks_script_makes_every_bridge_network_an_attachable_overlay() -> None:
+    script = (DIST / "scripts/swarm-networks.sh").read_text()
+    for network in CATALOG.networks.values():
+        if network.type == "bridge":
+            expected = f"create '{network.name}' '{network.subnet}'" + (
+                " --internal" if network.internal else ""
+            )
+            assert expected in script
+    assert "--driver overlay --attachable" in script
+
+
+def test_type_2_templates_deploy_the_swarm_files() -> None:
+    templates = json.loads((DIST / "templates.json").read_text())["templates"]
+    swarm = {t["id"]: t for t in templates if t["type"] == 2}
+    assert sorted(swarm) == [21, 22, 23, 24, 25, 26]
+    assert swarm[22]["repository"]["stackfile"] == "dist/stacks/ai/nvidia/swarm.yaml"
+    assert swarm[22]["title"] == "AI stack (NVIDIA GPU) on Swarm"
+    assert "ai-stack.pool.<pool>=true" in swarm[22]["note"]
