@@ -4,6 +4,7 @@ by the real Compose binary, and the type 2 Portainer templates that deploy them.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -89,3 +90,23 @@ def test_type_2_templates_deploy_the_swarm_files() -> None:
     assert swarm[22]["repository"]["stackfile"] == "dist/stacks/ai/nvidia/swarm.yaml"
     assert swarm[22]["title"] == "AI stack (NVIDIA GPU) on Swarm"
     assert "ai-stack.pool.<pool>=true" in swarm[22]["note"]
+
+
+def test_an_encrypted_network_and_own_constraints_reach_the_swarm_files(
+    catalog_copy: Callable[[Path], Path],
+) -> None:
+    from generator.render.swarm import build_swarm, networks_script
+
+    catalog_dir = catalog_copy(DEFAULT_CATALOG)
+    network = catalog_dir / "networks" / "monitoring.yaml"
+    network.write_text(network.read_text() + "encrypted: true\n")
+    service = catalog_dir / "services" / "prometheus.yaml"
+    service.write_text(
+        service.read_text() + "swarm:\n  replicas: 2\n  constraints: [node.labels.zone == rack1]\n"
+    )
+    catalog = load_catalog(catalog_dir)
+    assert "create 'monitoring-net' '172.21.0.0/24' --opt encrypted" in networks_script(catalog)
+    document, _ = build_swarm(catalog, catalog.stacks["monitoring"], "cpu")
+    deploy = document["services"]["prometheus"]["deploy"]
+    assert deploy["replicas"] == 2
+    assert deploy["placement"]["constraints"][-1] == "node.labels.zone == rack1"

@@ -32,14 +32,15 @@ def render_all(catalog: Catalog) -> list[Artifact]:
     all_renderers = renderers()
     if len(catalog.services) < PARALLEL_FROM_SERVICES or (os.cpu_count() or 1) < 2 or not hasattr(os, "fork"):
         return with_marker(a for renderer in all_renderers for a in renderer(catalog))
-    # Large catalogs on several cores (#11): a forked child renders the compose files while this
-    # process renders the rest; the child inherits the catalog and sends back only bytes.
-    from generator.render import compose
+    # Large catalogs on several cores (#11): a forked child renders the stack files (compose and
+    # Swarm) while this process renders the rest, about half the work each; the child inherits
+    # the catalog and sends back only bytes.
+    from generator.render import compose, swarm
 
-    others = [renderer for renderer in all_renderers if renderer is not compose.render]
-    compose_files = _in_child(compose.render, catalog)
-    artifacts = [a for renderer in others for a in renderer(catalog)]
-    return with_marker([*artifacts, *compose_files()])
+    in_child = (compose.render, swarm.render)
+    stack_files = _in_child(lambda c: [a for renderer in in_child for a in renderer(c)], catalog)
+    artifacts = [a for renderer in all_renderers if renderer not in in_child for a in renderer(catalog)]
+    return with_marker([*artifacts, *stack_files()])
 
 
 def _in_child(renderer: Renderer, catalog: Catalog) -> Callable[[], list[Artifact]]:
