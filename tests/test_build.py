@@ -185,3 +185,20 @@ def test_large_catalogs_render_the_same_in_two_processes(
     monkeypatch.setattr(render, "PARALLEL_FROM_SERVICES", 10**9)
     assert render.render_all(catalog) == parallel
     assert any(a.path.endswith("compose.yaml") for a in parallel)
+
+
+def test_files_read_in_two_processes_give_the_same_catalog_and_problems(
+    catalog_copy: Callable[[Path], Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Large catalogs are parsed half in a forked child (#11): same documents, same messages."""
+    from generator.catalog import loader, validate_catalog
+
+    catalog_dir = catalog_copy(DEFAULT_CATALOG)
+    (catalog_dir / "services" / "ollama.yaml").write_text("id: ollama\ntitle: [unclosed\n")
+    (catalog_dir / "stacks" / "ai.yaml").write_text("id: ai\nservices: 7\n")
+    monkeypatch.setattr(loader, "PARALLEL_FROM_FILES", 10**9)
+    one = validate_catalog(catalog_dir)
+    monkeypatch.setattr(loader, "PARALLEL_FROM_FILES", 1)
+    two = validate_catalog(catalog_dir)
+    assert two[1] == one[1] and len(one[1]) >= 3
+    assert two[0] == one[0]

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 
 from generator.catalog.model import Catalog
+from generator.parallel import in_child, worth_it
 from generator.writer import Artifact, with_marker
 
 Renderer = Callable[[Catalog], list[Artifact]]
@@ -30,44 +30,13 @@ def renderers() -> tuple[Renderer, ...]:
 
 def render_all(catalog: Catalog) -> list[Artifact]:
     all_renderers = renderers()
-    if len(catalog.services) < PARALLEL_FROM_SERVICES or (os.cpu_count() or 1) < 2 or not hasattr(os, "fork"):
+    if not worth_it(len(catalog.services), PARALLEL_FROM_SERVICES):
         return with_marker(a for renderer in all_renderers for a in renderer(catalog))
     # Large catalogs on several cores (#11): a forked child renders the stack files (compose and
-    # Swarm) while this process renders the rest, about half the work each; the child inherits
-    # the catalog and sends back only bytes.
+    # Swarm) while this process renders the rest, about half the work each.
     from generator.render import compose, swarm
 
-    in_child = (compose.render, swarm.render)
-    stack_files = _in_child(lambda c: [a for renderer in in_child for a in renderer(c)], catalog)
-    artifacts = [a for renderer in all_renderers if renderer not in in_child for a in renderer(catalog)]
+    in_second_process = (compose.render, swarm.render)
+    stack_files = in_child(lambda c: [a for r in in_second_process for a in r(c)], catalog)
+    artifacts = [a for r in all_renderers if r not in in_second_process for a in r(catalog)]
     return with_marker([*artifacts, *stack_files()])
-
-
-def _in_child(renderer: Renderer, catalog: Catalog) -> Callable[[], list[Artifact]]:
-    """Start `renderer(catalog)` in a forked child; the returned call waits for its artifacts."""
-    import pickle
-
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: render, send, leave without running the parent's cleanup
-        status = 0
-        try:
-            os.close(read_end)
-            with os.fdopen(write_end, "wb") as stream:
-                pickle.dump(renderer(catalog), stream, protocol=pickle.HIGHEST_PROTOCOL)
-        except BaseException:  # the parent renders again and reports the error
-            status = 1
-        finally:
-            os._exit(status)
-    os.close(write_end)
-
-    def result() -> list[Artifact]:
-        with os.fdopen(read_end, "rb") as stream:
-            data = stream.read()
-        _, status = os.waitpid(pid, 0)
-        if status != 0 or not data:
-            return renderer(catalog)  # the child failed: render here, and let any error surface
-        artifacts: list[Artifact] = pickle.loads(data)
-        return artifacts
-
-    return result
