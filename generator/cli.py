@@ -337,12 +337,7 @@ def drift(catalog_dir: Path, stack: str | None, env_file: Path | None, output_fo
 @click.option(
     "--probe-image", default="busybox:stable", show_default=True, help="Image of the network probe."
 )
-@click.option(
-    "--cuda-image",
-    default="nvidia/cuda:12.8.1-base-ubuntu24.04",
-    show_default=True,
-    help="Image of the GPU probe.",
-)
+@click.option("--cuda-image", help="Image of the GPU probe (default: the GPU bootstrap script's).")
 @click.option(
     "--dataset", "dataset_id", help="Dataset whose tuning the ZFS baseline uses (default: the stack's first)."
 )
@@ -366,7 +361,7 @@ def verify(
     env_file: Path | None,
     compose_command: str | None,
     probe_image: str,
-    cuda_image: str,
+    cuda_image: str | None,
     dataset_id: str | None,
     zfs_pool: str | None,
     model: str | None,
@@ -390,8 +385,10 @@ def verify(
       gen verify --format json --markdown site/measured.md
     """
     import shlex
+    from functools import cache
 
     from generator.hosts.engine import connect
+    from generator.render.gpu import CUDA_TEST_IMAGE
     from generator.verify import default_compose, run_verify
     from generator.verify import report as verify_report
 
@@ -406,9 +403,9 @@ def verify(
         runs=runs,
         compose=shlex.split(compose_command) if compose_command else default_compose(),
         env_file=env_file,
-        docker=_cached(connect),
+        docker=cache(connect),  # connects on first use, once
         probe_image=probe_image,
-        cuda_image=cuda_image,
+        cuda_image=cuda_image or CUDA_TEST_IMAGE,
         dataset_id=dataset_id,
         zfs_pool=zfs_pool,
         model=model,
@@ -436,18 +433,6 @@ def _targets(pairs: tuple[str, ...]) -> dict[str, float]:
         except ValueError:
             raise UsageError(f"--target {pair}: expected BASELINE=SECONDS, e.g. container_start=30") from None
     return targets
-
-
-def _cached(factory: Callable[[], Any]) -> Callable[[], Any]:
-    """`factory`, called at most once (on first use), its result kept."""
-    made: list[Any] = []
-
-    def get() -> Any:
-        if not made:
-            made.append(factory())
-        return made[0]
-
-    return get
 
 
 @cli.group("site")

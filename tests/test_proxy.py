@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 from tests.conftest import ROOT
@@ -22,17 +23,25 @@ def _caddy() -> str:
     return caddy
 
 
-def test_caddy_validates_the_generated_caddyfile(tmp_path: Path) -> None:
-    caddy = _caddy()
+def _environment(tmp_path: Path) -> dict[str, str]:
+    """What the proxy's entrypoint sets: a real bcrypt hash of a password; Caddy's data in tmp."""
     hashed = subprocess.run(
-        [caddy, "hash-password", "--plaintext", "correct horse"], capture_output=True, text=True, check=True
+        [_caddy(), "hash-password", "--plaintext", "correct horse"],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.strip()
-    environment = {
+    return {
         **os.environ,
         "PROXY_PASSWORD_HASH": hashed,
         "HOME": str(tmp_path),
         "XDG_DATA_HOME": str(tmp_path),
     }
+
+
+def test_caddy_validates_the_generated_caddyfile(tmp_path: Path) -> None:
+    caddy = _caddy()
+    environment = _environment(tmp_path)
     result = subprocess.run(
         [caddy, "validate", "--config", str(CADDYFILE), "--adapter", "caddyfile"],
         capture_output=True, text=True, env=environment, check=False,
@@ -66,3 +75,26 @@ def test_login_only_where_the_application_has_none() -> None:
     assert sites["code.ai.home.arpa"] == ["reverse_proxy continue-dev:8080"]
     assert sites["portainer.ai.home.arpa"] == ["reverse_proxy portainer:9000"]
     assert "admin {$PROXY_PASSWORD_HASH}" in CADDYFILE.read_text()  # a placeholder, never a hash
+
+
+def test_acme_replaces_the_local_ca_when_the_catalog_asks(
+    catalog_copy: Callable[[Path], Path], tmp_path: Path
+) -> None:
+    from generator.catalog import load_catalog
+    from generator.render.proxy import caddyfile
+
+    catalog_dir = catalog_copy(ROOT / "catalog")
+    caddy = catalog_dir / "services" / "caddy.yaml"
+    caddy.write_text(
+        caddy.read_text().replace("  tls: internal\n", "  tls: acme\n  acme_email: ops@example.org\n")
+    )
+    text = caddyfile(load_catalog(catalog_dir), "cpu")
+    assert "\temail ops@example.org\n" in text and "local_certs" not in text
+    config = tmp_path / "Caddyfile.acme"
+    config.write_text(text)
+    environment = _environment(tmp_path)
+    result = subprocess.run(
+        [_caddy(), "validate", "--config", str(config), "--adapter", "caddyfile"],
+        capture_output=True, text=True, env=environment, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr

@@ -9,6 +9,7 @@ from typing import Literal
 
 Accelerator = Literal["cpu", "nvidia", "amd"]
 ACCELERATORS: tuple[Accelerator, ...] = ("cpu", "nvidia", "amd")
+SWARM_ACCELERATORS: tuple[Accelerator, ...] = ("cpu", "nvidia")  # Swarm services get no devices: no amd
 
 
 @dataclass(frozen=True)
@@ -402,3 +403,7 @@ class Catalog:
         """The variants a stack is rendered in: cpu, plus each GPU vendor one of its services uses."""
         used = {acc for service in self.stack_services(stack) for acc in service.accelerators()}
         return tuple(acc for acc in ACCELERATORS if acc in used or acc == "cpu")
+
+    def swarm_accelerators(self, stack: Stack) -> tuple[Accelerator, ...]:
+        """The stack's variants that have a Swarm file (swarm.yaml)."""
+        return tuple(v for v in self.stack_accelerators(stack) if v in SWARM_ACCELERATORS)

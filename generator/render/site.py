@@ -193,7 +193,7 @@ def pages(catalog: Catalog, templates: dict[str, Any]) -> dict[str, str]:
 
 
 def _swarm_page(catalog: Catalog) -> str:
-    from generator.render.swarm import build_swarm, swarm_path, swarm_variants
+    from generator.render.swarm import build_swarm, swarm_path
 
     pools: dict[str, list[str]] = {}
     for service in sorted(catalog.services.values(), key=lambda s: s.id):
@@ -204,7 +204,7 @@ def _swarm_page(catalog: Catalog) -> str:
                     users.append(service.id)
     dropped = []
     for stack in sorted(catalog.stacks.values(), key=lambda s: s.id):
-        for variant in swarm_variants(catalog, stack):
+        for variant in catalog.swarm_accelerators(stack):
             dropped.append((swarm_path(stack, variant), build_swarm(catalog, stack, variant)[1]))
     assert catalog.publish is not None
     return render_text(

@@ -18,7 +18,6 @@ from generator.render.configs import config_key, generated_names
 from generator.render.yaml_text import to_yaml
 from generator.writer import Artifact
 
-SWARM_VARIANTS: tuple[Accelerator, ...] = ("cpu", "nvidia")
 NETWORKS_SCRIPT = "scripts/swarm-networks.sh"
 GPU_LABEL = "ai-stack.gpu"  # node label: nvidia on the nodes with NVIDIA GPUs
 POOL_LABEL = "ai-stack.pool"  # node label: ai-stack.pool.<pool>=true where the pool is
@@ -37,10 +36,6 @@ UNSUPPORTED = {
 
 def swarm_path(stack: Stack, variant: Accelerator) -> str:
     return f"stacks/{stack.id}/{variant}/swarm.yaml"
-
-
-def swarm_variants(catalog: Catalog, stack: Stack) -> list[Accelerator]:
-    return [v for v in catalog.stack_accelerators(stack) if v in SWARM_VARIANTS]
 
 
 def build_swarm(catalog: Catalog, stack: Stack, variant: Accelerator) -> tuple[dict[str, Any], list[str]]:
@@ -200,7 +195,7 @@ def render(catalog: Catalog) -> list[Artifact]:
     artifacts = []
     for stack_id in sorted(catalog.stacks):
         stack = catalog.stacks[stack_id]
-        for variant in swarm_variants(catalog, stack):
+        for variant in catalog.swarm_accelerators(stack):
             document, dropped = build_swarm(catalog, stack, variant)
             header = _header(catalog, stack, variant, dropped)
             artifacts.append(Artifact(swarm_path(stack, variant), to_yaml(document, header)))

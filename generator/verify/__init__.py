@@ -36,7 +36,7 @@ def run_verify(
     targets: dict[str, float],
     only: set[str] | None,
 ) -> Report:
-    from generator.render import render_all
+    from generator.render.compose import compose_file
 
     if variant not in catalog.stack_accelerators(stack):
         allowed = ", ".join(catalog.stack_accelerators(stack))
@@ -46,11 +46,7 @@ def run_verify(
         raise UsageError(f"unknown baseline {', '.join(unknown)}; baselines: {', '.join(BASELINES)}")
     measured_at = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
     with tempfile.TemporaryDirectory(prefix="gen-verify-") as scratch:
-        folder = f"stacks/{stack.id}/{variant}/"
-        for artifact in render_all(catalog):
-            if artifact.path.startswith(folder):
-                target = Path(scratch) / artifact.path.removeprefix(folder)
-                target.write_bytes(artifact.content)
+        (Path(scratch) / "compose.yaml").write_bytes(compose_file(catalog, stack, variant).content)
         options = Options(
             catalog=catalog,
             stack=stack,

@@ -13,8 +13,6 @@ import shutil
 import statistics
 import subprocess
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
@@ -350,6 +348,9 @@ def model_load(options: Options) -> list[float]:
 
 
 def _ollama(url: str, body: dict[str, Any]) -> dict[str, Any]:
+    import urllib.error  # only when a model load is measured: gen build imports this module
+    import urllib.request
+
     request = urllib.request.Request(url, json.dumps(body).encode(), {"Content-Type": "application/json"})
     try:
         with urllib.request.urlopen(request, timeout=900) as response:

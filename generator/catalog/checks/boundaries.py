@@ -4,6 +4,7 @@ without a stated reason, the AI network kept apart from the networks it is isola
 from __future__ import annotations
 
 from collections.abc import Iterator
+from itertools import combinations
 
 from generator.catalog.checks import Context
 from generator.catalog.model import Service
@@ -101,22 +102,19 @@ def check_published_on_the_lan(context: Context) -> Iterator[Diagnostic]:
 def check_isolated_networks(context: Context) -> Iterator[Diagnostic]:
     networks = context.catalog.networks
     for service in sorted(context.catalog.services.values(), key=lambda s: s.id):
-        joined = [a.network for a in service.networks]
-        for first in joined:
-            for second in joined:
-                if first < second and first in networks and second in networks:
-                    isolated = (
-                        second in networks[first].isolate_from or first in networks[second].isolate_from
-                    )
-                    if isolated:
-                        owner, other = (
-                            (first, second) if second in networks[first].isolate_from else (second, first)
-                        )
-                        message = (
-                            f"service '{service.id}' joins both '{first}' and '{second}': network "
-                            f"'{owner}' is isolated from '{other}' (isolate_from)"
-                        )
-                        yield context.at("service", service.id, ["networks", second], message, key=True)
+        joined = sorted(a.network for a in service.networks if a.network in networks)
+        for first, second in combinations(joined, 2):
+            if second in networks[first].isolate_from:
+                owner, other = first, second
+            elif first in networks[second].isolate_from:
+                owner, other = second, first
+            else:
+                continue
+            message = (
+                f"service '{service.id}' joins both '{first}' and '{second}': network "
+                f"'{owner}' is isolated from '{other}' (isolate_from)"
+            )
+            yield context.at("service", service.id, ["networks", second], message, key=True)
 
 
 CHECKS = (check_one_proxy, check_exposed_services, check_published_on_the_lan, check_isolated_networks)

@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from generator.catalog.checks import Context
+from generator.catalog.model import Stack
 from generator.diagnostics import Diagnostic
-
-SWARM_VARIANTS = ("cpu", "nvidia")  # Swarm services cannot be given devices: no amd variant
 
 
 def _next_free(context: Context) -> int:
@@ -42,34 +41,28 @@ def check_stack_variant_ids(context: Context) -> Iterator[Diagnostic]:
     for stack in catalog.stacks.values():
         if not all(s in catalog.services for s in stack.services):
             continue  # an unknown service is reported by itself
-        variants = catalog.stack_accelerators(stack)
-        for variant in variants:
-            if variant not in stack.template_ids:
-                message = (
-                    f"the stack has the {variant} variant but no template_ids.{variant}; "
-                    f"the next free id is {_next_free(context)}"
-                )
-                yield context.at("stack", stack.id, ["template_ids"], message)
-        for name in stack.template_ids:
-            if name not in variants:
-                message = f"the stack has no {name} variant (its variants: {', '.join(variants)})"
-                yield context.at("stack", stack.id, ["template_ids", name], message, key=True)
-        if not stack.swarm_template_ids:
-            continue
-        swarm_variants = [v for v in variants if v in SWARM_VARIANTS]
-        for variant in swarm_variants:
-            if variant not in stack.swarm_template_ids:
-                message = (
-                    f"the stack has the {variant} Swarm variant but no swarm_template_ids.{variant}; "
-                    f"the next free id is {_next_free(context)}"
-                )
-                yield context.at("stack", stack.id, ["swarm_template_ids"], message)
-        for name in stack.swarm_template_ids:
-            if name not in swarm_variants:
-                message = (
-                    f"the stack has no {name} Swarm variant (its Swarm variants: {', '.join(swarm_variants)})"
-                )
-                yield context.at("stack", stack.id, ["swarm_template_ids", name], message, key=True)
+        yield from _variant_ids(context, stack, "template_ids", "", catalog.stack_accelerators(stack))
+        if stack.swarm_template_ids:
+            swarm = catalog.swarm_accelerators(stack)
+            yield from _variant_ids(context, stack, "swarm_template_ids", "Swarm ", swarm)
+
+
+def _variant_ids(
+    context: Context, stack: Stack, field: str, kind: str, variants: tuple[str, ...]
+) -> Iterator[Diagnostic]:
+    """One id in `field` for each variant, and none for a variant the stack does not have."""
+    ids = getattr(stack, field)
+    for variant in variants:
+        if variant not in ids:
+            message = (
+                f"the stack has the {variant} {kind}variant but no {field}.{variant}; "
+                f"the next free id is {_next_free(context)}"
+            )
+            yield context.at("stack", stack.id, [field], message)
+    for name in ids:
+        if name not in variants:
+            message = f"the stack has no {name} {kind}variant (its {kind}variants: {', '.join(variants)})"
+            yield context.at("stack", stack.id, [field, name], message, key=True)
 
 
 def check_standalone_templates(context: Context) -> Iterator[Diagnostic]:

@@ -64,12 +64,17 @@ def _header(catalog: Catalog, stack: Stack, variant: Accelerator) -> str:
     )
 
 
+def compose_file(catalog: Catalog, stack: Stack, variant: Accelerator) -> Artifact:
+    """The stack variant's compose.yaml (self-contained: generated configs are inline)."""
+    document = build_compose(catalog, stack, variant)
+    return Artifact(compose_path(stack, variant), to_yaml(document, _header(catalog, stack, variant)))
+
+
 def render(catalog: Catalog) -> list[Artifact]:
     artifacts = []
     for stack, variant in iter_variants(catalog):
         path = compose_path(stack, variant)
-        document = build_compose(catalog, stack, variant)
-        artifacts.append(Artifact(path, to_yaml(document, _header(catalog, stack, variant))))
+        artifacts.append(compose_file(catalog, stack, variant))
         variables = stack_variables(catalog, variant_services(catalog, stack, variant))
         folder = path.rsplit("/", 1)[0]
         text = env_example(stack, variant, variables)
