@@ -19,6 +19,14 @@ DEFAULT_CATALOG = ROOT / "catalog"
 SHARED = ROOT.parent / "shared"
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Compiled schema checks are cached in a folder of this run, never in the user's home."""
+    import os
+    import tempfile
+
+    os.environ["GEN_CACHE_DIR"] = tempfile.mkdtemp(prefix="gen-test-cache-")
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--update-golden",

@@ -7,8 +7,10 @@ import json
 import re
 from collections.abc import Callable, Iterator
 from functools import cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from generator import codecache
 from generator.catalog.kinds import KINDS
 from generator.catalog.loader import RawDocument, plain
 from generator.diagnostics import Diagnostic
@@ -113,26 +115,58 @@ Check = Callable[[Any], Any]
 @cache
 def compiled_for(kind_name: str) -> Check:
     kind = next(kind for kind in KINDS if kind.name == kind_name)
-    return _compile(bundle(load_schema(kind.schema_file)))
+    return _compiled(kind.name, lambda: bundle(load_schema(kind.schema_file)))
 
 
 @cache
 def compiled_schema(file_name: str) -> Check:
     """A compiled check for any schema in schemas/ (the output schemas too)."""
-    return _compile(load_schema(file_name))
+    return _compiled(file_name, lambda: load_schema(file_name))
+
+
+class CheckFailed(Exception):
+    """Raised by a compiled check for a document it rejects (in place of fastjsonschema's own
+    exceptions: importing fastjsonschema, which also imports urllib, is not needed to run one)."""
+
+    def __init__(self, *args: Any, **details: Any) -> None:
+        super().__init__(*args)
 
 
 def passes(check: Check, data: Any) -> bool:
-    import fastjsonschema
-
     try:
         check(data)
-    except fastjsonschema.JsonSchemaException:
+    except CheckFailed:
         return False
     return True
 
 
-def _compile(schema: dict[str, Any]) -> Check:
+def _compiled(name: str, schema_of: Callable[[], dict[str, Any]]) -> Check:
+    code = codecache.compiled(f"check-{name}", _cache_key(), lambda: _check_source(schema_of()))
+    namespace: dict[str, Any] = {
+        "JsonSchemaValueException": CheckFailed,
+        "JsonSchemaValuesException": CheckFailed,
+    }
+    exec(code, namespace)  # code generated from our own schemas
+    check: Check = namespace["ROOT_CHECK"]
+    return check
+
+
+@cache
+def _cache_key() -> str:
+    """What the generated code derives from: every schema, this module and fastjsonschema."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("fastjsonschema")
+    generator_dir = Path(spec.origin).parent if spec and spec.origin else None
+    sources = [
+        *sorted(schemas_dir().glob("*.schema.json")),
+        Path(__file__),
+        *(sorted(generator_dir.glob("*.py")) if generator_dir else []),
+    ]
+    return codecache.digest(path.read_bytes() for path in sources)
+
+
+def _check_source(schema: dict[str, Any]) -> str:
     import fastjsonschema
 
     def local_schema(uri: str) -> Any:  # $refs across files resolve in schemas/, never online
@@ -142,14 +176,13 @@ def _compile(schema: dict[str, Any]) -> Check:
     code = fastjsonschema.compile_to_code(
         as_draft7(schema), handlers=handlers, use_formats=False, detailed_exceptions=False
     )
-    # Only the verdict is used: skip formatting messages for the exceptions that oneOf/anyOf
-    # branches raise and catch (a third of the check's time on large catalogs).
-    namespace: dict[str, Any] = {}
-    exec(code.replace(".format(**locals())", ""), namespace)  # code generated from our own schemas
+    imports = "from fastjsonschema import JsonSchemaValueException, JsonSchemaValuesException\n"
+    assert imports in code, "fastjsonschema changed the code it generates"
     root = re.search(r"^def (\w+)\(", code, re.MULTILINE)  # the schema's own function comes first
     assert root is not None
-    check: Check = namespace[root.group(1)]
-    return check
+    # Only the verdict is used: skip formatting messages for the exceptions that oneOf/anyOf
+    # branches raise and catch (a third of the check's time on large catalogs).
+    return code.replace(imports, "").replace(".format(**locals())", "") + f"\nROOT_CHECK = {root.group(1)}\n"
 
 
 def as_draft7(node: Any) -> Any:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import re
-from functools import lru_cache
 from typing import Any
 
 AMBIGUOUS = re.compile(
@@ -35,50 +34,91 @@ INDICATORS = set("-?:,[]{}#&*!|>'\"%@`")
 def to_yaml(data: Any, header: str = "") -> bytes:
     """`data` as YAML text, after `header` (comment lines), with LF endings and a final newline."""
     lines: list[str] = []
-    if isinstance(data, dict) and data:
-        _mapping(data, 0, lines)
-    elif isinstance(data, list) and data:
-        _sequence(data, 0, lines)
+    data = _normal(data)
+    if type(data) is dict and data:
+        _mapping(data, "", lines, None)
+    elif type(data) is list and data:
+        _sequence(data, "", lines, None)
     else:
         lines.append(_inline(data))
     return (header + "\n".join(lines) + "\n").encode("utf-8")
 
 
-def _mapping(data: dict[Any, Any], indent: int, lines: list[str], first_prefix: str | None = None) -> None:
-    pad = " " * indent
-    for number, (key, value) in enumerate(data.items()):
-        prefix = first_prefix if number == 0 and first_prefix is not None else pad
-        _entry(f"{prefix}{_scalar(key)}:", value, indent, lines)
+# The two functions below run for every line of every generated file: they dispatch on exact
+# types and look rendered keys and strings up in dicts, the fastest way found (#11).
+def _mapping(data: dict[Any, Any], pad: str, lines: list[str], first_prefix: str | None) -> None:
+    """`data`'s entries at indentation `pad`; the first after `first_prefix` (a list's "- ")."""
+    for key, value in data.items():
+        head = (pad if first_prefix is None else first_prefix) + (KEYS.get(key) or _key(key))
+        first_prefix = None
+        if type(value) not in COMMON_TYPES:
+            value = _normal(value)
+        kind = type(value)
+        if kind is str:
+            if "\n" in value and (block := _literal(value, pad + "  ")):
+                lines.append(head + " " + block[0])
+                lines.extend(block[1:])
+            else:
+                lines.append(head + " " + (STRINGS.get(value) or _string(value)))
+        elif kind is dict and value:
+            lines.append(head)
+            _mapping(value, pad + "  ", lines, None)
+        elif kind is list and value:
+            lines.append(head)
+            _sequence(value, pad + "  ", lines, None)
+        elif kind is int:
+            lines.append(head + " " + int.__repr__(value))
+        else:
+            lines.append(head + " " + _inline(value))
 
 
-def _entry(head: str, value: Any, indent: int, lines: list[str]) -> None:
-    """One `key:` line and its value, nested at `indent` + 2 when the value is a block."""
-    if isinstance(value, dict) and value:
-        lines.append(head)
-        _mapping(value, indent + 2, lines)
-    elif isinstance(value, list) and value:
-        lines.append(head)
-        _sequence(value, indent + 2, lines)
-    elif isinstance(value, str) and "\n" in value and (block := _literal(value, indent + 2)):
-        lines.append(f"{head} {block[0]}")
-        lines.extend(block[1:])
-    else:
-        lines.append(f"{head} {_inline(value)}")
-
-
-def _sequence(data: list[Any], indent: int, lines: list[str], first_prefix: str | None = None) -> None:
-    pad = " " * indent
-    for number, item in enumerate(data):
-        prefix = (first_prefix if number == 0 and first_prefix is not None else pad) + "- "
-        if isinstance(item, dict) and item:
-            _mapping(item, indent + 2, lines, first_prefix=prefix)
-        elif isinstance(item, list) and item:
-            _sequence(item, indent + 2, lines, first_prefix=prefix)
-        elif isinstance(item, str) and "\n" in item and (block := _literal(item, indent + 2)):
-            lines.append(prefix + block[0])
-            lines.extend(block[1:])
+def _sequence(data: list[Any], pad: str, lines: list[str], first_prefix: str | None) -> None:
+    """`data`'s items as "- " lines at indentation `pad`; the first after `first_prefix`."""
+    dash = pad + "- "
+    for item in data:
+        prefix = dash if first_prefix is None else first_prefix + "- "
+        first_prefix = None
+        if type(item) not in COMMON_TYPES:
+            item = _normal(item)
+        kind = type(item)
+        if kind is str:
+            if "\n" in item and (block := _literal(item, pad + "  ")):
+                lines.append(prefix + block[0])
+                lines.extend(block[1:])
+            else:
+                lines.append(prefix + (STRINGS.get(item) or _string(item)))
+        elif kind is dict and item:
+            _mapping(item, pad + "  ", lines, prefix)
+        elif kind is list and item:
+            _sequence(item, pad + "  ", lines, prefix)
+        elif kind is int:
+            lines.append(prefix + int.__repr__(item))
         else:
             lines.append(prefix + _inline(item))
+
+
+COMMON_TYPES = frozenset({str, dict, list, int, bool, type(None)})
+KEYS: dict[Any, str] = {}  # key -> "key:" as written
+STRINGS: dict[str, str] = {}  # string -> its scalar form (see _string)
+CACHE_LIMIT = 65536
+
+
+def _normal(value: Any) -> Any:
+    """Subclasses of dict, list and str as their base type; other values as they are."""
+    if isinstance(value, dict):
+        return dict(value)
+    if isinstance(value, list):
+        return list(value)
+    if isinstance(value, str):
+        return str(value)
+    return value
+
+
+def _key(key: Any) -> str:
+    text = _scalar(_normal(key)) + ":"
+    if len(KEYS) < CACHE_LIMIT:
+        KEYS[key] = text
+    return text
 
 
 def _inline(value: Any) -> str:
@@ -105,13 +145,16 @@ def _scalar(value: Any) -> str:
     return _string(value)
 
 
-@lru_cache(maxsize=65536)  # keys and values repeat across a catalog's files
 def _string(value: str) -> str:
     if AMBIGUOUS.match(value) or not PRINTABLE.match(value):
-        return _double_quoted(value)
-    if _plain_ok(value):
-        return value
-    return "'" + value.replace("'", "''") + "'"
+        text = _double_quoted(value)
+    elif _plain_ok(value):
+        text = value
+    else:
+        text = "'" + value.replace("'", "''") + "'"
+    if len(STRINGS) < CACHE_LIMIT:  # keys and values repeat across a catalog's files
+        STRINGS[value] = text
+    return text
 
 
 def _double_quoted(value: str) -> str:
@@ -143,7 +186,7 @@ def _plain_ok(value: str) -> bool:
     return ": " not in value and " #" not in value
 
 
-def _literal(value: str, indent: int) -> list[str] | None:
+def _literal(value: str, pad: str) -> list[str] | None:
     """`value` as a literal block (indicator line first), or None when one cannot carry it."""
     lines = value.split("\n")
     if (
@@ -157,5 +200,4 @@ def _literal(value: str, indent: int) -> list[str] | None:
     chomp = "" if value.endswith("\n") else "-"
     if chomp == "":
         lines = lines[:-1]
-    pad = " " * indent
     return ["|" + chomp, *[pad + line if line else "" for line in lines]]
