@@ -6,6 +6,7 @@ The child inherits everything by fork and sends back only the pickled result.
 
 from __future__ import annotations
 
+import gc
 import os
 import pickle
 from collections.abc import Callable
@@ -23,6 +24,9 @@ def in_child(function: Callable[[A], T], argument: A) -> Callable[[], T]:
     """Start `function(argument)` in a forked child; the returned call waits for its result.
     If the child fails, the call computes it here, so any error surfaces as it would have."""
     read_end, write_end = os.pipe()
+    # Objects the garbage collector does not visit stay shared with the child: without this, a
+    # collection in either process writes to every object and the pages get copied (#11).
+    gc.freeze()
     pid = os.fork()
     if pid == 0:  # the child: compute, send, leave without running the parent's cleanup
         status = 0
@@ -40,6 +44,7 @@ def in_child(function: Callable[[A], T], argument: A) -> Callable[[], T]:
         with os.fdopen(read_end, "rb") as stream:
             data = stream.read()
         _, status = os.waitpid(pid, 0)
+        gc.unfreeze()
         if status != 0 or not data:
             return function(argument)
         value: T = pickle.loads(data)

@@ -96,17 +96,39 @@ def write_output(out_dir: Path, artifacts: Sequence[Artifact]) -> list[Change]:
     staging = parent / f"{TEMP_PREFIX}{out_dir.name}-{os.getpid()}"
     try:
         staging.mkdir()
-        for folder in sorted({(staging / a.path).parent for a in artifacts}):  # each once
-            folder.mkdir(parents=True, exist_ok=True)
-        for artifact in artifacts:
-            target = staging / artifact.path
-            target.write_bytes(artifact.content)
-            target.chmod(artifact.mode)
+        _write_files(staging, artifacts)
         _swap_into_place(staging, out_dir)
     finally:
         if staging.exists():
             shutil.rmtree(staging)
     return changes
+
+
+def _write_files(folder: Path, artifacts: Sequence[Artifact]) -> None:
+    """Write `artifacts` into the new, empty `folder` (plain strings and os calls: a build of
+    1,000 services writes 750 files, and pathlib's overhead showed in the profile)."""
+    root = f"{folder}/"
+    folders: set[str] = set()
+    for artifact in artifacts:
+        name = os.path.dirname(artifact.path)  # noqa: PTH120
+        while name and name not in folders:
+            folders.add(name)
+            name = os.path.dirname(name)  # noqa: PTH120
+    for name in sorted(folders):  # parents sort before their children
+        os.mkdir(root + name)  # noqa: PTH102
+    for artifact in artifacts:
+        _write_file(root, artifact)
+
+
+def _write_file(root: str, artifact: Artifact) -> None:
+    descriptor = os.open(root + artifact.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL)
+    try:
+        os.fchmod(descriptor, artifact.mode)  # exactly this mode, whatever the umask
+        view = memoryview(artifact.content)
+        while view:
+            view = view[os.write(descriptor, view) :]
+    finally:
+        os.close(descriptor)
 
 
 def _swap_into_place(staging: Path, out_dir: Path) -> None:

@@ -30,6 +30,20 @@ def test_two_builds_are_byte_identical(tmp_path: Path) -> None:
     assert _snapshot(tmp_path / "a") == _snapshot(tmp_path / "b")
 
 
+def test_files_get_their_modes_whatever_the_umask(tmp_path: Path) -> None:
+    artifacts = writer.with_marker(
+        [Artifact("scripts/run.sh", b"#!/bin/sh\n", 0o755), Artifact("a/b/c.yaml", b"x: 1\n")]
+    )
+    previous = os.umask(0o077)
+    try:
+        writer.write_output(tmp_path / "out", artifacts)
+    finally:
+        os.umask(previous)
+    modes = {a.path: (tmp_path / "out" / a.path).stat().st_mode & 0o777 for a in artifacts}
+    assert modes == {writer.MARKER: 0o644, "a/b/c.yaml": 0o644, "scripts/run.sh": 0o755}
+    assert _snapshot(tmp_path / "out") == {a.path: a.content for a in artifacts}
+
+
 def test_build_then_check_passes_and_stale_output_fails(catalog_copy: Callable[[Path], Path]) -> None:
     catalog = catalog_copy()
     first = run_gen("build")
@@ -110,16 +124,16 @@ def test_interrupted_write_leaves_previous_output(tmp_path: Path, monkeypatch: p
     writer.write_output(out, old)
     new = writer.with_marker([Artifact(f"f{i}.txt", b"new\n") for i in range(10)])
     written = 0
-    real_write_bytes = Path.write_bytes
+    real_write_file = writer._write_file
 
-    def failing_write_bytes(self: Path, data: bytes) -> int:  # type: ignore[override]
+    def failing_write_file(root: str, artifact: Artifact) -> None:
         nonlocal written
         written += 1
         if written == 5:
             raise KeyboardInterrupt
-        return real_write_bytes(self, data)
+        real_write_file(root, artifact)
 
-    monkeypatch.setattr(Path, "write_bytes", failing_write_bytes)
+    monkeypatch.setattr(writer, "_write_file", failing_write_file)
     with pytest.raises(KeyboardInterrupt):
         writer.write_output(out, new)
     monkeypatch.undo()
