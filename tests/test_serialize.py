@@ -57,3 +57,16 @@ def test_plain_data_turns_models_and_addresses_into_json_values() -> None:
     assert plain_data({"entry": entry}) == {
         "entry": {"name": "ollama", "address": "172.30.0.10", "ports": [11434]}
     }
+
+
+def test_the_fast_conversion_matches_the_plain_one_on_the_default_catalog() -> None:
+    from generator.catalog import load_catalog
+    from generator.render import serialize
+    from tests.conftest import DEFAULT_CATALOG
+
+    catalog = load_catalog(DEFAULT_CATALOG)
+    for field in ("services", "stacks", "datasets", "networks", "pools", "storage_classes", "roles"):
+        entities = getattr(catalog, field)
+        assert entities, field
+        assert plain_data(entities) == serialize._plain_data(entities), field
+    assert plain_data(catalog.publish) == serialize._plain_data(catalog.publish)

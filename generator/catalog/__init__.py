@@ -30,24 +30,31 @@ def validate_catalog(catalog_dir: Path) -> tuple[Catalog, list[Diagnostic]]:
     """The catalog's valid part as a model, and every problem found (sorted)."""
     if not catalog_dir.is_dir():
         raise UsageError(f"catalog folder not found: {display_path(catalog_dir)}")
-    loaded = load_documents(catalog_dir)
+    loaded = load_documents(catalog_dir, examine=_examine)
     problems = loaded.problems
     valid: dict[tuple[str, str], RawDocument] = {}
-    for document in loaded.documents:
-        document_problems = validate_document(document)
-        if not document_problems and document.data["id"] != document.stem:
-            message = (
-                f"id '{document.data['id']}' does not match the file name "
-                f"'{document.path.name}'; rename one of them"
-            )
-            document_problems.append(document.diagnostic(["id"], message))
+    models: dict[tuple[str, str], Any] = {}
+    for document, (document_problems, model) in zip(loaded.documents, loaded.examined, strict=True):
         problems.extend(document_problems)
         if not document_problems:
             valid[(document.kind.name, document.stem)] = document
-    catalog = _model(valid)
+            models[(document.kind.name, document.stem)] = model
+    catalog = _model(valid, models)
     frozen_known = {kind.name: frozenset(loaded.found.get(kind.name, ())) for kind in KINDS}
     problems.extend(run_checks(Context(catalog, valid, frozen_known)))
     return catalog, sorted(set(problems))
+
+
+def _examine(document: RawDocument) -> tuple[list[Diagnostic], Any]:
+    """One document's own problems (schema, file name), and its model object when it has none."""
+    problems = validate_document(document)
+    if not problems and document.data["id"] != document.stem:
+        message = (
+            f"id '{document.data['id']}' does not match the file name "
+            f"'{document.path.name}'; rename one of them"
+        )
+        problems.append(document.diagnostic(["id"], message))
+    return problems, None if problems else CONVERTERS[document.kind.name](document.data)
 
 
 def load_catalog(catalog_dir: Path) -> Catalog:
@@ -58,12 +65,12 @@ def load_catalog(catalog_dir: Path) -> Catalog:
     return catalog
 
 
-def _model(valid: dict[tuple[str, str], RawDocument]) -> Catalog:
+def _model(valid: dict[tuple[str, str], RawDocument], models: dict[tuple[str, str], Any]) -> Catalog:
     fields: dict[str, dict[str, Any]] = {name: {} for name in FIELD_BY_KIND.values()}
     sources: dict[str, dict[str, str]] = {kind: {} for kind in FIELD_BY_KIND}
     singletons: dict[str, Any] = {}
     for (kind, entity), document in sorted(valid.items()):
-        converted = CONVERTERS[kind](document.data)  # already plain dicts and lists
+        converted = models[(kind, entity)]
         if kind in ("publish", "alerts"):
             singletons[kind] = converted
             continue

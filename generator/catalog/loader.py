@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -92,13 +92,15 @@ def _start(node: Any) -> tuple[int, int]:
 @dataclass
 class Loaded:
     documents: list[RawDocument]
+    examined: list[Any]  # what `examine` said of each document, in the same order
     problems: list[Diagnostic]
     found: dict[str, set[str]]  # kind -> ids of every file found, parsed or not
 
 
-def load_documents(catalog_dir: Path) -> Loaded:
-    """Parse every catalog file. Problems become diagnostics; nothing here raises on bad data."""
-    documents: list[RawDocument] = []
+def load_documents(catalog_dir: Path, examine: Callable[[RawDocument], Any] = lambda _: None) -> Loaded:
+    """Parse every catalog file and `examine` each document read (in the same process, so a
+    large catalog's second half is examined in the child too). Problems become diagnostics;
+    nothing here raises on bad data."""
     problems: list[Diagnostic] = []
     found: dict[str, set[str]] = {}
     to_parse: list[tuple[Path, Kind]] = []
@@ -109,16 +111,18 @@ def load_documents(catalog_dir: Path) -> Loaded:
         assert kind is not None
         found.setdefault(kind.name, set()).add(path.name.removesuffix(".yaml"))
         to_parse.append((path, kind))
-    for (path, kind), (data, text, problem_at) in zip(to_parse, _parse_all(to_parse), strict=True):
+    documents, examined = [], []
+    for document, problem_at, finding in _parse_all(to_parse, examine):
         if problem_at is not None:
             problems.append(problem_at)
-        elif data is not None:
-            documents.append(RawDocument(path, kind, data, text))
+        elif document is not None:
+            documents.append(document)
+            examined.append(finding)
     for file_name, (_, required) in ROOT_FILES.items():
         if required and not (catalog_dir / file_name).is_file() and catalog_dir.is_dir():
             message = f"missing file: the catalog needs {file_name} (site_url and repository)"
             problems.append(Diagnostic(display_path(catalog_dir / file_name), 1, 1, "", message))
-    return Loaded(documents, problems, found)
+    return Loaded(documents, examined, problems, found)
 
 
 @cache
@@ -241,18 +245,28 @@ def _yaml_problem(shown: str, text: str, error: MarkedYAMLError) -> Diagnostic:
     return Diagnostic(shown, line, column, "", f"invalid YAML: {detail}")
 
 
-Parsed = tuple[dict[str, Any] | None, str, Diagnostic | None]
+Read = tuple[RawDocument | None, Diagnostic | None, Any]  # document, or why not; examined
 PARALLEL_FROM_FILES = 400  # below this, starting a second process costs more than it saves
 
 
-def _parse_all(files: list[tuple[Path, Kind]]) -> list[Parsed]:
-    """Every file parsed; a large catalog's second half in a forked child (#11)."""
-    paths = [path for path, _ in files]
-    if not worth_it(len(paths), PARALLEL_FROM_FILES):
-        return [_parse(path) for path in paths]
-    half = len(paths) // 2
-    second = in_child(lambda part: [_parse(path) for path in part], paths[half:])
-    return [*(_parse(path) for path in paths[:half]), *second()]
+def _parse_all(files: list[tuple[Path, Kind]], examine: Callable[[RawDocument], Any]) -> list[Read]:
+    """Every file read and examined; a large catalog's second half in a forked child (#11)."""
+
+    def read(part: list[tuple[Path, Kind]]) -> list[Read]:
+        results: list[Read] = []
+        for path, kind in part:
+            data, text, problem = _parse(path)
+            document = RawDocument(path, kind, data, text) if data is not None and not problem else None
+            results.append((document, problem, examine(document) if document else None))
+        return results
+
+    if not worth_it(len(files), PARALLEL_FROM_FILES):
+        return read(files)
+    # Every other file, so that both halves hold as many of each kind (services weigh most).
+    second = in_child(read, files[1::2])
+    results: list[Read] = [*read(files[::2]), *second()]
+    results[::2], results[1::2] = results[: (len(files) + 1) // 2], results[(len(files) + 1) // 2 :]
+    return results
 
 
 def _yaml_type(data: Any) -> str:

@@ -32,11 +32,12 @@ def render_all(catalog: Catalog) -> list[Artifact]:
     all_renderers = renderers()
     if not worth_it(len(catalog.services), PARALLEL_FROM_SERVICES):
         return with_marker(a for renderer in all_renderers for a in renderer(catalog))
-    # Large catalogs on several cores (#11): a forked child renders the stack files (compose and
-    # Swarm) while this process renders the rest, about half the work each.
-    from generator.render import compose, swarm
+    # Large catalogs on several cores (#11): a forked child renders the compose files while this
+    # process renders the rest. The child gets less than half: it runs ~1.3x slower, copying
+    # the pages it shares with this process as it touches them.
+    from generator.render import compose
 
-    in_second_process = (compose.render, swarm.render)
+    in_second_process = (compose.render,)
     stack_files = in_child(lambda c: [a for r in in_second_process for a in r(c)], catalog)
     artifacts = [a for r in all_renderers if r not in in_second_process for a in r(catalog)]
     return with_marker([*artifacts, *stack_files()])

@@ -12,19 +12,36 @@ from typing import Any
 
 def plain_data(value: Any) -> Any:
     """Dataclasses, mappings, tuples and addresses as JSON-ready dicts, lists and strings."""
+    import orjson
+
+    try:  # orjson walks dataclasses natively: a JSON round trip is ~2x faster than Python (#11)
+        return orjson.loads(orjson.dumps(value, default=_json_default, option=orjson.OPT_NON_STR_KEYS))
+    except TypeError:  # an integer beyond 64 bits, a value JSON cannot hold: as below
+        return _plain_data(value)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return dict(value)
+    if isinstance(value, IPv4Address | IPv4Network):
+        return str(value)
+    raise TypeError(type(value).__name__)
+
+
+def _plain_data(value: Any) -> Any:
     kind: Any = type(value)
     if kind is str or kind is int or kind is bool or kind is float or value is None:
         return value
     if kind is dict or isinstance(value, Mapping):
-        return {str(k): plain_data(v) for k, v in value.items()}
+        return {str(k): _plain_data(v) for k, v in value.items()}
     if kind is tuple or kind is list:
-        return [plain_data(v) for v in value]
+        return [_plain_data(v) for v in value]
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {name: plain_data(getattr(value, name)) for name in _field_names(kind)}
+        return {name: _plain_data(getattr(value, name)) for name in _field_names(kind)}
     if isinstance(value, IPv4Address | IPv4Network):
         return str(value)
     if isinstance(value, list | tuple):
-        return [plain_data(v) for v in value]
+        return [_plain_data(v) for v in value]
     return value
 
 

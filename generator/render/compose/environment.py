@@ -73,13 +73,15 @@ def env_variables(service: Service) -> list[Variable]:
 def stack_variables(catalog: Catalog, services: Iterable[Service]) -> list[Variable]:
     """Every variable the services of one compose file read, in order, each once."""
     found: dict[str, Variable] = {}
+    users: dict[str, list[str]] = {}  # variable -> every service that reads it
 
     def add(variable: Variable) -> None:
-        known = found.get(variable.name)
+        known = users.get(variable.name)
         if known is None:
             found[variable.name] = variable
-        elif variable.used_by[0] not in known.used_by:
-            found[variable.name] = replace(known, used_by=(*known.used_by, *variable.used_by))
+            users[variable.name] = [*variable.used_by]
+        elif variable.used_by[0] not in known:
+            known.append(variable.used_by[0])
 
     for service in services:
         cpus_name, memory_name = limit_variables(service)
@@ -98,7 +100,10 @@ def stack_variables(catalog: Catalog, services: Iterable[Service]) -> list[Varia
                 add(Variable(volume.env_override, volume.source, None, 0, description, used_by, label))
             elif volume.source_kind == "dataset":
                 add(Variable(ZFS_ALTROOT, "", None, 0, ZFS_ALTROOT_HELP, used_by))
-    return list(found.values())
+    return [
+        variable if len(users[name]) == 1 else replace(variable, used_by=tuple(users[name]))
+        for name, variable in found.items()
+    ]
 
 
 def env_example(stack: Stack, variant: str, variables: Iterable[Variable]) -> str:
