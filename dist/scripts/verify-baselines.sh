@@ -215,22 +215,36 @@ gpu_init() {
   done
 }
 
+# POST $1 to Ollama's /api/generate ($url): prints the HTTP status (000: no answer).
+ollama() {
+  curl -sS -o "$BODY" -w '%{http_code}' --max-time 900 -H 'Content-Type: application/json' \
+    -d "$1" "$url" 2>"$LOG" || true
+}
+
+# Go on only if Ollama answered 200 ($1: the status ollama printed).
+answered() {
+  case $1 in
+    200) ;;
+    000 | '') skip "the Ollama API is not reachable at $url: $(cat "$LOG")" ;;
+    *) fail "Ollama answered $1: $(head -c 200 "$BODY")" ;;
+  esac
+}
+
 model_load() {
   [ -n "$MODEL" ] || skip "no model named: pass --model (e.g. llama3.1:70b) to time its load"
   command -v curl >/dev/null 2>&1 || skip "no curl on this host"
   url="${OLLAMA_URL%/}/api/generate"
-  curl -fsS -o /dev/null -d "{\"model\":\"$MODEL\",\"keep_alive\":0}" "$url" 2>"$LOG" || \
-    skip "the Ollama API is not reachable at $url: $(cat "$LOG")"
+  unload="{\"model\":\"$MODEL\",\"keep_alive\":0}"
+  load="{\"model\":\"$MODEL\",\"prompt\":\"\",\"stream\":false}"
   n=0
   while [ "$n" -lt "$RUNS" ]; do
-    curl -fsS -o /dev/null -d "{\"model\":\"$MODEL\",\"keep_alive\":0}" "$url" 2>/dev/null || true
+    answered "$(ollama "$unload")"
     start=$(now)
-    curl -fsS -o /dev/null --max-time 900 -d "{\"model\":\"$MODEL\",\"prompt\":\"\",\"stream\":false}" "$url" 2>"$LOG" || \
-      fail "Ollama did not load $MODEL: $(cat "$LOG")"
+    answered "$(ollama "$load")"
     printf '%s ' "$(since "$start")"
     n=$((n + 1))
   done
-  curl -fsS -o /dev/null -d "{\"model\":\"$MODEL\",\"keep_alive\":0}" "$url" 2>/dev/null || true
+  ollama "$unload" >/dev/null
 }
 
 # --- run them ----------------------------------------------------------------------------------
@@ -238,7 +252,8 @@ model_load() {
 LOG=$(mktemp)
 OUT=$(mktemp)
 REASON=$(mktemp)
-trap 'rm -f "$LOG" "$OUT" "$REASON"' EXIT
+BODY=$(mktemp)
+trap 'rm -f "$LOG" "$OUT" "$REASON" "$BODY"' EXIT
 MEASURED_AT=$(date -u '+%Y-%m-%d %H:%M UTC')
 FAILED=0
 for id in $(printf '%s\n' "$BASELINES" | cut -d'|' -f1); do

@@ -1,0 +1,173 @@
+"""`gen verify`'s model_load baseline against a stand-in Ollama API (no GPU or model here).
+
+The stand-in answers /api/generate the way Ollama documents it: `keep_alive: 0` unloads the model
+(done_reason "unload"), an empty prompt loads it (done_reason "load") and takes LOAD_S when it is
+not loaded yet, an unknown model is a 404 with {"error": ...}. What is checked is gen's side: the
+unload-then-load sequence, the timing, the report and its errors, in Python and in the shell script.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+
+from generator.catalog.schema import schema_validator
+from tests.conftest import ROOT, run_gen
+
+LOAD_S = 0.2
+MODEL = "tiny:1b"
+
+
+class StandInOllama(ThreadingHTTPServer):
+    loaded: set[str]
+    requests: list[dict[str, Any]]
+
+
+class Handler(BaseHTTPRequestHandler):
+    server: StandInOllama
+
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        self.server.requests.append(body)
+        model = body.get("model")
+        if self.path != "/api/generate":
+            return self._answer(404, {"error": "404 page not found"})
+        if model != MODEL:
+            return self._answer(404, {"error": f"model '{model}' not found"})
+        if body.get("keep_alive") == 0:
+            self.server.loaded.discard(model)
+            return self._answer(200, {"model": model, "response": "", "done": True, "done_reason": "unload"})
+        if model not in self.server.loaded:
+            time.sleep(LOAD_S)
+            self.server.loaded.add(model)
+        return self._answer(200, {"model": model, "response": "", "done": True, "done_reason": "load"})
+
+    def _answer(self, status: int, body: dict[str, Any]) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def ollama() -> Iterator[StandInOllama]:
+    server = StandInOllama(("127.0.0.1", 0), Handler)
+    server.loaded, server.requests = set(), []
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def url(server: StandInOllama) -> str:
+    return f"http://127.0.0.1:{server.server_address[1]}/"
+
+
+def model_baseline(report: dict[str, Any]) -> dict[str, Any]:
+    assert not list(schema_validator("verify-report.schema.json").iter_errors(report))
+    return next(b for b in report["baselines"] if b["id"] == "model_load")
+
+
+def test_gen_verify_times_each_load_after_an_unload(ollama: StandInOllama) -> None:
+    ollama.loaded.add(MODEL)  # loaded before: the first run must unload it, or it times nothing
+    result = run_gen(
+        "verify", "--only", "model_load", "--model", MODEL, "--ollama-url", url(ollama),
+        "--runs", "3", "--format", "json",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stdout + result.stderr
+    baseline = model_baseline(json.loads(result.stdout))
+    assert baseline["status"] == "passed"
+    assert len(baseline["runs_s"]) == 3
+    assert all(LOAD_S <= run < LOAD_S + 2 for run in baseline["runs_s"])
+    unload, load = {"model": MODEL, "keep_alive": 0}, {"model": MODEL, "prompt": "", "stream": False}
+    assert ollama.requests == [unload, load, unload, load, unload, load, unload]
+    assert ollama.loaded == set()  # left unloaded, as found... or freer
+
+
+def test_a_missed_target_and_an_unknown_model_fail(ollama: StandInOllama) -> None:
+    slow = run_gen(
+        "verify", "--only", "model_load", "--model", MODEL, "--ollama-url", url(ollama),
+        "--runs", "1", "--target", "model_load=0.01", "--format", "json",
+    )  # fmt: skip
+    assert slow.exit_code == 1
+    assert model_baseline(json.loads(slow.stdout))["status"] == "failed"
+    unknown = run_gen(
+        "verify",
+        "--only",
+        "model_load",
+        "--model",
+        "nope:1b",
+        "--ollama-url",
+        url(ollama),
+        "--format",
+        "json",
+    )
+    baseline = model_baseline(json.loads(unknown.stdout))
+    assert unknown.exit_code == 1
+    assert baseline["status"] == "failed"
+    assert baseline["reason"] == 'Ollama answered 404: {"error": "model \'nope:1b\' not found"}'
+
+
+def test_an_unreachable_api_is_skipped_with_the_address() -> None:
+    result = run_gen(
+        "verify",
+        "--only",
+        "model_load",
+        "--model",
+        MODEL,
+        "--ollama-url",
+        "http://127.0.0.1:9/",
+        "--format",
+        "json",
+    )
+    baseline = model_baseline(json.loads(result.stdout))
+    assert result.exit_code == 0
+    assert baseline["status"] == "skipped"
+    assert baseline["reason"].startswith("the Ollama API is not reachable at http://127.0.0.1:9/api/generate")
+
+
+def test_the_shell_script_measures_the_same(ollama: StandInOllama) -> None:
+    script = ROOT / "dist" / "scripts" / "verify-baselines.sh"
+    result = subprocess.run(
+        ["sh", str(script), "--json", "--only", "model_load", "--model", MODEL, "--ollama-url", url(ollama),
+         "--runs", "2"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr + result.stdout
+    baseline = model_baseline(json.loads(result.stdout))
+    assert baseline["status"] == "passed"
+    assert len(baseline["runs_s"]) == 2
+    assert all(LOAD_S <= run < LOAD_S + 2 for run in baseline["runs_s"])
+    loads = [r for r in ollama.requests if "prompt" in r]
+    assert len(loads) == 2 and ollama.loaded == set()
+    missing = subprocess.run(
+        ["sh", str(script), "--json", "--only", "model_load", "--model", "nope:1b",
+         "--ollama-url", url(ollama)],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert missing.returncode == 1
+    baseline = model_baseline(json.loads(missing.stdout))
+    assert baseline["status"] == "failed"
+    assert baseline["reason"] == 'Ollama answered 404: {"error": "model \'nope:1b\' not found"}'
+    unreachable = subprocess.run(
+        ["sh", str(script), "--json", "--only", "model_load", "--model", MODEL,
+         "--ollama-url", "http://127.0.0.1:9/"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert unreachable.returncode == 0
+    baseline = model_baseline(json.loads(unreachable.stdout))
+    assert baseline["status"] == "skipped"
+    assert baseline["reason"].startswith("the Ollama API is not reachable at http://127.0.0.1:9/api/generate")
