@@ -76,98 +76,59 @@ def url(server: StandInOllama) -> str:
     return f"http://127.0.0.1:{server.server_address[1]}/"
 
 
-def model_baseline(report: dict[str, Any]) -> dict[str, Any]:
+def measure(runner: str, *args: str) -> tuple[int, dict[str, Any]]:
+    """Run model_load with `gen verify` or with dist/scripts/verify-baselines.sh: exit code and
+    the baseline's entry of the (schema-valid) JSON report."""
+    common = ["--only", "model_load", *args]
+    if runner == "gen":
+        result = run_gen("verify", "--format", "json", *common)
+        code, output = result.exit_code, result.stdout
+    else:
+        script = ROOT / "dist" / "scripts" / "verify-baselines.sh"
+        command = ["sh", str(script), "--json", *common]
+        done = subprocess.run(command, capture_output=True, text=True, timeout=60)
+        code, output = done.returncode, done.stdout
+    report = json.loads(output)
     assert not list(schema_validator("verify-report.schema.json").iter_errors(report))
-    return next(b for b in report["baselines"] if b["id"] == "model_load")
+    return code, next(b for b in report["baselines"] if b["id"] == "model_load")
 
 
-def test_gen_verify_times_each_load_after_an_unload(ollama: StandInOllama) -> None:
+RUNNERS = pytest.mark.parametrize("runner", ["gen", "script"])
+
+
+@RUNNERS
+def test_each_load_is_timed_after_an_unload(ollama: StandInOllama, runner: str) -> None:
     ollama.loaded.add(MODEL)  # loaded before: the first run must unload it, or it times nothing
-    result = run_gen(
-        "verify", "--only", "model_load", "--model", MODEL, "--ollama-url", url(ollama),
-        "--runs", "3", "--format", "json",
-    )  # fmt: skip
-    assert result.exit_code == 0, result.stdout + result.stderr
-    baseline = model_baseline(json.loads(result.stdout))
+    code, baseline = measure(runner, "--model", MODEL, "--ollama-url", url(ollama), "--runs", "3")
+    assert code == 0, baseline
     assert baseline["status"] == "passed"
     assert len(baseline["runs_s"]) == 3
     assert all(LOAD_S <= run < LOAD_S + 2 for run in baseline["runs_s"])
     unload, load = {"model": MODEL, "keep_alive": 0}, {"model": MODEL, "prompt": "", "stream": False}
     assert ollama.requests == [unload, load, unload, load, unload, load, unload]
-    assert ollama.loaded == set()  # left unloaded, as found... or freer
+    assert ollama.loaded == set()  # left unloaded
 
 
-def test_a_missed_target_and_an_unknown_model_fail(ollama: StandInOllama) -> None:
-    slow = run_gen(
-        "verify", "--only", "model_load", "--model", MODEL, "--ollama-url", url(ollama),
-        "--runs", "1", "--target", "model_load=0.01", "--format", "json",
-    )  # fmt: skip
-    assert slow.exit_code == 1
-    assert model_baseline(json.loads(slow.stdout))["status"] == "failed"
-    unknown = run_gen(
-        "verify",
-        "--only",
-        "model_load",
-        "--model",
-        "nope:1b",
-        "--ollama-url",
-        url(ollama),
-        "--format",
-        "json",
-    )
-    baseline = model_baseline(json.loads(unknown.stdout))
-    assert unknown.exit_code == 1
+@RUNNERS
+def test_a_missed_target_fails(ollama: StandInOllama, runner: str) -> None:
+    target = "model_load=0.01"
+    code, baseline = measure(runner, "--model", MODEL, "--ollama-url", url(ollama), "--target", target)
+    assert code == 1
     assert baseline["status"] == "failed"
+    assert len(baseline["runs_s"]) == 3
+
+
+@RUNNERS
+def test_an_unknown_model_fails_with_ollamas_answer(ollama: StandInOllama, runner: str) -> None:
+    code, baseline = measure(runner, "--model", "nope:1b", "--ollama-url", url(ollama))
+    assert code == 1
+    assert (baseline["status"], baseline["runs_s"]) == ("failed", [])
     assert baseline["reason"] == 'Ollama answered 404: {"error": "model \'nope:1b\' not found"}'
 
 
-def test_an_unreachable_api_is_skipped_with_the_address() -> None:
-    result = run_gen(
-        "verify",
-        "--only",
-        "model_load",
-        "--model",
-        MODEL,
-        "--ollama-url",
-        "http://127.0.0.1:9/",
-        "--format",
-        "json",
-    )
-    baseline = model_baseline(json.loads(result.stdout))
-    assert result.exit_code == 0
-    assert baseline["status"] == "skipped"
-    assert baseline["reason"].startswith("the Ollama API is not reachable at http://127.0.0.1:9/api/generate")
-
-
-def test_the_shell_script_measures_the_same(ollama: StandInOllama) -> None:
-    script = ROOT / "dist" / "scripts" / "verify-baselines.sh"
-    result = subprocess.run(
-        ["sh", str(script), "--json", "--only", "model_load", "--model", MODEL, "--ollama-url", url(ollama),
-         "--runs", "2"],
-        capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr + result.stdout
-    baseline = model_baseline(json.loads(result.stdout))
-    assert baseline["status"] == "passed"
-    assert len(baseline["runs_s"]) == 2
-    assert all(LOAD_S <= run < LOAD_S + 2 for run in baseline["runs_s"])
-    loads = [r for r in ollama.requests if "prompt" in r]
-    assert len(loads) == 2 and ollama.loaded == set()
-    missing = subprocess.run(
-        ["sh", str(script), "--json", "--only", "model_load", "--model", "nope:1b",
-         "--ollama-url", url(ollama)],
-        capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
-    assert missing.returncode == 1
-    baseline = model_baseline(json.loads(missing.stdout))
-    assert baseline["status"] == "failed"
-    assert baseline["reason"] == 'Ollama answered 404: {"error": "model \'nope:1b\' not found"}'
-    unreachable = subprocess.run(
-        ["sh", str(script), "--json", "--only", "model_load", "--model", MODEL,
-         "--ollama-url", "http://127.0.0.1:9/"],
-        capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
-    assert unreachable.returncode == 0
-    baseline = model_baseline(json.loads(unreachable.stdout))
+@RUNNERS
+def test_an_unreachable_api_is_skipped_with_the_address(runner: str) -> None:
+    code, baseline = measure(runner, "--model", MODEL, "--ollama-url", "http://127.0.0.1:9/")
+    assert code == 0
     assert baseline["status"] == "skipped"
     assert baseline["reason"].startswith("the Ollama API is not reachable at http://127.0.0.1:9/api/generate")
