@@ -33,6 +33,29 @@ def test_every_generated_page_is_in_the_nav() -> None:
     assert generated - _nav_paths(nav(catalog)) == set()
 
 
+def test_a_large_catalog_is_built_for_size(tmp_path: Path) -> None:
+    """Beyond SIDEBAR_SERVICES services: service pages leave the sidebar but stay linked from
+    the overview and their stack, and compose snippets are plain text (no token spans) (#11)."""
+    from benchmarks.synthetic_catalog import build as write_catalog
+    from generator.render import site
+
+    write_catalog(site.SIDEBAR_SERVICES + 5, tmp_path / "catalog")
+    large = load_catalog(tmp_path / "catalog")
+    large_pages = pages(large, {"templates": []})
+    in_nav = _nav_paths(nav(large))
+    services = {f"catalog/services/{service_id}.md" for service_id in large.services}
+    assert services <= set(large_pages) and not services & in_nav
+    for service_id in large.services:
+        stack = large.stack_of(service_id)
+        assert stack is not None
+        assert f"(services/{service_id}.md)" in large_pages["catalog/index.md"]
+        assert f"(../services/{service_id}.md)" in large_pages[f"catalog/stacks/{stack.id}.md"]
+    assert "```text" in large_pages["catalog/services/app-1.md"]
+    assert "```yaml" not in large_pages["catalog/services/app-1.md"]
+    small = load_catalog(DEFAULT_CATALOG)
+    assert "```yaml" in pages(small, {"templates": []})["catalog/services/ollama.md"]
+
+
 def test_published_files_at_stable_paths(site: Path) -> None:
     for path in (
         "templates.json",

@@ -93,6 +93,7 @@ def service_page(catalog: Catalog, service: Service) -> str:
         limit_names=limit_variables(service),
         security=_security(service),
         snippets=snippets,
+        snippet_language="yaml" if len(catalog.services) <= SIDEBAR_SERVICES else "text",
         proxy=proxy_service(catalog),
     )
 
@@ -253,8 +254,10 @@ def downloads_page(catalog: Catalog, files: list[str], schemas: list[str]) -> st
     )
 
 
-# Each page renders the whole sidebar, so N service pages listed in it cost O(N^2): beyond this
-# many, service pages are reached from the catalog overview and the stack pages instead (#11).
+# Beyond this many services the site is built for size (#11): each page renders the whole
+# sidebar, so N service pages listed in it cost O(N^2), and service pages are reached from the
+# catalog overview and the stack pages instead; their compose snippets are not highlighted
+# (a span per token made most of each page's HTML, and the search index parses all of it).
 SIDEBAR_SERVICES = 40
 
 
