@@ -34,17 +34,21 @@ def test_every_generated_page_is_in_the_nav() -> None:
 
 
 def test_a_large_catalog_is_built_for_size(tmp_path: Path) -> None:
-    """Beyond SIDEBAR_SERVICES services: service pages leave the sidebar but stay linked from
-    the overview and their stack, and compose snippets are plain text (no token spans) (#11)."""
+    """Beyond SIDEBAR_LIMIT services or stacks, their pages leave the sidebar but stay linked
+    from the overview (and services from their stack); compose snippets are plain text (#11)."""
     from benchmarks.synthetic_catalog import build as write_catalog
     from generator.render import site
 
-    write_catalog(site.SIDEBAR_SERVICES + 5, tmp_path / "catalog")
+    write_catalog(10 * (site.SIDEBAR_LIMIT + 1), tmp_path / "catalog")  # 10 services a stack
     large = load_catalog(tmp_path / "catalog")
     large_pages = pages(large, {"templates": []})
     in_nav = _nav_paths(nav(large))
     services = {f"catalog/services/{service_id}.md" for service_id in large.services}
     assert services <= set(large_pages) and not services & in_nav
+    stacks = {f"catalog/stacks/{stack_id}.md" for stack_id in large.stacks}
+    assert stacks <= set(large_pages) and not stacks & in_nav
+    for stack_id in large.stacks:
+        assert f"(stacks/{stack_id}.md)" in large_pages["catalog/index.md"]
     for service_id in large.services:
         stack = large.stack_of(service_id)
         assert stack is not None

@@ -93,7 +93,7 @@ def service_page(catalog: Catalog, service: Service) -> str:
         limit_names=limit_variables(service),
         security=_security(service),
         snippets=snippets,
-        snippet_language="yaml" if len(catalog.services) <= SIDEBAR_SERVICES else "text",
+        snippet_language="yaml" if len(catalog.services) <= SIDEBAR_LIMIT else "text",
         proxy=proxy_service(catalog),
     )
 
@@ -254,30 +254,29 @@ def downloads_page(catalog: Catalog, files: list[str], schemas: list[str]) -> st
     )
 
 
-# Beyond this many services the site is built for size (#11): each page renders the whole
-# sidebar, so N service pages listed in it cost O(N^2), and service pages are reached from the
-# catalog overview and the stack pages instead; their compose snippets are not highlighted
-# (a span per token made most of each page's HTML, and the search index parses all of it).
-SIDEBAR_SERVICES = 40
+# Beyond this many services (or stacks) the site is built for size (#11): each page renders
+# the whole sidebar, so N pages listed in it cost O(N^2); service (or stack) pages are then
+# reached from the catalog overview and the stack pages instead. Large catalogs' compose
+# snippets are not highlighted: a span per token made most of a service page's HTML, and the
+# search index parses all of it.
+SIDEBAR_LIMIT = 40
 
 
 def nav(catalog: Catalog) -> list[Any]:
     services = sorted(catalog.services.values(), key=lambda s: s.title.lower())
     stacks = sorted(catalog.stacks.values(), key=lambda s: s.title.lower())
-    if len(services) > SIDEBAR_SERVICES:
-        services = []
+    listed = []
+    if len(stacks) <= SIDEBAR_LIMIT:
+        listed.append({"Stacks": [{s.title: f"catalog/stacks/{s.id}.md"} for s in stacks]})
+    if len(services) <= SIDEBAR_LIMIT:
+        listed.append({"Services": [{s.title: f"catalog/services/{s.id}.md"} for s in services]})
     return [
         {"Home": "index.md"},
         {"Install": [{title: f"install/{name}.md"} for name, title in INSTALL.items()]},
         {
             "Catalog": [
                 {"Overview": "catalog/index.md"},
-                {"Stacks": [{s.title: f"catalog/stacks/{s.id}.md"} for s in stacks]},
-                *(
-                    [{"Services": [{s.title: f"catalog/services/{s.id}.md"} for s in services]}]
-                    if services
-                    else []
-                ),
+                *listed,
                 {"Network map": "catalog/network-map.md"},
                 {"Storage map": "catalog/storage-map.md"},
                 {"Roles": "catalog/roles.md"},
