@@ -94,9 +94,10 @@ def write_output(out_dir: Path, artifacts: Sequence[Artifact]) -> list[Change]:
     parent = out_dir.parent
     parent.mkdir(parents=True, exist_ok=True)
     staging = parent / f"{TEMP_PREFIX}{out_dir.name}-{os.getpid()}"
+    unchanged = {change.path for change in changes if change.status == "unchanged"}
     try:
         staging.mkdir()
-        _write_files(staging, artifacts)
+        _write_files(staging, artifacts, out_dir, unchanged)
         _swap_into_place(staging, out_dir)
     finally:
         if staging.exists():
@@ -104,10 +105,12 @@ def write_output(out_dir: Path, artifacts: Sequence[Artifact]) -> list[Change]:
     return changes
 
 
-def _write_files(folder: Path, artifacts: Sequence[Artifact]) -> None:
-    """Write `artifacts` into the new, empty `folder` (plain strings and os calls: a build of
-    1,000 services writes 750 files, and pathlib's overhead showed in the profile)."""
-    root = f"{folder}/"
+def _write_files(folder: Path, artifacts: Sequence[Artifact], previous: Path, unchanged: set[str]) -> None:
+    """Write `artifacts` into the new, empty `folder`. Files `unchanged` since the `previous`
+    output are hard-linked from it: no new inode or data, and a rebuild after editing one
+    service writes only what changed (#11). Plain strings and os calls: a build of 1,000
+    services writes 750 files, and pathlib's overhead showed in the profile."""
+    root, old_root = f"{folder}/", f"{previous}/"
     folders: set[str] = set()
     for artifact in artifacts:
         name = os.path.dirname(artifact.path)  # noqa: PTH120
@@ -117,6 +120,12 @@ def _write_files(folder: Path, artifacts: Sequence[Artifact]) -> None:
     for name in sorted(folders):  # parents sort before their children
         os.mkdir(root + name)  # noqa: PTH102
     for artifact in artifacts:
+        if artifact.path in unchanged and not os.path.islink(old_root + artifact.path):  # noqa: PTH114
+            try:
+                os.link(old_root + artifact.path, root + artifact.path)
+                continue
+            except OSError:  # a file system without hard links: write it
+                pass
         _write_file(root, artifact)
 
 

@@ -44,6 +44,24 @@ def test_files_get_their_modes_whatever_the_umask(tmp_path: Path) -> None:
     assert _snapshot(tmp_path / "out") == {a.path: a.content for a in artifacts}
 
 
+def test_a_rebuild_links_unchanged_files_and_writes_the_rest(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    writer.write_output(
+        out, writer.with_marker([Artifact("a/same.txt", b"same\n"), Artifact("b.txt", b"1\n")])
+    )
+    before = {name: (out / name).stat().st_ino for name in ("a/same.txt", "b.txt")}
+    (tmp_path / "elsewhere.txt").write_bytes(b"linked\n")
+    (out / "c.txt").symlink_to(tmp_path / "elsewhere.txt")  # same bytes as the new c.txt
+    new = [Artifact("a/same.txt", b"same\n"), Artifact("b.txt", b"2\n"), Artifact("c.txt", b"linked\n")]
+    changes = writer.write_output(out, writer.with_marker(new))
+    assert {c.path: c.status for c in changes}["b.txt"] == "changed"
+    assert (out / "a/same.txt").stat().st_ino == before["a/same.txt"]  # linked, not rewritten
+    assert (out / "b.txt").stat().st_ino != before["b.txt"] and (out / "b.txt").read_bytes() == b"2\n"
+    assert not (out / "c.txt").is_symlink() and (out / "c.txt").read_bytes() == b"linked\n"
+    assert (out / "a/same.txt").stat().st_nlink == 1  # the previous output is gone
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["elsewhere.txt", "out"]
+
+
 def test_build_then_check_passes_and_stale_output_fails(catalog_copy: Callable[[Path], Path]) -> None:
     catalog = catalog_copy()
     first = run_gen("build")
