@@ -70,7 +70,7 @@ def overlay(scenario: Path, catalog: Path) -> None:
 
 
 @pytest.fixture
-def catalog_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[[Path], Path]:
+def catalog_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Path]:
     """Copy a catalog to <tmp>/catalog and work from <tmp>, so messages read 'catalog/...'."""
     monkeypatch.chdir(tmp_path)
 

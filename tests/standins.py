@@ -162,8 +162,8 @@ def standin_images(catalog: Catalog) -> dict[str, list[int]]:
     for service in catalog.services.values():
         ports = {p.container for p in service.ports if p.protocol == "tcp"}
         for variant in ("cpu", "nvidia", "amd"):
-            if service.in_variant(variant):  # type: ignore[arg-type]
-                images.setdefault(service.image_for(variant), set()).update(ports)  # type: ignore[arg-type]
+            if service.in_variant(variant):
+                images.setdefault(service.image_for(variant), set()).update(ports)
     return {image: sorted(ports) for image, ports in sorted(images.items())}
 
 

@@ -62,7 +62,7 @@ def test_a_rebuild_links_unchanged_files_and_writes_the_rest(tmp_path: Path) -> 
     assert sorted(p.name for p in tmp_path.iterdir()) == ["elsewhere.txt", "out"]
 
 
-def test_build_then_check_passes_and_stale_output_fails(catalog_copy: Callable[[Path], Path]) -> None:
+def test_build_then_check_passes_and_stale_output_fails(catalog_copy: Callable[..., Path]) -> None:
     catalog = catalog_copy()
     first = run_gen("build")
     assert first.exit_code == 0, first.stderr
@@ -85,7 +85,7 @@ def test_build_then_check_passes_and_stale_output_fails(catalog_copy: Callable[[
     assert "dist/ is stale: 3 file(s) differ" in stale.stderr
 
 
-def test_check_reports_missing_and_extra_files(catalog_copy: Callable[[Path], Path]) -> None:
+def test_check_reports_missing_and_extra_files(catalog_copy: Callable[..., Path]) -> None:
     catalog_copy()
     assert run_gen("build").exit_code == 0
     Path("dist/catalog.json").unlink()
@@ -98,7 +98,7 @@ def test_check_reports_missing_and_extra_files(catalog_copy: Callable[[Path], Pa
     assert not Path("dist/stray.txt").exists()
 
 
-def test_dry_run_and_diff_write_nothing(catalog_copy: Callable[[Path], Path]) -> None:
+def test_dry_run_and_diff_write_nothing(catalog_copy: Callable[..., Path]) -> None:
     catalog = catalog_copy()
     dry = run_gen("build", "--dry-run")
     assert dry.exit_code == 0
@@ -115,7 +115,7 @@ def test_dry_run_and_diff_write_nothing(catalog_copy: Callable[[Path], Path]) ->
     assert _snapshot(Path("dist")) == before
 
 
-def test_build_refuses_a_folder_it_did_not_make(catalog_copy: Callable[[Path], Path]) -> None:
+def test_build_refuses_a_folder_it_did_not_make(catalog_copy: Callable[..., Path]) -> None:
     catalog_copy()
     precious = Path("photos")
     precious.mkdir()
@@ -126,7 +126,7 @@ def test_build_refuses_a_folder_it_did_not_make(catalog_copy: Callable[[Path], P
     assert (precious / "holiday.jpg").read_bytes() == b"\xff\xd8"
 
 
-def test_catalog_index_holds_the_model(catalog_copy: Callable[[Path], Path]) -> None:
+def test_catalog_index_holds_the_model(catalog_copy: Callable[..., Path]) -> None:
     catalog_copy()
     assert run_gen("build").exit_code == 0
     index = json.loads(Path("dist/catalog.json").read_text())
@@ -220,7 +220,7 @@ def test_large_catalogs_render_the_same_in_two_processes(
 
 
 def test_files_read_in_two_processes_give_the_same_catalog_and_problems(
-    catalog_copy: Callable[[Path], Path], monkeypatch: pytest.MonkeyPatch
+    catalog_copy: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Large catalogs are parsed half in a forked child (#11): same documents, same messages."""
     from generator.catalog import loader, validate_catalog

@@ -44,7 +44,7 @@ def test_missing_catalog_folder_is_a_usage_error(tmp_path: Path) -> None:
     assert "catalog folder not found" in result.stderr
 
 
-def test_validate_json_reports_located_errors(catalog_copy: Callable[[Path], Path]) -> None:
+def test_validate_json_reports_located_errors(catalog_copy: Callable[..., Path]) -> None:
     overlay(FIXTURES / "invalid" / "wrong-type", catalog_copy())
     result = run_gen("validate", "--format", "json")
     assert result.exit_code == 1
@@ -61,14 +61,14 @@ def test_validate_json_reports_located_errors(catalog_copy: Callable[[Path], Pat
     ]
 
 
-def test_validate_json_on_a_valid_catalog(catalog_copy: Callable[[Path], Path]) -> None:
+def test_validate_json_on_a_valid_catalog(catalog_copy: Callable[..., Path]) -> None:
     catalog_copy()
     result = run_gen("validate", "--format", "json")
     assert result.exit_code == 0
     assert json.loads(result.stdout) == {"valid": True, "errors": []}
 
 
-def test_list_and_show(catalog_copy: Callable[[Path], Path]) -> None:
+def test_list_and_show(catalog_copy: Callable[..., Path]) -> None:
     catalog_copy()
     listed = run_gen("list", "services")
     assert listed.exit_code == 0
@@ -82,7 +82,7 @@ def test_list_and_show(catalog_copy: Callable[[Path], Path]) -> None:
     assert "ipv4_address: 172.30.0.11" in run_gen("show", "service/web").stdout
 
 
-def test_show_ambiguous_and_unknown_ids(catalog_copy: Callable[[Path], Path]) -> None:
+def test_show_ambiguous_and_unknown_ids(catalog_copy: Callable[..., Path]) -> None:
     catalog_copy()
     ambiguous = run_gen("show", "ai")
     assert ambiguous.exit_code == 2
@@ -93,12 +93,12 @@ def test_show_ambiguous_and_unknown_ids(catalog_copy: Callable[[Path], Path]) ->
     assert run_gen("list", "widgets").exit_code == 2
 
 
-def test_build_flags_are_exclusive(catalog_copy: Callable[[Path], Path]) -> None:
+def test_build_flags_are_exclusive(catalog_copy: Callable[..., Path]) -> None:
     catalog_copy()
     result = run_gen("build", "--check", "--dry-run")
     assert result.exit_code == 2
 
 
-def test_no_colour_when_not_a_tty(catalog_copy: Callable[[Path], Path]) -> None:
+def test_no_colour_when_not_a_tty(catalog_copy: Callable[..., Path]) -> None:
     overlay(FIXTURES / "invalid" / "wrong-type", catalog_copy())
     assert "\x1b[" not in run_gen("validate").stderr

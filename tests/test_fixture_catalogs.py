@@ -14,7 +14,7 @@ INVALID = sorted(p for p in (FIXTURES / "invalid").iterdir() if p.is_dir())
 
 
 @pytest.mark.parametrize("scenario", VALID, ids=lambda p: p.name)
-def test_valid_catalog_validates(scenario: Path, catalog_copy: Callable[[Path], Path]) -> None:
+def test_valid_catalog_validates(scenario: Path, catalog_copy: Callable[..., Path]) -> None:
     catalog_copy(scenario)
     result = run_gen("validate")
     assert result.exit_code == 0, result.stderr
@@ -28,7 +28,7 @@ def test_there_are_at_least_25_invalid_scenarios() -> None:
 
 @pytest.mark.parametrize("scenario", INVALID, ids=lambda p: p.name)
 def test_invalid_catalog_fails_with_exact_messages(
-    scenario: Path, catalog_copy: Callable[[Path], Path], update_golden: bool
+    scenario: Path, catalog_copy: Callable[..., Path], update_golden: bool
 ) -> None:
     overlay(scenario, catalog_copy())
     result = run_gen("validate")
@@ -42,7 +42,7 @@ def test_invalid_catalog_fails_with_exact_messages(
 
 
 @pytest.mark.parametrize("scenario", INVALID, ids=lambda p: p.name)
-def test_invalid_catalog_writes_nothing(scenario: Path, catalog_copy: Callable[[Path], Path]) -> None:
+def test_invalid_catalog_writes_nothing(scenario: Path, catalog_copy: Callable[..., Path]) -> None:
     catalog = catalog_copy()
     overlay(scenario, catalog)
     result = run_gen("build", "--out", "dist")

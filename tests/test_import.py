@@ -48,7 +48,7 @@ def _import(path: Path, *extra: str) -> dict[str, Any]:
 
 @pytest.mark.parametrize("name", sorted(EXPECTED_COUNTS))
 def test_corpus_imports_with_every_template_mapped_or_refused(
-    name: str, catalog_copy: Callable[[Path], Path]
+    name: str, catalog_copy: Callable[..., Path]
 ) -> None:
     path = _corpus(name)
     catalog_copy()
@@ -65,7 +65,7 @@ def test_corpus_imports_with_every_template_mapped_or_refused(
 
 
 @pytest.mark.parametrize("name", LEGACY)
-def test_legacy_v1_files_are_refused_clearly(name: str, catalog_copy: Callable[[Path], Path]) -> None:
+def test_legacy_v1_files_are_refused_clearly(name: str, catalog_copy: Callable[..., Path]) -> None:
     catalog = catalog_copy()
     before = sorted(catalog.rglob("*"))
     result = run_gen("import", "portainer", str(_corpus(name)))
@@ -74,7 +74,7 @@ def test_legacy_v1_files_are_refused_clearly(name: str, catalog_copy: Callable[[
     assert sorted(catalog.rglob("*")) == before
 
 
-def test_round_trip_of_the_official_v3_file(catalog_copy: Callable[[Path], Path]) -> None:
+def test_round_trip_of_the_official_v3_file(catalog_copy: Callable[..., Path]) -> None:
     """Import, build again: each mapped template equals the input but for the listed normalisations."""
     path = _corpus("portainer-official_v3_templates.json")
     catalog_dir = catalog_copy()
@@ -95,7 +95,7 @@ def test_round_trip_of_the_official_v3_file(catalog_copy: Callable[[Path], Path]
     assert compared == 34
 
 
-def test_import_never_overwrites_unless_forced(catalog_copy: Callable[[Path], Path]) -> None:
+def test_import_never_overwrites_unless_forced(catalog_copy: Callable[..., Path]) -> None:
     path = _corpus("portainer-official_v3_templates.json")
     catalog_copy()
     first = _import(path)
@@ -113,7 +113,7 @@ def test_import_never_overwrites_unless_forced(catalog_copy: Callable[[Path], Pa
     assert run_gen("validate").exit_code == 0
 
 
-def test_text_report_and_bad_files(catalog_copy: Callable[[Path], Path], tmp_path: Path) -> None:
+def test_text_report_and_bad_files(catalog_copy: Callable[..., Path], tmp_path: Path) -> None:
     catalog_copy()
     bad = tmp_path / "bad.json"
     bad.write_text('{"version": "3", "templates": [')

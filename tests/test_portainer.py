@@ -84,7 +84,7 @@ def test_portainer_starts_with_this_catalogs_templates_url() -> None:
 
 
 def test_ids_are_stable_when_entries_are_added_removed_or_reordered(
-    catalog_copy: Callable[[Path], Path],
+    catalog_copy: Callable[..., Path],
 ) -> None:
     catalog_dir = catalog_copy(DEFAULT_CATALOG)
     before = {t["title"]: t["id"] for t in build_templates(load_catalog(catalog_dir), "3")["templates"]}
@@ -113,7 +113,7 @@ def test_ids_are_stable_when_entries_are_added_removed_or_reordered(
     assert after == before
 
 
-def test_template_id_problems_are_refused(catalog_copy: Callable[[Path], Path]) -> None:
+def test_template_id_problems_are_refused(catalog_copy: Callable[..., Path]) -> None:
     catalog_dir = catalog_copy(DEFAULT_CATALOG)
     stack = catalog_dir / "stacks" / "management.yaml"
     stack.write_text(stack.read_text().replace("template_ids: {cpu: 6}", "template_ids: {cpu: 2, amd: 7}"))

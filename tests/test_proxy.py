@@ -78,7 +78,7 @@ def test_login_only_where_the_application_has_none() -> None:
 
 
 def test_acme_replaces_the_local_ca_when_the_catalog_asks(
-    catalog_copy: Callable[[Path], Path], tmp_path: Path
+    catalog_copy: Callable[..., Path], tmp_path: Path
 ) -> None:
     from generator.catalog import load_catalog
     from generator.render.proxy import caddyfile

@@ -93,7 +93,7 @@ def test_type_2_templates_deploy_the_swarm_files() -> None:
 
 
 def test_an_encrypted_network_and_own_constraints_reach_the_swarm_files(
-    catalog_copy: Callable[[Path], Path],
+    catalog_copy: Callable[..., Path],
 ) -> None:
     from generator.render.swarm import build_swarm, networks_script
 

@@ -14,7 +14,7 @@ def test_without_an_engine_everything_is_skipped_with_a_reason(monkeypatch: pyte
     monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock")
     monkeypatch.setenv("PATH", "/nonexistent")  # no zfs, no nvidia-smi, no docker CLI
     result = run_gen("verify", "--stack", "ai", "--format", "json", "--env-file", "catalog/publish.yaml")
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 0, result.stdout + result.stderr
     report = json.loads(result.stdout)
     assert not list(schema_validator("verify-report.schema.json").iter_errors(report))
     reasons = {b["id"]: (b["status"], b["reason"]) for b in report["baselines"]}

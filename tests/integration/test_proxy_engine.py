@@ -164,7 +164,7 @@ def firewalled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, A
 def _reaches(client: docker.DockerClient, service: str, address: str) -> bool:
     container = client.containers.list(filters={"label": f"ai-stack.service={service}"})[0]
     code, _ = container.exec_run(["sh", "-c", f"echo | nc -w 3 {address} 8080"])
-    return code == 0
+    return bool(code == 0)
 
 
 def test_the_ai_network_has_no_way_out_but_ollama_reaches_its_egress_network(

@@ -63,9 +63,9 @@ def browser() -> Iterator[Any]:
 def page(browser: Any) -> Iterator[Any]:
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     opened = context.new_page()
-    opened.errors = []  # type: ignore[attr-defined]
-    opened.on("console", lambda m: m.type == "error" and opened.errors.append(m.text))  # type: ignore[attr-defined]
-    opened.on("pageerror", lambda e: opened.errors.append(str(e)))  # type: ignore[attr-defined]
+    opened.errors = []
+    opened.on("console", lambda m: m.type == "error" and opened.errors.append(m.text))
+    opened.on("pageerror", lambda e: opened.errors.append(str(e)))
     yield opened
     context.close()
 

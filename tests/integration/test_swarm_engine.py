@@ -35,7 +35,7 @@ def _variables(env_file: Path) -> dict[str, str]:
 
 
 def _stack_services(client: docker.DockerClient, stack: str) -> list[Any]:
-    return client.services.list(filters={"label": f"com.docker.stack.namespace={stack}"})
+    return list(client.services.list(filters={"label": f"com.docker.stack.namespace={stack}"}))
 
 
 def _converged(client: docker.DockerClient, stack: str) -> bool:
