@@ -26,8 +26,12 @@ def cache_dir() -> Path | None:
     configured = os.environ.get("GEN_CACHE_DIR")
     if configured is not None:
         return Path(configured) if configured else None
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "gen"
+    if os.environ.get("XDG_CACHE_HOME"):
+        return Path(os.environ["XDG_CACHE_HOME"]) / "gen"
+    try:
+        return Path.home() / ".cache" / "gen"
+    except RuntimeError:  # no home folder to be found: no cache
+        return None
 
 
 def digest(parts: Iterable[bytes]) -> str:
@@ -65,7 +69,7 @@ def _store(path: Path, data: bytes) -> None:
     """Write atomically (a reader never sees half a file) and drop the entries it replaces."""
     temporary = path.with_name(f".{path.name}.{os.getpid()}")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # code is run from here
         temporary.write_bytes(data)
         temporary.replace(path)
         stem = path.name.rsplit("-", 1)[0]
