@@ -206,7 +206,8 @@ def test_committed_dist_is_up_to_date(tmp_path: Path, update_golden: bool) -> No
 def test_large_catalogs_render_the_same_in_two_processes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Above PARALLEL_FROM_SERVICES a forked child renders the compose files (#11): same bytes."""
+    """Above PARALLEL_FROM_SERVICES a forked child renders the Swarm files and the templates
+    (#11): same bytes."""
     import generator.render as render
     from benchmarks.synthetic_catalog import build as write_catalog
     from generator.catalog import load_catalog
