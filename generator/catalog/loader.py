@@ -262,11 +262,18 @@ def _parse_all(files: list[tuple[Path, Kind]], examine: Callable[[RawDocument], 
 
     if not worth_it(len(files), PARALLEL_FROM_FILES):
         return read(files)
-    # Every other file, so that both halves hold as many of each kind (services weigh most).
-    second = in_child(read, files[1::2])
-    results: list[Read] = [*read(files[::2]), *second()]
-    results[::2], results[1::2] = results[: (len(files) + 1) // 2], results[(len(files) + 1) // 2 :]
-    return results
+    # The child reads 3 files of every 7 (it runs ~1.3x slower, copying pages it shares with
+    # this process, and sends its results through a pipe), spread so that both processes get
+    # as many of each kind: services weigh most.
+    theirs = [index for index in range(len(files)) if index % 7 in (1, 3, 5)]
+    second = in_child(read, [files[index] for index in theirs])
+    mine = sorted(set(range(len(files))) - set(theirs))
+    results: list[Read | None] = [None] * len(files)
+    for index, result in zip(mine, read([files[index] for index in mine]), strict=True):
+        results[index] = result
+    for index, result in zip(theirs, second(), strict=True):
+        results[index] = result
+    return [result for result in results if result is not None]
 
 
 def _yaml_type(data: Any) -> str:
