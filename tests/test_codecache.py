@@ -87,3 +87,24 @@ def test_cached_schema_checks_give_the_same_verdicts(cache: Path) -> None:
         assert schema.passes(check, document)
         assert not schema.passes(check, {**document, "id": "Not An Id"})
         assert not schema.passes(check, {"title": "no id"})
+
+
+def test_templates_are_compiled_once_into_the_same_folder(cache: Path) -> None:
+    import jinja2
+
+    from generator.render import text
+
+    bytecode = text._bytecode_cache()
+    assert isinstance(bytecode, jinja2.FileSystemBytecodeCache)
+    environment = jinja2.Environment(loader=jinja2.DictLoader({"t": "{{ x }}!"}), bytecode_cache=bytecode)
+    assert environment.get_template("t").render(x="hi") == "hi!"
+    assert len(list((cache / "templates").iterdir())) == 1
+    fresh = jinja2.Environment(loader=jinja2.DictLoader({"t": "{{ x }}?"}), bytecode_cache=bytecode)
+    assert fresh.get_template("t").render(x="hi") == "hi?"  # a changed source is compiled again
+
+
+def test_no_template_cache_when_caching_is_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    from generator.render import text
+
+    monkeypatch.setenv("GEN_CACHE_DIR", "")
+    assert text._bytecode_cache() is None
