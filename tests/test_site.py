@@ -118,3 +118,14 @@ def test_a_verify_report_in_site_is_published_and_in_the_nav(tmp_path: Path) -> 
     page = (out / "measured" / "index.html").read_text()
     assert "Measured on this host" in page and "0.200 s" in page and "test CPU" in page
     assert 'href="measured/"' in (out / "index.html").read_text()  # in the nav
+
+
+def test_search_indexes_service_pages_but_not_their_compose_snippets(site: Path) -> None:
+    """The snippets repeat the tables above them (and were half of a large site's index)."""
+    import json
+
+    index = json.loads((site / "search" / "search_index.json").read_text())
+    locations = {doc["location"] for doc in index["docs"]}
+    assert {"catalog/services/ollama/#ports", "catalog/services/ollama/#environment"} <= locations
+    assert not any(location.endswith("#compose") for location in locations)
+    assert 'id="compose"' in (site / "catalog" / "services" / "ollama" / "index.html").read_text()
