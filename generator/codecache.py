@@ -34,6 +34,19 @@ def cache_dir() -> Path | None:
         return None
 
 
+def subfolder(name: str) -> Path | None:
+    """A folder of the cache, made private (code is run from it); None when caching is off or
+    the folder cannot be made."""
+    folder = cache_dir()
+    if folder is None:
+        return None
+    try:
+        (folder / name).mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return folder / name
+
+
 def digest(parts: Iterable[bytes]) -> str:
     """A key for code derived from `parts`; the interpreter's version is always part of it."""
     hasher = hashlib.sha256(sys.version.encode())

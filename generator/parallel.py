@@ -1,6 +1,7 @@
 """Work for a second core: a forked child computes one call while the parent goes on (#11).
 
-Used where a large catalog makes two halves worth a fork (loading files, rendering stack files).
+Used where a large catalog makes sharing the work worth a fork (reading the catalog files,
+rendering the artifacts).
 The child inherits everything by fork and sends back only the pickled result.
 """
 

@@ -9,6 +9,7 @@ import pytest
 
 from generator import codecache
 from generator.catalog import schema
+from generator.resources import schemas_dir
 
 
 @pytest.fixture
@@ -73,9 +74,27 @@ def test_an_empty_setting_turns_the_cache_off(monkeypatch: pytest.MonkeyPatch) -
     assert codecache.cache_dir() == Path("/somewhere/gen")
 
 
-def test_the_key_covers_every_schema_and_the_interpreter() -> None:
+def test_the_key_covers_every_schema_and_the_interpreter(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+    import sys
+
     assert codecache.digest([b"a", b"bc"]) != codecache.digest([b"ab", b"c"])
     assert len(schema._cache_key()) == 32
+    schemas = tmp_path / "schemas"
+    shutil.copytree(schemas_dir(), schemas)
+    monkeypatch.setattr(schema, "schemas_dir", lambda: schemas)
+    schema._cache_key.cache_clear()
+    before = schema._cache_key()
+    pool = schemas / "pool.schema.json"
+    pool.write_text(pool.read_text().replace('"title"', '"title" ', 1))
+    schema._cache_key.cache_clear()
+    assert schema._cache_key() != before  # any schema edit gives new code a new name
+    same_input = codecache.digest([b"x"])
+    monkeypatch.setattr(sys, "version", sys.version + " (another build)")
+    assert codecache.digest([b"x"]) != same_input  # another interpreter: marshal data differs
+    schema._cache_key.cache_clear()
 
 
 def test_cached_schema_checks_give_the_same_verdicts(cache: Path) -> None:

@@ -116,3 +116,9 @@ def test_layout_matches_compose_conventions() -> None:
 def test_multi_line_strings_become_literal_blocks() -> None:
     assert to_yaml({"content": "a\n  b\n"}).decode() == "content: |\n  a\n    b\n"
     assert to_yaml(["x\ny"]).decode() == "- |-\n  x\n  y\n"
+
+
+def test_keys_equal_as_python_values_are_written_each_as_itself() -> None:
+    """True == 1 and False == 0 as dict keys: a cache of written keys must not mix them up."""
+    assert to_yaml({True: "a", False: "b"}) == b"true: a\nfalse: b\n"
+    assert to_yaml({1: "c", 0: "d"}) == b"1: c\n0: d\n"

@@ -98,8 +98,8 @@ class Loaded:
 
 
 def load_documents(catalog_dir: Path, examine: Callable[[RawDocument], Any] = lambda _: None) -> Loaded:
-    """Parse every catalog file and `examine` each document read (in the same process, so a
-    large catalog's second half is examined in the child too). Problems become diagnostics;
+    """Parse every catalog file and `examine` each document read, in the process that read it
+    (a large catalog's files are shared with a forked child). Problems become diagnostics;
     nothing here raises on bad data."""
     problems: list[Diagnostic] = []
     found: dict[str, set[str]] = {}
@@ -250,7 +250,7 @@ PARALLEL_FROM_FILES = 400  # below this, starting a second process costs more th
 
 
 def _parse_all(files: list[tuple[Path, Kind]], examine: Callable[[RawDocument], Any]) -> list[Read]:
-    """Every file read and examined; a large catalog's second half in a forked child (#11)."""
+    """Every file read and examined, in order; part of a large catalog in a forked child (#11)."""
 
     def read(part: list[tuple[Path, Kind]]) -> list[Read]:
         results: list[Read] = []
@@ -265,15 +265,11 @@ def _parse_all(files: list[tuple[Path, Kind]], examine: Callable[[RawDocument], 
     # The child reads 3 files of every 7 (it runs ~1.3x slower, copying pages it shares with
     # this process, and sends its results through a pipe), spread so that both processes get
     # as many of each kind: services weigh most.
-    theirs = [index for index in range(len(files)) if index % 7 in (1, 3, 5)]
-    second = in_child(read, [files[index] for index in theirs])
-    mine = sorted(set(range(len(files))) - set(theirs))
-    results: list[Read | None] = [None] * len(files)
-    for index, result in zip(mine, read([files[index] for index in mine]), strict=True):
-        results[index] = result
-    for index, result in zip(theirs, second(), strict=True):
-        results[index] = result
-    return [result for result in results if result is not None]
+    in_child_part = [index % 7 in (1, 3, 5) for index in range(len(files))]
+    second = in_child(read, [f for f, theirs in zip(files, in_child_part, strict=True) if theirs])
+    first = iter(read([f for f, theirs in zip(files, in_child_part, strict=True) if not theirs]))
+    from_child = iter(second())
+    return [next(from_child) if theirs else next(first) for theirs in in_child_part]
 
 
 def _yaml_type(data: Any) -> str:

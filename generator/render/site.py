@@ -194,15 +194,12 @@ def pages(catalog: Catalog, templates: dict[str, Any]) -> dict[str, str]:
 
 
 def _swarm_page(catalog: Catalog) -> str:
-    from generator.render.swarm import build_swarm, swarm_path
+    from generator.render.swarm import build_swarm, pools_of, swarm_path
 
     pools: dict[str, list[str]] = {}
     for service in sorted(catalog.services.values(), key=lambda s: s.id):
-        for volume in service.volumes:
-            if volume.source_kind == "dataset":
-                users = pools.setdefault(catalog.datasets[volume.source].pool, [])
-                if service.id not in users:
-                    users.append(service.id)
+        for pool in pools_of(catalog, service):
+            pools.setdefault(pool, []).append(service.id)
     dropped = []
     for stack in sorted(catalog.stacks.values(), key=lambda s: s.id):
         for variant in catalog.swarm_accelerators(stack):

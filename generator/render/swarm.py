@@ -133,12 +133,16 @@ def constraints(catalog: Catalog, service: Service, variant: Accelerator) -> lis
     found = []
     if variant == "nvidia" and service.gpu and service.gpu.nvidia:
         found.append(f"node.labels.{GPU_LABEL} == nvidia")
-    pools = sorted({catalog.datasets[v.source].pool for v in service.volumes if v.source_kind == "dataset"})
-    found += [f"node.labels.{POOL_LABEL}.{pool} == true" for pool in pools]
+    found += [f"node.labels.{POOL_LABEL}.{pool} == true" for pool in pools_of(catalog, service)]
     if any(v.source == "/var/run/docker.sock" for v in service.volumes):
         found.append("node.role == manager")
     found += [c for c in service.swarm_constraints if c not in found]
     return found
+
+
+def pools_of(catalog: Catalog, service: Service) -> list[str]:
+    """The pools whose datasets the service mounts, sorted."""
+    return sorted({catalog.datasets[v.source].pool for v in service.volumes if v.source_kind == "dataset"})
 
 
 def _network(catalog: Catalog, network_id: str) -> dict[str, Any]:

@@ -24,16 +24,10 @@ def environment() -> jinja2.Environment:
 def _bytecode_cache() -> jinja2.BytecodeCache | None:
     """Compiled templates kept beside the schema checks (Jinja keys them by the template's
     source and its own version): compiling the scripts' templates took ~20 ms of every build."""
-    from generator.codecache import cache_dir
+    from generator.codecache import subfolder
 
-    folder = cache_dir()
-    if folder is None:
-        return None
-    try:
-        (folder / "templates").mkdir(mode=0o700, parents=True, exist_ok=True)
-    except OSError:
-        return None
-    return jinja2.FileSystemBytecodeCache(str(folder / "templates"))
+    folder = subfolder("templates")
+    return jinja2.FileSystemBytecodeCache(str(folder)) if folder else None
 
 
 def render_text(template_name: str, **values: Any) -> str:

@@ -98,7 +98,7 @@ def _sequence(data: list[Any], pad: str, lines: list[str], first_prefix: str | N
 
 
 COMMON_TYPES = frozenset({str, dict, list, int, bool, type(None)})
-KEYS: dict[Any, str] = {}  # key -> "key:" as written
+KEYS: dict[str, str] = {}  # string key -> "key:" as written (only strings: True == 1 in a dict)
 STRINGS: dict[str, str] = {}  # string -> its scalar form (see _string)
 CACHE_LIMIT = 65536
 
@@ -116,7 +116,7 @@ def _normal(value: Any) -> Any:
 
 def _key(key: Any) -> str:
     text = _scalar(_normal(key)) + ":"
-    if len(KEYS) < CACHE_LIMIT:
+    if type(key) is str and len(KEYS) < CACHE_LIMIT:
         KEYS[key] = text
     return text
 

@@ -73,10 +73,10 @@ def compose_file(catalog: Catalog, stack: Stack, variant: Accelerator) -> Artifa
 def render(catalog: Catalog) -> list[Artifact]:
     artifacts = []
     for stack, variant in iter_variants(catalog):
-        path = compose_path(stack, variant)
-        artifacts.append(compose_file(catalog, stack, variant))
+        compose = compose_file(catalog, stack, variant)
+        artifacts.append(compose)
         variables = stack_variables(catalog, variant_services(catalog, stack, variant))
-        folder = path.rsplit("/", 1)[0]
+        folder = compose.path.rsplit("/", 1)[0]
         text = env_example(stack, variant, variables)
         artifacts.append(Artifact(f"{folder}/.env.example", text.encode("utf-8")))
     return artifacts
