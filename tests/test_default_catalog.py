@@ -54,13 +54,13 @@ def test_every_service_of_the_report_is_in_a_stack(catalog: Catalog) -> None:
         "ollama",
         "open-webui",
         "continue-dev",
+        "continue-extension",
         "portainer",
         "prometheus",
         "cadvisor",
         "portainer-probe",
         "nvidia-exporter",
         "node-exporter",
-        "zfs-exporter",
     }
     assert set(catalog.services) == expected
     in_stacks = [s for stack in catalog.stacks.values() for s in stack.services]

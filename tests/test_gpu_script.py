@@ -95,6 +95,38 @@ def test_hopper_ready(tmp_path: Path) -> None:
     assert "VARIANT=nvidia" in state and "GENERATION=hopper" in state
 
 
+@pytest.mark.parametrize(
+    ("scenario", "card", "driver"),
+    [
+        ("geforce-550", "NVIDIA GeForce RTX 3090", "550.144.03"),
+        ("geforce-560", "NVIDIA GeForce RTX 4070", "560.35.03"),
+    ],
+)
+def test_geforce_on_a_driver_older_than_the_cuda_image_is_ready(
+    tmp_path: Path, scenario: str, card: str, driver: str
+) -> None:
+    """The recorded runtime refuses the CUDA image's NVIDIA_REQUIRE_CUDA on these drivers; Ollama
+    runs there, so the script must test the container without that gate."""
+    outcome = _run(scenario, tmp_path)
+    assert outcome.code == 0, outcome.out
+    assert f"verify: a CUDA container sees the same GPU ({card}, driver {driver})" in outcome.out
+    assert "result: use the nvidia variant" in outcome.out
+    assert "VARIANT=nvidia" in outcome.state.read_text()
+    runs = [call for call in outcome.calls if call.startswith("docker run")]
+    assert runs and all("NVIDIA_DISABLE_REQUIRE=1" in call for call in runs)
+
+
+def test_the_replayed_runtime_refuses_the_cuda_requirement(tmp_path: Path) -> None:
+    """The stand-in itself: without NVIDIA_DISABLE_REQUIRE it answers as the runtime does."""
+    env = {"GPU_SCENARIO": str(SCENARIOS / "geforce-550"), "GPU_STUB_LOG": str(tmp_path / "log")}
+    docker = tmp_path / "docker"
+    docker.symlink_to(SCENARIOS / "replay")
+    argv = [str(docker), "run", "--rm", "--gpus", "all", "img"]
+    plain = subprocess.run(argv, capture_output=True, text=True, env=env)
+    assert plain.returncode == 125
+    assert "requirement error: unsatisfied condition: cuda>=12.8" in plain.stderr
+
+
 def test_check_mode_changes_nothing(tmp_path: Path) -> None:
     outcome = _run("hopper-ready", tmp_path, "--check")
     assert outcome.code == 0

@@ -53,9 +53,7 @@ def test_scrape_jobs_follow_the_variant() -> None:
     }
     assert "nvidia-exporter" not in jobs["cpu"]
     assert "nvidia-exporter" in jobs["nvidia"]
-    assert {"cadvisor", "node-exporter", "zfs-exporter", "portainer-probe", "prometheus", "portainer"} <= set(
-        jobs["cpu"]
-    )
+    assert {"cadvisor", "node-exporter", "portainer-probe", "prometheus", "portainer"} <= set(jobs["cpu"])
 
 
 def _case(
@@ -73,6 +71,7 @@ def _alert(labels: dict[str, str], summary: str, description: str) -> dict[str, 
 
 
 FS = 'fstype="ext4"'
+ZFS = 'fstype="zfs"'
 # Each case: a series that must fire and one that must not, with the thresholds of catalog/alerts.yaml.
 CASES = [
     _case(
@@ -142,48 +141,62 @@ CASES = [
         ],
     ),
     _case(
-        "ZfsPoolFillingWarning",
+        "HostDiskFillingWarning",  # ZFS datasets have their own alert, not this one
         [
-            ('zfs_pool_allocated_bytes{pool="service-pool"}', "85x20"),
-            ('zfs_pool_size_bytes{pool="service-pool"}', "100x20"),
-            ('zfs_pool_allocated_bytes{pool="media-pool"}', "40x20"),
-            ('zfs_pool_size_bytes{pool="media-pool"}', "100x20"),
+            ('node_filesystem_avail_bytes{mountpoint="/srv/ai/models",fstype="zfs"}', "5x20"),
+            ('node_filesystem_size_bytes{mountpoint="/srv/ai/models",fstype="zfs"}', "100x20"),
+        ],
+        [],
+    ),
+    _case(
+        "ZfsDatasetFillingWarning",
+        [
+            (f'node_filesystem_avail_bytes{{device="service-pool/ai-models",{ZFS}}}', "15x20"),
+            (f'node_filesystem_size_bytes{{device="service-pool/ai-models",{ZFS}}}', "100x20"),
+            (f'node_filesystem_avail_bytes{{device="media-pool/ai-datasets",{ZFS}}}', "60x20"),
+            (f'node_filesystem_size_bytes{{device="media-pool/ai-datasets",{ZFS}}}', "100x20"),
+            (f'node_filesystem_avail_bytes{{mountpoint="/",{FS}}}', "5x20"),
+            (f'node_filesystem_size_bytes{{mountpoint="/",{FS}}}', "100x20"),
         ],
         [
             _alert(
-                {"severity": "warning", "pool": "service-pool"},
-                "ZFS pool service-pool is 85% full",
-                "Above the warning level of 80%; ZFS slows down when a pool fills.",
+                {"severity": "warning", "device": "service-pool/ai-models", "fstype": "zfs"},
+                "ZFS dataset service-pool/ai-models is 85% full",
+                "Above the warning level of 80% of its quota or of what its pool can still give it; "
+                "ZFS slows down when a pool fills.",
             )
         ],
     ),
     _case(
-        "ZfsPoolFillingCritical",
+        "ZfsDatasetFillingCritical",
         [
-            ('zfs_pool_allocated_bytes{pool="service-pool"}', "92x20"),
-            ('zfs_pool_size_bytes{pool="service-pool"}', "100x20"),
-            ('zfs_pool_allocated_bytes{pool="media-pool"}', "85x20"),
-            ('zfs_pool_size_bytes{pool="media-pool"}', "100x20"),
+            (f'node_filesystem_avail_bytes{{device="service-pool/ai-models",{ZFS}}}', "8x20"),
+            (f'node_filesystem_size_bytes{{device="service-pool/ai-models",{ZFS}}}', "100x20"),
+            (f'node_filesystem_avail_bytes{{device="media-pool/ai-datasets",{ZFS}}}', "15x20"),
+            (f'node_filesystem_size_bytes{{device="media-pool/ai-datasets",{ZFS}}}', "100x20"),
         ],
         [
             _alert(
-                {"severity": "critical", "pool": "service-pool"},
-                "ZFS pool service-pool is 92% full",
-                "Above the critical level of 90%; ZFS slows down when a pool fills.",
+                {"severity": "critical", "device": "service-pool/ai-models", "fstype": "zfs"},
+                "ZFS dataset service-pool/ai-models is 92% full",
+                "Above the critical level of 90% of its quota or of what its pool can still give it; "
+                "ZFS slows down when a pool fills.",
             )
         ],
     ),
     _case(
-        "ZfsPoolNotOnline",
+        "ZfsPoolNotOnline",  # node_exporter's zfs collector: one series per pool and state
         [
-            ('zfs_pool_health{pool="media-pool"}', "1x20"),
-            ('zfs_pool_health{pool="service-pool"}', "0x20"),
+            ('node_zfs_zpool_state{zpool="media-pool",state="online"}', "0x20"),
+            ('node_zfs_zpool_state{zpool="media-pool",state="degraded"}', "1x20"),
+            ('node_zfs_zpool_state{zpool="service-pool",state="online"}', "1x20"),
+            ('node_zfs_zpool_state{zpool="service-pool",state="degraded"}', "0x20"),
         ],
         [
             _alert(
-                {"severity": "critical", "pool": "media-pool"},
-                "ZFS pool media-pool is not ONLINE",
-                "Health code 1 (1 DEGRADED, 2 FAULTED, 3 OFFLINE, 4 UNAVAIL, 5 REMOVED, 6 SUSPENDED).",
+                {"severity": "critical", "zpool": "media-pool", "state": "degraded"},
+                "ZFS pool media-pool is degraded",
+                "The pool is not ONLINE; run `zpool status media-pool` on .",
             )
         ],
     ),

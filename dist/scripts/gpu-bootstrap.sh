@@ -241,7 +241,10 @@ verify_nvidia() {
     return 0
   fi
   started=$(now)
-  seen=$(docker run --rm --gpus all "$CUDA_TEST_IMAGE" nvidia-smi --query-gpu=name,driver_version --format=csv,noheader 2>&1) || {
+  # NVIDIA_DISABLE_REQUIRE: the CUDA image's NVIDIA_REQUIRE_CUDA (cuda>=12.8 plus brand/branch
+  # pairs) refuses GeForce cards on drivers such as 550 or 560; Ollama's image carries no such
+  # requirement, so the check runs the container the way Ollama's runs.
+  seen=$(docker run --rm --gpus all --env NVIDIA_DISABLE_REQUIRE=1 "$CUDA_TEST_IMAGE" nvidia-smi --query-gpu=name,driver_version --format=csv,noheader 2>&1) || {
     say "verify: the CUDA test container failed: $seen"
     return 1
   }

@@ -221,7 +221,7 @@ class Healthcheck:
 @dataclass(frozen=True)
 class Dependency:
     service: str
-    condition: Literal["service_healthy", "service_started"]
+    condition: Literal["service_healthy", "service_started", "service_completed_successfully"]
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,10 @@
 """Prometheus alert rules, thresholds from catalog/alerts.yaml.
 
-Containers near their CPU/memory limits (cAdvisor), host filesystems and ZFS pools filling up
-(warning and critical), pools not ONLINE, GPU temperature, GPU memory (informational only: Ollama
-fills GPU memory on purpose), scrape targets down, and services watched by a probe (Portainer).
+Containers near their CPU/memory limits (cAdvisor), host filesystems and ZFS datasets filling up
+(warning and critical), pools not ONLINE (both from node_exporter: its filesystem collector and
+its ZFS collector, which reads the pool states the kernel module publishes), GPU temperature,
+GPU memory (informational only: Ollama fills GPU memory on purpose), scrape targets down, and
+services watched by a probe (Portainer).
 """
 
 from __future__ import annotations
@@ -12,7 +14,10 @@ from typing import Any
 from generator.catalog.model import Accelerator, Alerts, Catalog
 from generator.render.yaml_text import to_yaml
 
-FILESYSTEMS = 'fstype!~"tmpfs|ramfs|squashfs|overlay|nsfs|fuse.lxcfs",mountpoint!~"/(run|var/lib/docker)/.*"'
+FILESYSTEMS = (
+    'fstype!~"tmpfs|ramfs|squashfs|overlay|nsfs|fuse.lxcfs|zfs",mountpoint!~"/(run|var/lib/docker)/.*"'
+)
+ZFS_DATASETS = 'fstype="zfs"'
 
 
 def _rule(
@@ -62,48 +67,49 @@ def container_rules(a: Alerts) -> list[dict[str, Any]]:
 
 
 def capacity_rules(a: Alerts) -> list[dict[str, Any]]:
-    available, size = (
-        f"node_filesystem_avail_bytes{{{FILESYSTEMS}}}",
-        f"node_filesystem_size_bytes{{{FILESYSTEMS}}}",
-    )
-    disk = f"(1 - {available} / {size}) * 100"
-    pool = "zfs_pool_allocated_bytes / zfs_pool_size_bytes * 100"
     rules = []
     for level, severity in (("warning", "warning"), ("critical", "critical")):
-        disk_limit = getattr(a.host_disk, f"{level}_percent")
-        pool_limit = getattr(a.zfs_pool, f"{level}_percent")
         suffix = level.capitalize()
+        disk_limit = getattr(a.host_disk, f"{level}_percent")
         rules.append(
             _rule(
                 f"HostDiskFilling{suffix}",
-                f"{disk} > {disk_limit}",
+                f"{_used_percent(FILESYSTEMS)} > {disk_limit}",
                 a.host_disk.duration,
                 severity,
                 'Filesystem {{ $labels.mountpoint }} is {{ $value | printf "%.0f" }}% full',
                 f"Above the {level} level of {disk_limit}% on {{{{ $labels.instance }}}}.",
             )
         )
+        # A ZFS dataset's filesystem size is what it holds plus what it may still write, which
+        # is bounded by its quota and by the free space of its pool: it fills when either does.
+        pool_limit = getattr(a.zfs_pool, f"{level}_percent")
         rules.append(
             _rule(
-                f"ZfsPoolFilling{suffix}",
-                f"{pool} > {pool_limit}",
+                f"ZfsDatasetFilling{suffix}",
+                f"{_used_percent(ZFS_DATASETS)} > {pool_limit}",
                 a.zfs_pool.duration,
                 severity,
-                'ZFS pool {{ $labels.pool }} is {{ $value | printf "%.0f" }}% full',
-                f"Above the {level} level of {pool_limit}%; ZFS slows down when a pool fills.",
+                'ZFS dataset {{ $labels.device }} is {{ $value | printf "%.0f" }}% full',
+                f"Above the {level} level of {pool_limit}% of its quota or of what its pool can "
+                "still give it; ZFS slows down when a pool fills.",
             )
         )
     rules.append(
         _rule(
             "ZfsPoolNotOnline",
-            "zfs_pool_health != 0",
+            'node_zfs_zpool_state{state!="online"} == 1',
             "1m",
             "critical",
-            "ZFS pool {{ $labels.pool }} is not ONLINE",
-            "Health code {{ $value }} (1 DEGRADED, 2 FAULTED, 3 OFFLINE, 4 UNAVAIL, 5 REMOVED, 6 SUSPENDED).",
+            "ZFS pool {{ $labels.zpool }} is {{ $labels.state }}",
+            "The pool is not ONLINE; run `zpool status {{ $labels.zpool }}` on {{ $labels.instance }}.",
         )
     )
     return rules
+
+
+def _used_percent(selector: str) -> str:
+    return f"(1 - node_filesystem_avail_bytes{{{selector}}} / node_filesystem_size_bytes{{{selector}}}) * 100"
 
 
 def gpu_rules(a: Alerts) -> list[dict[str, Any]]:

@@ -22,6 +22,8 @@ NETWORKS_SCRIPT = "scripts/swarm-networks.sh"
 GPU_LABEL = "ai-stack.gpu"  # node label: nvidia on the nodes with NVIDIA GPUs
 POOL_LABEL = "ai-stack.pool"  # node label: ai-stack.pool.<pool>=true where the pool is
 GPU_RESOURCE = "NVIDIA-GPU"  # the generic resource the nodes advertise (daemon.json)
+# compose restart policy -> Swarm restart_policy.condition (a one-shot task is never restarted)
+SWARM_RESTART = {"no": "none", "on-failure": "on-failure"}
 # Keys of a standalone service that `docker stack deploy` ignores or refuses.
 UNSUPPORTED = {
     "devices": "devices",
@@ -113,7 +115,7 @@ def _deploy(
         "placement": {"constraints": constraints(catalog, service, variant)},
         "resources": deploy_resources,
         "restart_policy": {
-            "condition": "on-failure" if service.restart == "on-failure" else "any",
+            "condition": SWARM_RESTART.get(service.restart, "any"),
             "delay": "5s",
         },
         "update_config": {

@@ -321,8 +321,12 @@ def gpu_init(options: Options) -> list[float]:
         def once() -> None:
             _run(["nvidia-smi", "--query-gpu=name,driver_version", "--format=csv,noheader"], timeout=60)
             try:
-                client.containers.run(
-                    options.cuda_image, ["nvidia-smi", "-L"], remove=True, device_requests=[request]
+                client.containers.run(  # no CUDA version gate: Ollama's image has none either
+                    options.cuda_image,
+                    ["nvidia-smi", "-L"],
+                    remove=True,
+                    device_requests=[request],
+                    environment={"NVIDIA_DISABLE_REQUIRE": "1"},
                 )
             except docker.errors.APIError as error:
                 raise Failed(f"the CUDA container did not start: {error.explanation}") from error

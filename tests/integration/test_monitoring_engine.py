@@ -78,7 +78,7 @@ def test_prometheus_scrapes_every_target_up(tmp_path: Path) -> None:
                 pass
             time.sleep(1)
         health = {t["labels"]["job"]: (t["health"], t.get("lastError", "")) for t in targets}
-        expected = {"cadvisor", "node-exporter", "zfs-exporter", "portainer-probe", "prometheus", "portainer"}
+        expected = {"cadvisor", "node-exporter", "portainer-probe", "prometheus", "portainer"}
         assert set(health) == expected
         not_up = {job: state_error for job, state_error in health.items() if state_error[0] != "up"}
         assert not not_up, f"targets not up after 120 s: {not_up}"

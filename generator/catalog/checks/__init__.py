@@ -34,10 +34,18 @@ Check = Callable[[Context], Iterator[Diagnostic]]
 
 
 def run_checks(context: Context) -> list[Diagnostic]:
-    from generator.catalog.checks import boundaries, networks, references, services, storage, templates
+    from generator.catalog.checks import (
+        boundaries,
+        images,
+        networks,
+        references,
+        services,
+        storage,
+        templates,
+    )
 
     problems: list[Diagnostic] = []
-    for module in (references, networks, services, storage, templates, boundaries):
+    for module in (references, networks, services, images, storage, templates, boundaries):
         for check in module.CHECKS:
             problems.extend(check(context))
     return problems

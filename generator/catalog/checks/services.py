@@ -51,6 +51,14 @@ def check_health_dependencies(context: Context) -> Iterator[Diagnostic]:
             target = services.get(dependency.service)
             if target is None:
                 continue
+            if dependency.condition == "service_completed_successfully":
+                if target.restart != "no":
+                    message = (
+                        f"'{target.id}' restarts ({target.restart}), so it never completes; give it "
+                        "restart: 'no' (a one-shot service) or wait for service_healthy"
+                    )
+                    yield context.at("service", service.id, ["depends_on", index], message)
+                continue  # waited for, never reached: no network to share
             if dependency.condition == "service_healthy" and target.healthcheck is None:
                 message = (
                     f"'{target.id}' has no healthcheck, so it never becomes healthy; "
