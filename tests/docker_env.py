@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import docker
@@ -125,3 +127,18 @@ def prepared_host(
     build_standins(client, {**standin_images(catalog), **(extra_images or {})})
     prepare_host(catalog, root / "altroot")
     return write_env_files(catalog, root / "secrets", root / "altroot")
+
+
+@contextmanager
+def zfs_device() -> Iterator[None]:
+    """cAdvisor maps /dev/zfs (ZFS hosts have it); this machine's ZFS is zfs-fuse, which has none:
+    a character device stands in for it while the block runs."""
+    device = Path("/dev/zfs")
+    made = not device.exists()
+    if made:
+        os.mknod(device, 0o600 | 0o020000, os.makedev(1, 3))
+    try:
+        yield
+    finally:
+        if made:
+            device.unlink()

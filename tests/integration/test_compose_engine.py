@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +13,7 @@ from generator.catalog import load_catalog
 from generator.catalog.model import Catalog
 from generator.units import memory_bytes
 from tests.conftest import DEFAULT_CATALOG, ROOT
-from tests.docker_env import compose, effective_cpus, engine, prepare_host, write_env_files
+from tests.docker_env import compose, effective_cpus, engine, prepare_host, write_env_files, zfs_device
 from tests.standins import build_standins, standin_images
 
 pytestmark = pytest.mark.integration
@@ -66,19 +65,15 @@ def host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Host]:
     root = tmp_path_factory.mktemp("host")
     altroot = root / "altroot"
     prepare_host(CATALOG, altroot)
-    fake_zfs = not Path("/dev/zfs").exists()
-    if fake_zfs:  # the ZFS exporter maps /dev/zfs; this machine has no ZFS kernel module
-        os.mknod("/dev/zfs", 0o600 | 0o020000, os.makedev(1, 3))
     _remove_leftover_networks(client)
     env_dir = root / "secrets"
     test_host = Host(client, write_env_files(CATALOG, env_dir, altroot), altroot)
-    try:
-        yield test_host
-    finally:
-        for stack in CATALOG.stacks:
-            test_host.down(stack)
-        if fake_zfs:
-            Path("/dev/zfs").unlink()
+    with zfs_device():
+        try:
+            yield test_host
+        finally:
+            for stack in CATALOG.stacks:
+                test_host.down(stack)
 
 
 def _remove_leftover_networks(client: docker.DockerClient) -> None:
@@ -99,11 +94,14 @@ def _assert_stack_matches_catalog(host: Host, catalog: Catalog, stack_id: str) -
         container = containers[service.id]
         container.reload()
         state = container.attrs["State"]
-        assert state["Status"] == "running"
+        if service.restart == "no":  # a one-shot job: done, with status 0, before what waits for it
+            assert (state["Status"], state["ExitCode"]) == ("exited", 0), service.id
+        else:
+            assert state["Status"] == "running", service.id
         if service.healthcheck:
             assert state["Health"]["Status"] == "healthy", service.id
         networks = container.attrs["NetworkSettings"]["Networks"]
-        for attachment in service.networks:
+        for attachment in service.networks if state["Status"] == "running" else ():
             network = catalog.networks[attachment.network]
             assert networks[network.name]["IPAddress"] == str(attachment.ipv4_address)
         config = container.attrs["HostConfig"]
@@ -147,6 +145,13 @@ def test_a_file_written_in_a_container_lands_in_its_dataset(host: Host) -> None:
         continue_dev = host.client.containers.list(filters={"label": "ai-stack.service=continue-dev"})[0]
         config = continue_dev.exec_run(["cat", "/home/coder/.continue/config.yaml"]).output.decode()
         assert "apiBase: http://ollama:11434" in config  # copied by the "$@"-passing entrypoint
+        # the one-shot job installed the pinned extension into the IDE's home (code-server's CLI
+        # is a stand-in here, keeping code-server's folder layout)
+        home = host.altroot / CATALOG.datasets["code-server"].mountpoint.lstrip("/")
+        installed = [p.name for p in (home / ".local/share/code-server/extensions").iterdir()]
+        assert installed == ["continue.continue-1.2.10"]
+        listing = continue_dev.exec_run(["code-server", "--list-extensions", "--show-versions"])
+        assert listing.output.decode().split() == ["continue.continue@1.2.10"]
     finally:
         host.down("ai")
 

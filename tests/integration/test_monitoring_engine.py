@@ -1,12 +1,15 @@
-"""The real Prometheus scrapes the monitoring stack (stand-in exporters) at the catalog's addresses."""
+"""The monitoring stack as generated, with the REAL Prometheus, node_exporter and blackbox
+exporter inside it (Debian bookworm's builds: Prometheus 2.42, node_exporter 1.5, blackbox 0.23,
+in images with the upstream images' paths and entrypoints, tests/real_images.py), scraping at
+the catalog's addresses with the generated prometheus.yml, blackbox.yml and alert rules,
+unmodified. cAdvisor and Portainer cannot be installed here: they are stand-ins that serve
+/metrics and Portainer's /api/system/status (tests/standins.py)."""
 
 from __future__ import annotations
 
 import json
-import shutil
-import socket
-import subprocess
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -15,84 +18,83 @@ import pytest
 
 from generator.catalog import load_catalog
 from tests.conftest import DEFAULT_CATALOG, ROOT
-from tests.docker_env import compose, engine, missing, prepare_host, write_env_files
-from tests.standins import build_standins, standin_images
+from tests.docker_env import compose, engine, prepared_host, zfs_device
 
 pytestmark = pytest.mark.integration
-FOLDER = ROOT / "dist" / "stacks" / "monitoring" / "cpu"
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+def _api(address: str, path: str, **query: str) -> Any:
+    url = f"http://{address}:9090/api/v1/{path}?{urllib.parse.urlencode(query)}"
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return json.load(response)["data"]
 
 
-def _targets(port: int) -> list[dict[str, Any]]:
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/targets", timeout=5) as response:
-        return list(json.load(response)["data"]["activeTargets"])
+def _wait(check: Any, seconds: float, what: str) -> Any:
+    deadline, last = time.monotonic() + seconds, None
+    while time.monotonic() < deadline:
+        try:
+            last = check()
+            if last[0]:
+                return last[1]
+        except OSError as error:
+            last = (False, repr(error))
+        time.sleep(2)
+    raise AssertionError(f"{what} after {seconds:.0f} s: {last}")
 
 
-def test_prometheus_scrapes_every_target_up(tmp_path: Path) -> None:
-    if shutil.which("prometheus") is None:
-        missing("prometheus (Debian package prometheus) is not installed")
+def _container(client: Any, service: str) -> Any:
+    return client.containers.list(filters={"label": f"ai-stack.service={service}"})[0]
+
+
+def test_real_prometheus_scrapes_every_target_and_probes_portainer(tmp_path: Path) -> None:
     catalog = load_catalog(DEFAULT_CATALOG)
     client = engine()
-    build_standins(client, standin_images(catalog))
-    altroot = tmp_path / "altroot"
-    prepare_host(catalog, altroot)
-    env_files = write_env_files(catalog, tmp_path / "secrets", altroot)
-    config = tmp_path / "prometheus.yml"  # the generated file, on this host: its rules path, a quick interval
-    config.write_text(
-        (FOLDER / "prometheus.yml")
-        .read_text()
-        .replace("/etc/prometheus/alert-rules.yml", str(FOLDER / "alert-rules.yml"))
-        .replace("scrape_interval: 30s", "scrape_interval: 1s")
-    )
-    port = _free_port()
+    env_files = prepared_host(client, catalog, tmp_path)
     stacks = ["management", "monitoring"]  # the probe checks Portainer, in the management stack
-    prometheus = None
+    files = {stack: str(ROOT / "dist" / "stacks" / stack / "cpu" / "compose.yaml") for stack in stacks}
+    with zfs_device():
+        _deploy_and_watch(client, catalog, files, env_files, stacks)
+
+
+def _deploy_and_watch(
+    client: Any, catalog: Any, files: dict[str, str], env_files: dict[str, Path], stacks: list[str]
+) -> None:
+    prometheus = str(next(a.ipv4_address for a in catalog.services["prometheus"].networks))
     try:
         for stack in stacks:
-            stack_file = str(ROOT / "dist" / "stacks" / stack / "cpu" / "compose.yaml")
             compose(
-                "-f", stack_file, "up", "-d", "--wait", "--wait-timeout", "120", env_file=env_files[stack]
+                "-f", files[stack], "up", "-d", "--wait", "--wait-timeout", "120", env_file=env_files[stack]
             )
-        prometheus = subprocess.Popen(
-            [
-                "prometheus",
-                f"--config.file={config}",
-                f"--storage.tsdb.path={tmp_path / 'tsdb'}",
-                f"--web.listen-address=127.0.0.1:{port}",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline, targets = time.monotonic() + 120, []  # 60 s was once too short on a busy host
-        while time.monotonic() < deadline:
-            try:
-                targets = _targets(port)
-                if targets and all(t["health"] == "up" for t in targets):
-                    break
-            except OSError:
-                pass
-            time.sleep(1)
-        health = {t["labels"]["job"]: (t["health"], t.get("lastError", "")) for t in targets}
-        expected = {"cadvisor", "node-exporter", "portainer-probe", "prometheus", "portainer"}
-        assert set(health) == expected
-        not_up = {job: state_error for job, state_error in health.items() if state_error[0] != "up"}
-        assert not not_up, f"targets not up after 120 s: {not_up}"
+        version = _container(client, "prometheus").exec_run(["/bin/prometheus", "--version"]).output
+        assert b"prometheus, version" in version  # the real program, not a stand-in
+
+        def targets() -> tuple[bool, dict[str, tuple[str, str]]]:
+            active = _api(prometheus, "targets")["activeTargets"]
+            health = {t["labels"]["job"]: (t["health"], t.get("lastError", "")) for t in active}
+            return bool(health) and all(state == "up" for state, _ in health.values()), health
+
+        # the generated scrape interval is 30 s: the first scrape of each target comes within it
+        health = _wait(targets, 150, "targets not all up")
+        assert set(health) == {"cadvisor", "node-exporter", "portainer-probe", "prometheus", "portainer"}
+
+        def probe(expected: str) -> Any:
+            def check() -> tuple[bool, Any]:
+                result = _api(prometheus, "query", query='probe_success{job="portainer"}')["result"]
+                return bool(result) and result[0]["value"][1] == expected, result
+
+            return check
+
+        _wait(probe("1"), 90, "the probe of Portainer did not succeed")
+        status = _api(prometheus, "query", query='probe_http_status_code{job="portainer"}')["result"]
+        assert status[0]["value"][1] == "200"  # the real blackbox exporter's HTTP probe
+        # the series the host disk alerts read come from the real node_exporter
+        assert _api(prometheus, "query", query="node_exporter_build_info")["result"]
+        assert _api(prometheus, "query", query='node_filesystem_size_bytes{mountpoint="/"}')["result"]
+        rules = _api(prometheus, "rules")["groups"]
+        assert any(r["name"] == "PortainerDown" for g in rules for r in g["rules"])
+        # Portainer stops: the real blackbox exporter reports the failed probe at the next scrape
+        _container(client, "portainer").stop(timeout=5)
+        _wait(probe("0"), 90, "the probe did not report Portainer down")
     finally:
-        if prometheus is not None:
-            prometheus.terminate()
-            prometheus.wait(timeout=30)
         for stack in reversed(stacks):
-            compose(
-                "-f",
-                str(ROOT / "dist" / "stacks" / stack / "cpu" / "compose.yaml"),
-                "down",
-                "--timeout",
-                "5",
-                env_file=env_files[stack],
-                check=False,
-            )
+            compose("-f", files[stack], "down", "--timeout", "5", env_file=env_files[stack], check=False)
