@@ -10,7 +10,14 @@ blackbox_exporter 0.23, Caddy 2.6), which the tests that use them say.
 from __future__ import annotations
 
 import hashlib
+import io
+import os
+import re
 import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -96,3 +103,206 @@ def build_real(client: docker.DockerClient, image: str, program: RealProgram) ->
     changes = [*program.changes, f"LABEL {STANDIN_LABEL}={version}"]
     client.api.import_image_from_data(data, repository=repository, tag=tag, changes=changes)
     return True
+
+
+# --- Python programs: the interpreter that runs the tests, laid out as python:3.11-slim has it ---
+
+PYTHON_LEFT_OUT = {"site-packages", "test", "idlelib", "tkinter", "turtledemo", "ensurepip", "lib2to3"}
+
+
+def _python_files(site_packages: Path | None) -> dict[str, Path]:
+    """Path in the image -> file on this host: /usr/local/bin/python3, the standard library in
+    /usr/local/lib/python3.X, the given site-packages under it, libpython and the libraries
+    every extension module loads."""
+    prefix = Path(sys.base_prefix)
+    version = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    files: dict[str, Path] = {f"usr/local/bin/{version}": Path(sys.executable).resolve()}
+    stdlib = prefix / "lib" / version
+    for path in stdlib.rglob("*"):
+        relative = path.relative_to(stdlib)
+        if (
+            path.is_file()
+            and relative.parts[0] not in PYTHON_LEFT_OUT
+            and not relative.parts[0].startswith("config-")
+        ):
+            files[f"usr/local/lib/{version}/{relative}"] = path
+    if site_packages is not None:
+        for path in site_packages.rglob("*"):
+            if path.is_file():
+                files[f"usr/local/lib/{version}/site-packages/{path.relative_to(site_packages)}"] = path
+    binaries = [Path(sys.executable).resolve(), *(p for p in files.values() if ".so" in p.name)]
+    for binary in binaries:
+        for inside, data in _libraries_outside(binary, prefix, site_packages).items():
+            files.setdefault(inside, data)
+    return files
+
+
+def _libraries_outside(binary: Path, *trees: Path | None) -> dict[str, Path]:
+    """The system libraries a binary loads (libpython included), not those bundled in `trees`."""
+    listing = subprocess.run(["ldd", str(binary)], capture_output=True, text=True, check=False).stdout
+    found = {}
+    for path in map(Path, re.findall(r"(/\S+) \(0x", listing)):
+        if any(tree is not None and path.is_relative_to(tree) for tree in trees[1:]):
+            continue
+        if path.name.startswith("libpython"):
+            found[f"usr/lib/{path.name}"] = path.resolve()
+        elif not (trees[0] is not None and path.is_relative_to(trees[0])):
+            found[str(path).lstrip("/")] = path.resolve()
+    return found
+
+
+def _digest(files: dict[str, Path], extra: dict[str, bytes], changes: list[str]) -> str:
+    """What an image is made of (names, sizes and modification times of its files, the extra
+    files, the instructions), for its label: an image with the same label is not built again."""
+    digest = hashlib.sha256(rootfs(extra) + Path(__file__).read_bytes())  # and how it is built
+    for inside in sorted(files):
+        stat = files[inside].stat()
+        digest.update(f"{inside}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    digest.update("\n".join(changes).encode())
+    return "real-" + digest.hexdigest()[:16]
+
+
+def _write_image_tar(target: Path, files: dict[str, Path], extra: dict[str, bytes]) -> None:
+    """The busybox root filesystem with `extra`, plus `files` copied from this host."""
+    with tarfile.open(target, "w") as tar:
+        folders: set[str] = set()  # every name already in the archive (a name twice is refused)
+        with tarfile.open(fileobj=io.BytesIO(rootfs(extra))) as base:
+            last = {member.name: member for member in base.getmembers()}  # `extra` replaces a shim
+            for name, member in last.items():
+                if name not in files:
+                    folders.add(name)
+                    tar.addfile(member, base.extractfile(member) if member.isfile() else None)
+        for inside in sorted(files):
+            for parent in reversed(Path(inside).parents[:-1]):
+                if str(parent) not in folders:
+                    folders.add(str(parent))
+                    info = tarfile.TarInfo(str(parent))
+                    info.type, info.mode = tarfile.DIRTYPE, 0o755
+                    tar.addfile(info)
+            info = tar.gettarinfo(str(files[inside]), arcname=inside)
+            info.uid = info.gid = 0
+            info.uname = info.gname = "root"
+            with files[inside].open("rb") as handle:
+                tar.addfile(info, handle)
+
+
+def _import_python_image(
+    client: docker.DockerClient,
+    image: str,
+    files: dict[str, Path],
+    extra: dict[str, bytes],
+    changes: list[str],
+) -> bool:
+    version = _digest(files, extra, changes)
+    try:
+        if client.images.get(image).labels.get(STANDIN_LABEL) == version:
+            return False
+    except docker.errors.ImageNotFound:
+        pass
+    with tempfile.TemporaryDirectory(prefix="gen-image-") as folder:
+        tar = Path(folder) / "rootfs.tar"
+        _write_image_tar(tar, files, extra)
+        repository, tag = image.rsplit(":", 1)
+        changes = [*changes, f"LABEL {STANDIN_LABEL}={version}"]
+        client.api.import_image_from_file(str(tar), repository=repository, tag=tag, changes=changes)
+    return True
+
+
+def _launcher() -> bytes:
+    """/usr/local/bin/python3 as python:3.11-slim has it (there a symbolic link)."""
+    version = f"{sys.version_info.major}.{sys.version_info.minor}"
+    return f'#!/bin/sh\nexec /usr/local/bin/python{version} "$@"\n'.encode()
+
+
+OLLAMA_SHIM = """#!/bin/sh
+# Stand-in ollama: `serve` runs the stand-in HTTP API (tests/ollama_standin.py), `list` asks it.
+case "$1" in
+  serve) exec /usr/local/bin/python3 /usr/local/lib/ollama-standin.py ;;
+  list|ps) exec wget -q -O /dev/null "http://localhost:11434/api/tags" ;;
+  *) echo "stand-in ollama: $*"; exit 0 ;;
+esac
+"""
+
+
+def build_ollama_standin(client: docker.DockerClient, image: str) -> bool:
+    """ollama/ollama's entrypoint, command and paths (/bin/ollama serve, OLLAMA_HOST
+    0.0.0.0:11434, models under /root/.ollama) around the stand-in API."""
+    files = _python_files(None)
+    files["usr/local/lib/ollama-standin.py"] = Path(__file__).with_name("ollama_standin.py")
+    extra = {"bin/ollama": OLLAMA_SHIM.encode(), "usr/local/bin/python3": _launcher()}
+    changes = [
+        'ENTRYPOINT ["/bin/ollama"]',
+        'CMD ["serve"]',
+        "ENV OLLAMA_HOST=0.0.0.0:11434 HOME=/root PATH=/usr/local/bin:/usr/bin:/bin",
+    ]
+    return _import_python_image(client, image, files, extra, changes)
+
+
+OPEN_WEBUI_START = """#!/bin/sh
+# As upstream's backend/start.sh: a secret key from the environment or a key file beside the
+# data, then uvicorn serving open_webui.main:app on $PORT.
+cd /app/backend || exit 1
+KEY_FILE=.webui_secret_key
+if [ -z "${WEBUI_SECRET_KEY:-}" ]; then
+  [ -f "$KEY_FILE" ] || head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \\n' > "$KEY_FILE"
+  WEBUI_SECRET_KEY=$(cat "$KEY_FILE")
+  export WEBUI_SECRET_KEY
+fi
+exec python3 -m uvicorn open_webui.main:app --host "${HOST:-0.0.0.0}" --port "${PORT:-8080}" \\
+  --forwarded-allow-ips '*' --workers "${UVICORN_WORKERS:-1}"
+"""
+
+
+def open_webui_venv(version: str) -> Path:
+    """Where scripts/install-open-webui put the pinned release (outside the clone)."""
+    root = Path(os.environ.get("GEN_OPEN_WEBUI_ROOT", "/var/cache/ai-stack-gen"))
+    return root / f"open-webui-{version}"
+
+
+def build_open_webui(client: docker.DockerClient, image: str) -> bool:
+    """The REAL Open WebUI of the catalog's pinned version, laid out as upstream's image: its
+    backend in /app/backend (so its data folder is /app/backend/data), the built frontend in
+    /app/build, dependencies in the system Python, PORT 8080, curl and jq for the healthcheck,
+    `sh start.sh` as the command, running as root."""
+    version = image.rsplit(":", 1)[1].lstrip("v")
+    venv = open_webui_venv(version)
+    if not (venv / ".complete").exists():
+        from tests.docker_env import missing
+
+        missing(f"open-webui {version} is not installed in {venv} (scripts/install-open-webui installs it)")
+    site = next((venv / "lib").glob("python3*/site-packages"))
+    files = {
+        inside: path
+        for inside, path in _python_files(site).items()
+        if "/site-packages/open_webui/" not in inside
+    }
+    package = site / "open_webui"
+    for path in package.rglob("*"):
+        if path.is_file():
+            relative = path.relative_to(package)
+            if relative.parts[0] == "frontend":
+                files[f"app/build/{Path(*relative.parts[1:])}"] = path
+            else:
+                files[f"app/backend/open_webui/{relative}"] = path
+    for tool in ("curl", "jq"):
+        found = shutil.which(tool)
+        if found is None:
+            raise RuntimeError(f"{tool} (Debian package {tool}) is needed for Open WebUI's healthcheck")
+        files[f"usr/bin/{tool}"] = Path(found)
+        files.update(_libraries_outside(Path(found), None))
+    extra = {
+        "app/backend/start.sh": OPEN_WEBUI_START.encode(),
+        "usr/local/bin/python3": _launcher(),
+        "app/backend/data/.keep": b"",
+    }
+    changes = [
+        'CMD ["sh", "start.sh"]',
+        "WORKDIR /app/backend",
+        "ENV ENV=prod PORT=8080 HOME=/root PATH=/usr/local/bin:/usr/bin:/bin",
+        "EXPOSE 8080",
+    ]
+    return _import_python_image(client, image, files, extra, changes)
+
+
+# Images whose stand-in is a program of its own (not the static pages of tests/standins.py).
+PROGRAM_BUILDERS = {"ollama": build_ollama_standin, "open-webui": build_open_webui}

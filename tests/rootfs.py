@@ -34,6 +34,8 @@ APPLETS = (
     "sed",
     "tr",
     "grep",
+    "head",
+    "od",
 )
 
 ENTRYPOINT = """#!/bin/sh

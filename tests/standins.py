@@ -15,7 +15,7 @@ from collections.abc import Iterable
 import docker
 
 from generator.catalog.model import Catalog
-from tests.real_images import build_real, real_program
+from tests.real_images import PROGRAM_BUILDERS, build_real, real_program
 from tests.rootfs import STANDIN_LABEL, rootfs
 
 
@@ -36,6 +36,11 @@ def build_standins(client: docker.DockerClient, images: dict[str, list[int]]) ->
     built = []
     data = rootfs()
     for image, ports in images.items():
+        builder = PROGRAM_BUILDERS.get(image.rsplit(":", 1)[0].rsplit("/", 1)[-1])
+        if builder is not None:
+            if builder(client, image):
+                built.append(image)
+            continue
         program = real_program(image)
         if program is not None:
             if build_real(client, image, program):

@@ -1,0 +1,106 @@
+"""The AI stack as generated, with the REAL Open WebUI (the PyPI release the catalog pins, in an
+image laid out as upstream's: tests/real_images.py) and a stand-in Ollama that speaks Ollama's
+HTTP API (tests/ollama_standin.py: Ollama cannot run here, there is no GPU and no model).
+
+What a first deploy needs: the first sign-up becomes the admin, the next one is refused, the
+models Ollama has are listed, a document upload is embedded through Ollama, and start-up never
+reaches for a download (the AI network has no route out)."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from generator.catalog import load_catalog
+from tests.conftest import DEFAULT_CATALOG, ROOT
+from tests.docker_env import compose, engine, prepared_host
+
+pytestmark = pytest.mark.integration
+STACK = ROOT / "dist" / "stacks" / "ai" / "cpu" / "compose.yaml"
+
+
+def _container(client: Any, service: str) -> Any:
+    return client.containers.list(filters={"label": f"ai-stack.service={service}"})[0]
+
+
+def _curl(container: Any, *args: str) -> tuple[int, Any]:
+    """An HTTP call from inside Open WebUI's container (its real curl): status and JSON body."""
+    result = container.exec_run(["curl", "--silent", "--show-error", "--write-out", "\n%{http_code}", *args])
+    output = result.output.decode()
+    assert result.exit_code == 0, output
+    body, _, status = output.rpartition("\n")
+    try:
+        return int(status), json.loads(body) if body.strip() else None
+    except ValueError:
+        return int(status), body
+
+
+def _post(container: Any, url: str, payload: dict[str, Any], token: str | None = None) -> tuple[int, Any]:
+    headers = ["-H", "Content-Type: application/json"]
+    if token:
+        headers += ["-H", f"Authorization: Bearer {token}"]
+    return _curl(container, "-X", "POST", *headers, "-d", json.dumps(payload), url)
+
+
+def test_first_admin_models_and_upload_with_the_real_open_webui(tmp_path: Path) -> None:
+    catalog = load_catalog(DEFAULT_CATALOG)
+    client = engine()
+    env_files = prepared_host(client, catalog, tmp_path)
+    try:
+        compose("-f", str(STACK), "up", "-d", "--wait", "--wait-timeout", "300", env_file=env_files["ai"])
+        webui = _container(client, "open-webui")
+        version = webui.exec_run(
+            ["python3", "-c", "import importlib.metadata as m; print(m.version('open-webui'))"]
+        )
+        assert version.output.decode().strip() == catalog.services["open-webui"].image.rsplit(":v", 1)[1]
+
+        admin = {"name": "Admin", "email": "admin@example.org", "password": "first-admin-pw"}
+        status, body = _post(webui, "http://localhost:8080/api/v1/auths/signup", admin)
+        assert status == 200, body
+        assert body["role"] == "admin"
+        token = body["token"]
+        intruder = {"name": "Eve", "email": "eve@example.org", "password": "second-pw"}
+        status, body = _post(webui, "http://localhost:8080/api/v1/auths/signup", intruder)
+        assert status == 403, body
+
+        # Ollama (the stand-in) gets the catalog's chat and embedding models, by name over the AI network
+        models = {m.model for m in catalog.services["ollama"].models}
+        for model in ("llama3.1:8b", "nomic-embed-text"):
+            assert model in models
+            status, _ = _post(webui, "http://ollama:11434/api/pull", {"model": model, "stream": False})
+            assert status == 200
+        status, body = _curl(
+            webui, "-H", f"Authorization: Bearer {token}", "http://localhost:8080/api/models"
+        )
+        assert status == 200, body
+        listed = {m["id"] for m in body["data"]}
+        assert "llama3.1:8b" in listed, listed
+
+        # a document upload is embedded by Ollama's embedding model, offline
+        webui.exec_run(["sh", "-c", "echo 'The ai-models dataset uses recordsize 1M.' > /tmp/note.txt"])
+        status, body = _curl(
+            webui,
+            "-H",
+            f"Authorization: Bearer {token}",
+            "-F",
+            "file=@/tmp/note.txt;type=text/plain",
+            "http://localhost:8080/api/v1/files/",
+        )
+        assert status == 200, body
+        ollama = _container(client, "ollama")
+        deadline = time.monotonic() + 90  # the upload is processed in the background
+        while "POST /api/embed" not in ollama.logs().decode() and time.monotonic() < deadline:
+            time.sleep(2)
+        assert "POST /api/embed" in ollama.logs().decode(), webui.logs().decode()[-3000:]
+
+        # nothing tried to download a model at start-up or upload
+        log = webui.logs().decode()
+        assert "huggingface.co" not in log
+        cache = webui.exec_run(["ls", "/app/backend/data/cache/embedding/models"])
+        assert cache.exit_code != 0 or not cache.output.strip()
+    finally:
+        compose("-f", str(STACK), "down", "--timeout", "5", env_file=env_files["ai"], check=False)
