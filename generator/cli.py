@@ -269,16 +269,24 @@ def _stacks(catalog: Any, stack: str | None) -> list[Any]:
 @CATALOG_OPTION
 @click.option("--stack", help="Check only this stack (default: all).")
 @click.option("--variant", type=click.Choice(["cpu", "nvidia", "amd"]), default="cpu", show_default=True)
+@click.option(
+    "--env-file",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="The env file the stack will be deployed with (per-host limits such as OLLAMA_CPUS).",
+)
 @_format_option("text", "json")
-def doctor(catalog_dir: Path, stack: str | None, variant: str, output_format: str) -> None:
+def doctor(
+    catalog_dir: Path, stack: str | None, variant: str, env_file: Path | None, output_format: str
+) -> None:
     """Check that the Docker host (DOCKER_HOST, or the local engine) is ready to deploy.
 
     Engine and Compose, the nvidia runtime for the nvidia variant, free subnets
-    and host ports, dataset mountpoints, images, pool space. Exit 1 on any fail.
+    and host ports, dataset mountpoints, CPU limits within the host's cores,
+    images, pool space. Exit 1 on any fail.
 
     \b
     Example:
-      gen doctor --stack ai --variant nvidia
+      gen doctor --stack ai --variant nvidia --env-file secrets/ai.env
       DOCKER_HOST=ssh://admin@nas gen doctor --format json
     """
     from generator.hosts import report
@@ -286,7 +294,10 @@ def doctor(catalog_dir: Path, stack: str | None, variant: str, output_format: st
     from generator.hosts.engine import connect
 
     catalog = _catalog(catalog_dir)
-    checks = run_doctor(connect(), catalog, _stacks(catalog, stack), variant)  # type: ignore[arg-type]
+    from generator.envfile import read_assignments
+
+    settings = read_assignments(env_file) if env_file else {}
+    checks = run_doctor(connect(), catalog, _stacks(catalog, stack), variant, settings)  # type: ignore[arg-type]
     click.echo(report.to_json(checks) if output_format == "json" else report.checks_text(checks), nl=False)
     sys.exit(1 if any(c.status == "fail" for c in checks) else 0)
 
@@ -434,6 +445,53 @@ def _targets(pairs: tuple[str, ...]) -> dict[str, float]:
         except ValueError:
             raise UsageError(f"--target {pair}: expected BASELINE=SECONDS, e.g. container_start=30") from None
     return targets
+
+
+@cli.group("models")
+def models_group() -> None:
+    """The models the catalog lists, on the running model servers.
+
+    \b
+    Example:
+      gen models pull --stack ai
+    """
+
+
+@models_group.command("pull")
+@CATALOG_OPTION
+@click.option("--stack", default="ai", show_default=True, help="The stack whose models to pull.")
+@click.option("--ollama-url", help="Ollama's API (default: the stack's published Ollama port on 127.0.0.1).")
+@_format_option("text", "json")
+def models_pull(catalog_dir: Path, stack: str, ollama_url: str | None, output_format: str) -> None:
+    """Have Ollama pull every model the stack's services list; those it has are kept.
+
+    Progress goes to stderr as Ollama reports it; one line per model at the end
+    (present, pulled or failed). Exit 1 when a pull failed. Run it again at any
+    time: it only pulls what is missing.
+
+    \b
+    Example:
+      gen models pull
+      gen models pull --ollama-url https://ollama.ai.home.arpa --format json
+    """
+    import json as json_module
+    from dataclasses import asdict
+
+    from generator.hosts.models import pull_models, stack_models
+    from generator.verify.stack_facts import ollama_url as stack_ollama_url
+
+    catalog = _catalog(catalog_dir)
+    stacks = _stacks(catalog, stack)
+    url = ollama_url or stack_ollama_url(catalog, stacks[0])
+    results = pull_models(url, stack_models(catalog, stacks), lambda line: click.echo(line, err=True))
+    if output_format == "json":
+        click.echo(json_module.dumps([asdict(r) for r in results], indent=2))
+    else:
+        for result in results:
+            click.echo(
+                f"{result.status:<7} {result.model}" + (f": {result.message}" if result.message else "")
+            )
+    sys.exit(1 if any(r.status == "failed" for r in results) else 0)
 
 
 @cli.group("site")

@@ -6,7 +6,8 @@ as Ollama documents it (docs/api.md, checked against Ollama 0.12): GET / ("Ollam
 /api/version, /api/tags, /api/ps; POST /api/pull (NDJSON progress, ends with "success"),
 /api/show, /api/generate and /api/chat (a fixed answer; streamed as NDJSON unless "stream":
 false), /api/embed and /api/embeddings; DELETE /api/delete. Unknown models answer 404
-{"error": "model '<name>' not found"}. Pulled models are kept in $OLLAMA_MODELS (default
+{"error": "model '<name>' not found"}; a pull of a name starting with "no-such-model" fails as a
+pull of a name missing from Ollama's library does. Pulled models are kept in $OLLAMA_MODELS (default
 ~/.ollama/models) so they survive a restart, as real pulls do; nothing is downloaded.
 """
 
@@ -21,6 +22,7 @@ from typing import Any
 
 VERSION = os.environ.get("STANDIN_OLLAMA_VERSION", "0.12.6")
 ANSWER = "Hello from the stand-in Ollama."
+UNKNOWN_PREFIX = "no-such-model"  # pulls of these fail, as pulls of a name not in Ollama's library do
 
 
 def _models_file() -> Path:
@@ -118,6 +120,10 @@ class Handler(BaseHTTPRequestHandler):
             self._send(404, b"404 page not found", "text/plain")
 
     def _pull(self, name: str, stream: bool) -> None:
+        if name.startswith(UNKNOWN_PREFIX):  # as Ollama answers for a name its library lacks
+            error = {"error": "pull model manifest: file does not exist"}
+            self._ndjson([{"status": "pulling manifest"}, error]) if stream else self._json(500, error)
+            return
         steps: list[dict[str, Any]] = [
             {"status": "pulling manifest"},
             {

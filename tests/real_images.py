@@ -9,6 +9,7 @@ blackbox_exporter 0.23, Caddy 2.6), which the tests that use them say.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import os
@@ -110,6 +111,7 @@ def build_real(client: docker.DockerClient, image: str, program: RealProgram) ->
 PYTHON_LEFT_OUT = {"site-packages", "test", "idlelib", "tkinter", "turtledemo", "ensurepip", "lib2to3"}
 
 
+@functools.cache  # tens of thousands of files and an ldd per library: once per test run
 def _python_files(site_packages: Path | None) -> dict[str, Path]:
     """Path in the image -> file on this host: /usr/local/bin/python3, the standard library in
     /usr/local/lib/python3.X, the given site-packages under it, libpython and the libraries
@@ -227,7 +229,7 @@ esac
 def build_ollama_standin(client: docker.DockerClient, image: str) -> bool:
     """ollama/ollama's entrypoint, command and paths (/bin/ollama serve, OLLAMA_HOST
     0.0.0.0:11434, models under /root/.ollama) around the stand-in API."""
-    files = _python_files(None)
+    files = dict(_python_files(None))
     files["usr/local/lib/ollama-standin.py"] = Path(__file__).with_name("ollama_standin.py")
     extra = {"bin/ollama": OLLAMA_SHIM.encode(), "usr/local/bin/python3": _launcher()}
     changes = [

@@ -119,6 +119,7 @@ def service(d: Data) -> m.Service:
         image_unpinned=d.get("image_unpinned"),
         interactive=d.get("interactive", False),
         image_note=d.get("image_note"),
+        first_start=d.get("first_start"),
         command=tuple(d.get("command", ())),
         entrypoint=tuple(d.get("entrypoint", ())),
         user=m.Owner(user["uid"], user["gid"]) if user else None,
@@ -189,6 +190,7 @@ def _gpu(d: Data) -> m.Gpu:
             device_ids=tuple(nvidia.get("device_ids", ())),
             capabilities=tuple(nvidia.get("capabilities", ("gpu",))),
             min_driver=nvidia.get("min_driver"),
+            memory=nvidia.get("memory"),
         )
         if nvidia is not None
         else None,

@@ -113,6 +113,7 @@ class NvidiaGpu:
     device_ids: tuple[str, ...]
     capabilities: tuple[str, ...]
     min_driver: str | None
+    memory: str | None = None  # GPU memory it can count on, in Docker's units
 
 
 @dataclass(frozen=True)
@@ -289,6 +290,7 @@ class Service:
     proxy: Proxy | None = None
     swarm_replicas: int = 1
     swarm_constraints: tuple[str, ...] = ()
+    first_start: str | None = None  # what the operator does once after the first deploy
 
     def accelerators(self) -> tuple[Accelerator, ...]:
         """The variants this service appears in."""

@@ -24,7 +24,14 @@ def scope(catalog: Catalog, stacks: list[Stack], variant: Accelerator) -> list[t
     return chosen
 
 
-def run_doctor(client: Any, catalog: Catalog, stacks: list[Stack], variant: Accelerator) -> list[Check]:
+def run_doctor(
+    client: Any,
+    catalog: Catalog,
+    stacks: list[Stack],
+    variant: Accelerator,
+    settings: dict[str, str] | None = None,
+) -> list[Check]:
+    """`settings`: the env file's variables (per-host limits such as OLLAMA_CPUS)."""
     services = [s for _, group in scope(catalog, stacks, variant) for s in group]
     stack_ids = {stack.id for stack in stacks}
     checks = [*_engine(client), _compose()]
@@ -33,6 +40,7 @@ def run_doctor(client: Any, catalog: Catalog, stacks: list[Stack], variant: Acce
     checks += list(_networks(client, catalog, services))
     checks += list(_ports(client, services, stack_ids))
     checks += list(_mountpoints(catalog, services))
+    checks += list(_cpu_limits(client, services, settings or {}))
     checks += list(_images(client, services, variant))
     checks += list(_pools(catalog))
     return checks
@@ -181,6 +189,33 @@ def _mountpoints(catalog: Catalog, services: list[Service]) -> Iterator[Check]:
                 f"{dataset.mountpoint} is missing (the deploy would stop)",
                 "run scripts/zfs-datasets.sh",
             )
+
+
+def _cpu_limits(client: Any, services: list[Service], settings: dict[str, str]) -> Iterator[Check]:
+    """Docker refuses a CPU limit above the host's cores, and then the whole `up` fails."""
+    from generator.render.compose.environment import limit_variables
+
+    cores = client.info().get("NCPU")
+    if not isinstance(cores, int) or cores < 1:
+        yield Check("cpu limits", "warn", "the engine did not say how many CPUs it has")
+        return
+    above = []
+    for service in services:
+        variable = limit_variables(service)[0]
+        try:
+            cpus = float(settings.get(variable, service.limits.cpus))
+        except ValueError:
+            cpus = service.limits.cpus
+        if cpus > cores:
+            above.append(service)
+            yield Check(
+                f"cpu limit {service.id}",
+                "fail",
+                f"{cpus:g} CPUs, the host has {cores}: Docker refuses the container",
+                f"set {variable}={cores} in the stack's env file (and pass it with --env-file)",
+            )
+    if not above:
+        yield Check("cpu limits", "ok", f"every limit fits the host's {cores} CPUs")
 
 
 def _images(client: Any, services: list[Service], variant: Accelerator) -> Iterator[Check]:

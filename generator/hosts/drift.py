@@ -107,20 +107,27 @@ def _env_differences(client: Any, service: Service, attrs: Any) -> list[str]:
 
 def run_drift(client: Any, catalog: Catalog, stack_ids: list[str], env_file: Path | None) -> list[Finding]:
     settings = read_assignments(env_file) if env_file else {}
-    containers = client.containers.list(filters={"label": f"{LABEL}.service"})
+    # stopped containers too: a one-shot job (restart: "no") has done its work once it exited
+    every = client.containers.list(all=True, filters={"label": f"{LABEL}.service"})
+    containers = [c for c in every if c.status == "running"]
     findings = []
     for stack_id in stack_ids:
         stack = catalog.stacks[stack_id]
         for service in catalog.stack_services(stack):
             matching = [
                 c
-                for c in containers
+                for c in (every if service.restart == "no" else containers)
                 if c.labels.get(f"{LABEL}.service") == service.id
                 and c.labels.get(f"{LABEL}.stack") == stack.id
             ]
             if not matching:
                 if any(service.in_variant(v) for v in catalog.stack_accelerators(stack)):
                     findings.append(Finding(service.id, stack.id, "missing", ["no running container"]))
+                continue
+            if service.restart == "no" and matching[0].status != "running":
+                code = (matching[0].attrs.get("State") or {}).get("ExitCode")
+                failed = [] if code == 0 else [f"the one-shot job exited with status {code}"]
+                findings.append(Finding(service.id, stack.id, "drifted" if failed else "in-sync", failed))
                 continue
             differences = compare(client, catalog, service, matching[0], settings)
             findings.append(

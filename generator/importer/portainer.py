@@ -224,6 +224,13 @@ def _ports(template: dict[str, Any], service: dict[str, Any], outcome: Outcome, 
         if match.group(3) is None or host == "":
             outcome.note("ports", f"{text!r} read as {(host + ':') if host else ''}{container}/{protocol}")
         port: dict[str, Any] = {"name": f"{protocol}-{container}", "container": container}
+        if not host:
+            outcome.note(
+                "ports",
+                f"{text!r} has Portainer publish it on a random host port: kept unpublished "
+                "(set host: to publish it on every interface)",
+            )
+            outcome.note("note", "the template's note says which ports are not published on the host")
         if host:
             owner = state.host_ports.get((protocol, int(host)))
             if owner:

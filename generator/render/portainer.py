@@ -111,17 +111,22 @@ def container_template(catalog: Catalog, service: Service) -> dict[str, Any]:
         notes.append(
             f"Alone, the container runs without the {missing} the '{stack.title}' stack template gives it."
         )
+    # A template port cannot name a host address, and one without a host port is published on a
+    # random port of every interface: only ports the catalog publishes on every interface are listed.
+    ports = [f"{p.host}:{p.container}/{p.protocol}" for p in service.ports if p.host and not p.host_ip]
+    kept_in = [f"{p.container}/{p.protocol}" for p in service.ports if not (p.host and not p.host_ip)]
+    if kept_in:
+        notes.append(
+            f"Not published on the host: {', '.join(kept_in)} (the catalog keeps "
+            f"{'it' if len(kept_in) == 1 else 'them'} off the LAN; other containers on its network reach "
+            f"{'it' if len(kept_in) == 1 else 'them'})."
+        )
     if notes:
         template["note"] = " ".join(notes)
     template["name"] = service.id
     template["image"] = service.image
     if service.command:
         template["command"] = shlex.join(service.command)
-    # a host IP cannot be expressed in a template port: such ports stay unpublished (container only)
-    ports = [
-        f"{p.host}:{p.container}/{p.protocol}" if p.host and not p.host_ip else f"{p.container}/{p.protocol}"
-        for p in service.ports
-    ]
     if ports:
         template["ports"] = ports
     volumes = []

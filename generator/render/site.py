@@ -162,11 +162,18 @@ def pages(catalog: Catalog, templates: dict[str, Any]) -> dict[str, str]:
     result["catalog/roles.md"] = render_text(
         "site/roles.md.j2", source="catalog/roles/", roles=sorted(catalog.roles.values(), key=lambda r: r.id)
     )
+    in_stacks = [
+        (stack, s)
+        for stack in sorted(catalog.stacks.values(), key=lambda t: t.id)
+        for s in catalog.stack_services(stack)
+    ]
     common = {
         "site_url": publish.site_url,
         "repository_url": publish.repository_url,
         "branch": publish.branch,
         "artifacts_path": publish.artifacts_path,
+        "model_servers": [(stack, s) for stack, s in in_stacks if s.models],
+        "first_start": [s for _, s in in_stacks if s.first_start],
     }
     result["install/portainer.md"] = render_text(
         "site/install-portainer.md.j2",
@@ -230,6 +237,10 @@ def _access_page(catalog: Catalog) -> str:
         exposed=exposed_services(catalog),
         lan_ports=[(s, p) for s in services for p in s.ports if p.on_every_interface and not s.proxy],
         networks=sorted((n for n in catalog.networks.values() if n.type == "bridge"), key=lambda n: n.id),
+        members={
+            n: [s.title for s in services if any(a.network == n for a in s.networks)]
+            for n in catalog.networks
+        },
     )
 
 

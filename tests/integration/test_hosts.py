@@ -46,8 +46,9 @@ def _drift(env_file: Path) -> tuple[int, dict[str, dict[str, Any]]]:
 
 
 def test_doctor_passes_on_a_clean_engine(host: dict[str, Any]) -> None:
-    code, checks = _doctor()
+    code, checks = _doctor("--stack", "ai", "--env-file", str(host["env"]["ai"]))  # limits fit this host
     assert code == 0, checks
+    assert checks["cpu limits"]["status"] == "ok"
     assert checks["engine"]["status"] == "ok"
     assert checks["compose"]["status"] == "ok"
     assert checks["network ai-net"] == {
@@ -58,6 +59,20 @@ def test_doctor_passes_on_a_clean_engine(host: dict[str, Any]) -> None:
     }
     assert checks["port 11434/tcp"]["status"] == "ok"
     assert checks["image ollama/ollama:0.12.6"]["status"] == "ok"
+
+
+def test_doctor_refuses_a_cpu_limit_above_the_hosts_cores(host: dict[str, Any], tmp_path: Path) -> None:
+    cores = host["client"].info()["NCPU"]
+    env_file = tmp_path / "ai.env"
+    env_file.write_text(host["env"]["ai"].read_text() + f"OLLAMA_CPUS={cores + 1}\n")
+    code, checks = _doctor("--stack", "ai", "--env-file", str(env_file))
+    assert code == 1
+    assert checks["cpu limit ollama"] == {
+        "name": "cpu limit ollama",
+        "status": "fail",
+        "message": f"{cores + 1} CPUs, the host has {cores}: Docker refuses the container",
+        "hint": f"set OLLAMA_CPUS={cores} in the stack's env file (and pass it with --env-file)",
+    }
 
 
 def test_doctor_reports_a_foreign_network_a_held_port_and_a_missing_image(host: dict[str, Any]) -> None:

@@ -1,8 +1,9 @@
-"""The reverse proxy and the network boundaries on real Docker Engines (issue #12).
+"""The reverse proxy and the network boundaries on real Docker Engines.
 
-The proxy is the real Caddy binary (Debian's package) in the catalog's image name; the backends
-are stand-ins. The egress test runs on the firewalled engine (scripts/start-dockerd-firewalled):
-Docker enforces internal networks with iptables, which the main test engine runs without.
+The proxy is the real Caddy binary (Debian's package) in the catalog's image name; behind it run
+the real Open WebUI and Ollama's API stand-in (tests/real_images.py), the rest are stand-ins.
+The egress test runs on the firewalled engine (scripts/start-dockerd-firewalled): Docker
+enforces internal networks with iptables, which the main test engine runs without.
 """
 
 from __future__ import annotations
@@ -111,9 +112,11 @@ def test_the_proxy_asks_for_the_generated_password_over_tls(proxied: dict[str, A
     assert _get("ollama", ca)[0] == 401
     assert _get("ollama", ca, "admin", "wrong")[0] == 401
     status, body = _get("ollama", ca, "admin", proxied["password"])
-    assert (status, body) == (200, "stand-in\n")  # reached Ollama's stand-in through the proxy
-    # Open WebUI has its own login: the proxy forwards without asking
-    assert _get("chat", ca) == (200, "stand-in\n")
+    assert (status, body) == (200, "Ollama is running")  # reached Ollama's API through the proxy
+    # Open WebUI has its own login: the proxy forwards without asking, and its page comes back
+    status, body = _get("chat", ca)
+    assert status == 200
+    assert "<title>Open WebUI</title>" in body
     # the certificate comes from Caddy's local CA, which the system does not trust
     with pytest.raises(ssl.SSLCertVerificationError):
         _get("chat", None)

@@ -45,6 +45,11 @@ def _converged(client: docker.DockerClient, stack: str) -> bool:
         return False
     for service in services:
         wanted = service.attrs["Spec"]["Mode"]["Replicated"]["Replicas"]
+        if service.attrs["Spec"]["TaskTemplate"].get("RestartPolicy", {}).get("Condition") == "none":
+            # a one-shot job: converged once its task has run to completion
+            if not any(t["Status"]["State"] == "complete" for t in service.tasks()):
+                return False
+            continue
         running = [
             t
             for t in service.tasks(filters={"desired-state": "running"})

@@ -37,6 +37,7 @@ def run_checks(context: Context) -> list[Diagnostic]:
     from generator.catalog.checks import (
         boundaries,
         images,
+        models,
         networks,
         references,
         services,
@@ -45,7 +46,7 @@ def run_checks(context: Context) -> list[Diagnostic]:
     )
 
     problems: list[Diagnostic] = []
-    for module in (references, networks, services, images, storage, templates, boundaries):
+    for module in (references, networks, services, images, models, storage, templates, boundaries):
         for check in module.CHECKS:
             problems.extend(check(context))
     return problems

@@ -1,0 +1,115 @@
+"""`gen models pull`: make Ollama hold every model the catalog lists for a stack.
+
+Idempotent: the models Ollama already has (GET /api/tags) are left alone; the others are pulled
+one at a time with POST /api/pull, whose NDJSON progress lines are reported as they arrive.
+Ollama itself downloads (over its egress network); this only asks it to, on its API.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from generator.catalog.model import Catalog, Stack
+from generator.errors import GenError
+
+
+@dataclass(frozen=True)
+class Pulled:
+    model: str
+    status: str  # present | pulled | failed
+    message: str = ""
+
+
+class OllamaUnreachable(GenError):
+    """Ollama's API did not answer at all (wrong URL, stack not running)."""
+
+
+def stack_models(catalog: Catalog, stacks: list[Stack]) -> list[str]:
+    """The models the stacks' services list, in catalog order, each once."""
+    names: list[str] = []
+    for stack in stacks:
+        for service in catalog.stack_services(stack):
+            names.extend(m.model for m in service.models if m.model not in names)
+    return names
+
+
+def printable(text: str) -> str:
+    """Text from Ollama as one line: control characters (line breaks, terminal escapes) escaped."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def _canonical(name: str) -> str:
+    return name if ":" in name.rsplit("/", 1)[-1] else f"{name}:latest"
+
+
+def _request(url: str, body: dict[str, Any] | None = None, timeout: float = 30) -> Any:
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(url, data, {"Content-Type": "application/json"})
+    return urllib.request.urlopen(request, timeout=timeout)
+
+
+def present_models(base_url: str) -> set[str]:
+    try:
+        with _request(base_url + "/api/tags") as response:
+            answer = json.loads(response.read() or b"{}")
+    except (urllib.error.URLError, OSError, ValueError) as error:
+        raise OllamaUnreachable(f"Ollama's API did not answer at {base_url}/api/tags: {error}") from error
+    models = answer.get("models") if isinstance(answer, dict) else None
+    return {_canonical(str(m.get("name", ""))) for m in models or [] if isinstance(m, dict)}
+
+
+def _progress_lines(response: Any) -> Iterator[dict[str, Any]]:
+    for raw in response:
+        try:
+            line = json.loads(raw)
+        except ValueError:
+            continue
+        if isinstance(line, dict):
+            yield line
+
+
+def _describe(line: dict[str, Any]) -> str:
+    status = str(line.get("status", ""))
+    total, completed = line.get("total"), line.get("completed")
+    if isinstance(total, int) and isinstance(completed, int) and total > 0:
+        return f"{status} {completed * 100 // total}% of {total / 1e9:.1f} GB"
+    return status
+
+
+def pull_one(base_url: str, model: str, progress: Callable[[str], None]) -> Pulled:
+    try:
+        with _request(base_url + "/api/pull", {"model": model, "stream": True}, timeout=3600) as response:
+            last = ""
+            for line in _progress_lines(response):
+                if "error" in line:
+                    return Pulled(model, "failed", printable(str(line["error"])))
+                described = printable(_describe(line))
+                if described and described != last:
+                    progress(f"{model}: {described}")
+                    last = described
+    except urllib.error.HTTPError as error:
+        return Pulled(
+            model, "failed", f"Ollama answered {error.code}: {error.read().decode(errors='replace')[:200]}"
+        )
+    except (urllib.error.URLError, OSError) as error:
+        return Pulled(model, "failed", f"the pull stopped: {error}")
+    if last != "success":
+        return Pulled(model, "failed", f"the pull ended without success (last status: {last or 'none'})")
+    return Pulled(model, "pulled")
+
+
+def pull_models(base_url: str, models: list[str], progress: Callable[[str], None]) -> list[Pulled]:
+    base_url = base_url.rstrip("/")
+    present = present_models(base_url)
+    results = []
+    for model in models:
+        if _canonical(model) in present:
+            results.append(Pulled(model, "present"))
+        else:
+            results.append(pull_one(base_url, model, progress))
+    return results
