@@ -120,6 +120,7 @@ def service(d: Data) -> m.Service:
         interactive=d.get("interactive", False),
         image_note=d.get("image_note"),
         first_start=d.get("first_start"),
+        model_api=d.get("model_api"),
         command=tuple(d.get("command", ())),
         entrypoint=tuple(d.get("entrypoint", ())),
         user=m.Owner(user["uid"], user["gid"]) if user else None,

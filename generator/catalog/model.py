@@ -291,6 +291,7 @@ class Service:
     swarm_replicas: int = 1
     swarm_constraints: tuple[str, ...] = ()
     first_start: str | None = None  # what the operator does once after the first deploy
+    model_api: Literal["ollama", "openai"] | None = None  # the API its models are served on
 
     def accelerators(self) -> tuple[Accelerator, ...]:
         """The variants this service appears in."""

@@ -278,7 +278,10 @@ def _message(error: ValidationError, schema: dict[str, Any]) -> str:
     if validator == "uniqueItems":
         return f"{value} has duplicate items; each item may appear once"
     if validator == "dependentRequired":
-        return str(error.message).replace("is a dependency of", "is required with")
+        message = str(error.message).replace("is a dependency of", "is required with")
+        missing = message.split("'")[1] if message.count("'") >= 2 else ""
+        described = schema.get("properties", {}).get(missing, {}).get("description")
+        return f"{message}: {described}" if described else message
     return str(error.message)
 
 

@@ -30,11 +30,12 @@ class OllamaUnreachable(GenError):
 
 
 def stack_models(catalog: Catalog, stacks: list[Stack]) -> list[str]:
-    """The models the stacks' services list, in catalog order, each once."""
+    """The models the stacks' Ollama servers list (model_api: ollama), in catalog order, each once."""
     names: list[str] = []
     for stack in stacks:
         for service in catalog.stack_services(stack):
-            names.extend(m.model for m in service.models if m.model not in names)
+            if service.model_api == "ollama":
+                names.extend(m.model for m in service.models if m.model not in names)
     return names
 
 

@@ -8,13 +8,14 @@ compose file as a `configs:` entry with inline `content`: every compose file sta
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from generator.catalog.model import Accelerator, Catalog, Service
 from generator.writer import Artifact
 
-Generator = Callable[[Catalog, Accelerator], str]
+# (catalog, variant, the services of the stack's variant) -> the file's text
+Generator = Callable[[Catalog, Accelerator, Sequence[Service]], str]
 
 
 def _generators() -> dict[str, Generator]:
@@ -37,13 +38,19 @@ def generated_names(services: Iterable[Service]) -> list[str]:
     return sorted({v.source for s in services for v in s.volumes if v.source_kind == "generated"})
 
 
-def generated_file(catalog: Catalog, file_name: str, variant: Accelerator) -> str:
-    return _generators()[file_name](catalog, variant)
+def generated_file(
+    catalog: Catalog, file_name: str, variant: Accelerator, services: Sequence[Service]
+) -> str:
+    """The file as the stack's variant mounts it; `services` are that variant's services."""
+    consumers = [
+        s for s in services if any(v.source == file_name for v in s.volumes if v.source_kind == "generated")
+    ]
+    return _generators()[file_name](catalog, variant, consumers)
 
 
-def compose_configs(catalog: Catalog, services: Iterable[Service], variant: Accelerator) -> dict[str, Any]:
+def compose_configs(catalog: Catalog, services: Sequence[Service], variant: Accelerator) -> dict[str, Any]:
     return {
-        config_key(name): {"content": generated_file(catalog, name, variant).replace("$", "$$")}
+        config_key(name): {"content": generated_file(catalog, name, variant, services).replace("$", "$$")}
         for name in generated_names(services)
     }
 
@@ -62,7 +69,8 @@ def render(catalog: Catalog) -> list[Artifact]:
     artifacts = []
     for stack, variant in iter_variants(catalog):
         folder = compose_path(stack, variant).rsplit("/", 1)[0]
-        for name in generated_names(variant_services(catalog, stack, variant)):
-            content = generated_file(catalog, name, variant)
+        services = variant_services(catalog, stack, variant)
+        for name in generated_names(services):
+            content = generated_file(catalog, name, variant, services)
             artifacts.append(Artifact(f"{folder}/{name}", content.encode("utf-8")))
     return artifacts

@@ -3,6 +3,8 @@ application has no login of its own, TLS from Caddy's local CA or from ACME."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from generator.catalog.model import Accelerator, Catalog, Service
 
 HASH_VARIABLE = "PROXY_PASSWORD_HASH"  # set by the proxy's entrypoint: `caddy hash-password`
@@ -27,7 +29,7 @@ def exposed_services(catalog: Catalog) -> list[Service]:
     )
 
 
-def caddyfile(catalog: Catalog, variant: Accelerator) -> str:
+def caddyfile(catalog: Catalog, variant: Accelerator, _consumers: Sequence[Service] = ()) -> str:
     proxy = proxy_service(catalog)
     assert proxy is not None and proxy.proxy is not None
     settings = proxy.proxy

@@ -23,10 +23,11 @@ def first_dataset(catalog: Catalog, stack: Stack) -> Dataset | None:
 
 
 def ollama_url(catalog: Catalog, stack: Stack) -> str:
-    """Ollama's API on this host: the published port of the stack's Ollama service, if any."""
+    """Ollama's API on this host: the published api port of the stack's server that speaks
+    Ollama's API (model_api: ollama), if any."""
     for service in catalog.stack_services(stack):
-        if "ollama" in service.image_for("cpu"):
-            for port in service.ports:
-                if port.container == 11434 and port.host:
-                    return f"http://127.0.0.1:{port.host}"
+        port = service.port("api")
+        if service.model_api == "ollama" and port is not None and port.host:
+            host = port.host_ip if port.host_ip and port.host_ip != "0.0.0.0" else "127.0.0.1"
+            return f"http://{host}:{port.host}"
     return "http://127.0.0.1:11434"
