@@ -11,6 +11,7 @@ from generator.catalog.kinds import KINDS
 from generator.catalog.loader import RawDocument, load_documents
 from generator.catalog.model import Catalog
 from generator.catalog.schema import validate_document
+from generator.catalog.single_line import single_line_problems
 from generator.diagnostics import Diagnostic, display_path
 from generator.errors import CatalogInvalid, UsageError
 
@@ -48,6 +49,7 @@ def validate_catalog(catalog_dir: Path) -> tuple[Catalog, list[Diagnostic]]:
 def _examine(document: RawDocument) -> tuple[list[Diagnostic], Any]:
     """One document's own problems (schema, file name), and its model object when it has none."""
     problems = validate_document(document)
+    problems.extend(single_line_problems(document))
     if not problems and document.data["id"] != document.stem:
         message = (
             f"id '{document.data['id']}' does not match the file name "

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import shlex
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -142,8 +143,19 @@ def _title(template: dict[str, Any], outcome: Outcome) -> str:
     return clean
 
 
+def _prose(text: str, key: str, outcome: Outcome) -> str:
+    """Text of a prose field as the catalog takes it: LF line endings, no control characters."""
+    cleaned = text.replace("\r\n", "\n").replace("\r", "\n")
+    cleaned = "".join(c for c in cleaned if c in "\n\t" or unicodedata.category(c) not in ("Cc", "Cf"))
+    if cleaned != text:
+        outcome.note(key, "line endings made LF, control characters removed")
+    return cleaned
+
+
 def _description(template: dict[str, Any], title: str, outcome: Outcome) -> str:
     description = template.get("description")
+    if isinstance(description, str):
+        description = _prose(description, "description", outcome)
     if not isinstance(description, str) or not description.strip():
         outcome.note("description", f"{description!r} replaced by the title")
         return title
@@ -335,7 +347,7 @@ def _env(template: dict[str, Any], service: dict[str, Any], outcome: Outcome) ->
         if isinstance(label, str) and label.strip():
             entry["label"] = " ".join(label.split())[:80]
         if isinstance(item.get("description"), str) and item["description"].strip():
-            entry["description"] = item["description"][:2000]
+            entry["description"] = _prose(item["description"], "env", outcome)[:2000]
         entries.append(entry)
     if entries:
         service["env"] = entries
@@ -365,7 +377,7 @@ def _portainer(
     settings["template_id"] = template_id
     note = template.get("note")
     if isinstance(note, str) and note.strip():
-        settings["note"] = note[:2000]
+        settings["note"] = _prose(note, "note", outcome)[:2000]
     if template.get("name") and template.get("name") != service_id:
         outcome.note("name", f"{template['name']!r} became the service id {service_id!r}")
     elif not template.get("name"):
