@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from generator.errors import OutputRefused
+from generator.escape import env_comment
 from generator.render.compose.environment import Variable
 from generator.writer import MARKER
 
@@ -60,7 +61,7 @@ def write_secrets(path: Path, stack_id: str, variables: Iterable[Variable]) -> S
         if existing.get(variable.name):
             kept.append(variable.name)
             continue
-        lines.append(f"# {variable.description} (used by {', '.join(variable.used_by)})")
+        lines.append(env_comment(f"{variable.description} (used by {', '.join(variable.used_by)})"))
         lines.append(f"{variable.name}={generate(variable.secret, variable.secret_length)}")
         added.append(variable.name)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from generator.catalog.model import Catalog, EnvVar, Service, Stack
+from generator.escape import env_comment
 
 ZFS_ALTROOT = "ZFS_ALTROOT"
 ZFS_ALTROOT_HELP = (
@@ -115,7 +116,7 @@ def env_example(stack: Stack, variant: str, variables: Iterable[Variable]) -> st
     for variable in variables:
         lines.append("")
         text = variable.description or variable.label
-        lines.append(f"# {text}" if text else "#")
+        lines.append(env_comment(text or ""))
         lines.append(f"# used by: {', '.join(variable.used_by)}")
         if variable.secret:
             lines.append(
