@@ -12,3 +12,21 @@ def env_comment(text: str) -> str:
     """Prose as comment lines of an env file: every line starts with '# ', so no line of the text
     can become a NAME=value assignment."""
     return "\n".join(f"# {line}".rstrip() for line in text.splitlines() or [""])
+
+
+CADDY_WORD = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._@+-")
+
+
+def caddy_word(value: str) -> str:
+    """A catalog value as one Caddyfile token, written quoted. Caddy gives meaning to braces
+    ({$VAR} is replaced by the environment variable anywhere in the file, even inside quotes),
+    quotes, whitespace and '#': the catalog's patterns keep them out, and this refuses them."""
+    if not value or not set(value) <= CADDY_WORD:
+        raise ValueError(f"{value!r} cannot be a Caddyfile token: only letters, digits and ._@+- are")
+    return f'"{value}"'
+
+
+def caddy_comment(text: str) -> str:
+    """Text for a Caddyfile comment: one line, with no brace Caddy could expand ({$VAR} is
+    replaced before comments are stripped)."""
+    return " ".join(text.split()).replace("{", "(").replace("}", ")")

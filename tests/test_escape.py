@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from generator.envfile import read_assignments
-from generator.escape import env_comment
+from generator.escape import caddy_comment, caddy_word, env_comment
 from tests.conftest import DEFAULT_CATALOG, run_gen
+from tests.docker_env import missing
 
 HOSTILE = "Signs sessions.\nINJECTED=1\n  ALSO=2\n\nexport EVIL=$(id)"
 
@@ -54,3 +60,54 @@ def test_a_description_with_line_breaks_defines_nothing_in_env_files(
         assert not {"INJECTED", "ALSO", "EVIL"} & names, path
         sourced = _sourced(path)
         assert "INJECTED=" not in sourced and "EVIL=" not in sourced and "uid=" not in sourced
+
+
+def test_caddy_words_and_comments() -> None:
+    assert caddy_word("ops@example.org") == '"ops@example.org"'
+    for hostile in ("{$PROXY_PASSWORD}@example.org", 'a"b', "a b", "a}", "#x", ""):
+        with pytest.raises(ValueError):
+            caddy_word(hostile)
+    assert caddy_comment("# Chat {$PROXY_PASSWORD} }\tnext") == "# Chat ($PROXY_PASSWORD) ) next"
+
+
+def test_catalog_text_cannot_reach_caddys_placeholders(
+    catalog_copy: Callable[..., Path], tmp_path: Path
+) -> None:
+    """The real `caddy adapt` reads the Caddyfile of a catalog whose titles and reasons hold
+    braces and Caddy's environment placeholders: same sites, and no variable's value anywhere."""
+    caddy = shutil.which("caddy")
+    if caddy is None:
+        missing("caddy (Debian package caddy) is not installed")
+    catalog = catalog_copy(DEFAULT_CATALOG)
+    webui = catalog / "services" / "open-webui.yaml"
+    webui.write_text(
+        webui.read_text().replace("title: Open WebUI\n", 'title: "Chat {$PROXY_PASSWORD} } evil.example {"\n')
+    )
+    proxy = catalog / "services" / "caddy.yaml"
+    refused = proxy.read_text().replace(
+        "  tls: internal\n", "  tls: acme\n  acme_email: '{$PROXY_PASSWORD}@example.com'\n"
+    )
+    proxy.write_text(refused)
+    result = run_gen("validate", "--catalog", str(catalog))
+    assert result.exit_code == 1 and "proxy.acme_email" in result.stderr  # refused by the catalog
+    proxy.write_text(refused.replace("'{$PROXY_PASSWORD}@example.com'", "ops@example.org"))
+    out = tmp_path / "out"
+    assert run_gen("build", "--catalog", str(catalog), "--out", str(out)).exit_code == 0
+    environment = {
+        **os.environ,
+        "PROXY_PASSWORD": "s3cret-value",
+        "PROXY_PASSWORD_HASH": "h",
+        "HOME": str(tmp_path),
+    }
+    caddyfile = out / "stacks" / "edge" / "cpu" / "Caddyfile"
+    adapted = subprocess.run(
+        [str(caddy), "adapt", "--config", str(caddyfile), "--adapter", "caddyfile"],
+        capture_output=True, text=True, env=environment, check=False,
+    )  # fmt: skip
+    assert adapted.returncode == 0, adapted.stderr
+    assert "s3cret-value" not in adapted.stdout
+    config = json.loads(adapted.stdout)
+    hosts = {
+        h for r in config["apps"]["http"]["servers"]["srv0"]["routes"] for m in r["match"] for h in m["host"]
+    }
+    assert hosts == {f"{h}.ai.home.arpa" for h in ("chat", "code", "metrics", "ollama", "portainer")}

@@ -74,7 +74,7 @@ def test_login_only_where_the_application_has_none() -> None:
     assert sites["chat.ai.home.arpa"] == ["reverse_proxy open-webui:8080"]
     assert sites["code.ai.home.arpa"] == ["reverse_proxy continue-dev:8080"]
     assert sites["portainer.ai.home.arpa"] == ["reverse_proxy portainer:9000"]
-    assert "admin {$PROXY_PASSWORD_HASH}" in CADDYFILE.read_text()  # a placeholder, never a hash
+    assert '"admin" {$PROXY_PASSWORD_HASH}' in CADDYFILE.read_text()  # a placeholder, never a hash
 
 
 def test_acme_replaces_the_local_ca_when_the_catalog_asks(
@@ -89,7 +89,7 @@ def test_acme_replaces_the_local_ca_when_the_catalog_asks(
         caddy.read_text().replace("  tls: internal\n", "  tls: acme\n  acme_email: ops@example.org\n")
     )
     text = caddyfile(load_catalog(catalog_dir), "cpu")
-    assert "\temail ops@example.org\n" in text and "local_certs" not in text
+    assert '\temail "ops@example.org"\n' in text and "local_certs" not in text
     config = tmp_path / "Caddyfile.acme"
     config.write_text(text)
     environment = _environment(tmp_path)
