@@ -7,6 +7,10 @@ a line break starts a new statement, it goes through here.
 
 from __future__ import annotations
 
+import re
+
+TEMPLATE_DELIMITERS = re.compile(r"\{\{|\}\}")
+
 
 def env_comment(text: str) -> str:
     """Prose as comment lines of an env file: every line starts with '# ', so no line of the text
@@ -30,3 +34,9 @@ def caddy_comment(text: str) -> str:
     """Text for a Caddyfile comment: one line, with no brace Caddy could expand ({$VAR} is
     replaced before comments are stripped)."""
     return " ".join(text.split()).replace("{", "(").replace("}", ")")
+
+
+def prometheus_text(text: str) -> str:
+    """Literal text inside a Prometheus annotation, which Prometheus runs as a Go template:
+    each '{{' and '}}' becomes an action that prints it ({{"{{"}}), so catalog text never runs."""
+    return TEMPLATE_DELIMITERS.sub(lambda match: '{{"' + match.group() + '"}}', text)

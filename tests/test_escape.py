@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from generator.envfile import read_assignments
-from generator.escape import caddy_comment, caddy_word, env_comment
+from generator.escape import caddy_comment, caddy_word, env_comment, prometheus_text
 from tests.conftest import DEFAULT_CATALOG, run_gen
 from tests.docker_env import missing
 
@@ -111,3 +111,50 @@ def test_catalog_text_cannot_reach_caddys_placeholders(
         h for r in config["apps"]["http"]["servers"]["srv0"]["routes"] for m in r["match"] for h in m["host"]
     }
     assert hosts == {f"{h}.ai.home.arpa" for h in ("chat", "code", "metrics", "ollama", "portainer")}
+
+
+def test_catalog_text_in_alert_annotations_is_printed_not_run(
+    catalog_copy: Callable[..., Path], tmp_path: Path
+) -> None:
+    """The real promtool: a title full of Go template syntax comes out of the alert literally."""
+    if shutil.which("promtool") is None:
+        missing("promtool (Debian package prometheus) is not installed")
+    hostile = '{{ $labels.job }} }} {{ "x" | printf "%s" }} {{'
+    assert prometheus_text("a {{ b }} c") == 'a {{"{{"}} b {{"}}"}} c'
+    catalog = catalog_copy(DEFAULT_CATALOG)
+    portainer = catalog / "services" / "portainer.yaml"
+    portainer.write_text(portainer.read_text().replace("title: Portainer CE\n", f"title: '{hostile}'\n"))
+    out = tmp_path / "out"
+    assert run_gen("build", "--catalog", str(catalog), "--out", str(out)).exit_code == 0
+    rules = out / "stacks" / "monitoring" / "cpu" / "alert-rules.yml"
+    checked = subprocess.run(["promtool", "check", "rules", str(rules)], capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    case = {
+        "rule_files": [str(rules)],
+        "evaluation_interval": "1m",
+        "tests": [
+            {
+                "interval": "1m",
+                "input_series": [{"series": 'probe_success{job="portainer"}', "values": "0x10"}],
+                "alert_rule_test": [
+                    {
+                        "eval_time": "5m",
+                        "alertname": "PortainerDown",
+                        "exp_alerts": [
+                            {
+                                "exp_labels": {"severity": "critical", "job": "portainer"},
+                                "exp_annotations": {
+                                    "summary": f"{hostile} is down",
+                                    "description": f"The portainer-probe check of {hostile} fails.",
+                                },
+                            }
+                        ],
+                    }
+                ],
+            }
+        ],
+    }
+    tests_file = tmp_path / "tests.yml"
+    tests_file.write_text(json.dumps(case))  # JSON is YAML
+    result = subprocess.run(["promtool", "test", "rules", str(tests_file)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr

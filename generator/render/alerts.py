@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from generator.catalog.model import Accelerator, Alerts, Catalog, Service
+from generator.escape import prometheus_text
 from generator.render.yaml_text import to_yaml
 
 FILESYSTEMS = (
@@ -158,8 +159,10 @@ def availability_rules(catalog: Catalog) -> list[dict[str, Any]]:
                 expr,
                 a.probe_down_for,
                 "critical",
-                f"{service.title} is down",
-                f"The {service.probe.via if service.probe else ''} check of {service.title} fails.",
+                f"{prometheus_text(service.title)} is down",
+                prometheus_text(
+                    f"The {service.probe.via if service.probe else ''} check of {service.title} fails."
+                ),
             )
         )
     return rules
