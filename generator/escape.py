@@ -40,3 +40,19 @@ def prometheus_text(text: str) -> str:
     """Literal text inside a Prometheus annotation, which Prometheus runs as a Go template:
     each '{{' and '}}' becomes an action that prints it ({{"{{"}}), so catalog text never runs."""
     return TEMPLATE_DELIMITERS.sub(lambda match: '{{"' + match.group() + '"}}', text)
+
+
+def sh_quoted(value: object) -> str:
+    """A value for the inside of a single-quoted shell string: a quote is written '\\'' (close,
+    escaped quote, reopen), so the value stays data whatever it holds."""
+    return str(value).replace("'", "'\\''")
+
+
+def record_field(value: object, *, quoted: bool = True) -> str:
+    """A field of a '|'-separated record that a generated script parses, inside a single-quoted
+    string (quoted=False: the caller quotes the whole record). The catalog refuses '|' and line
+    breaks in these fields; finding one here is a bug."""
+    text = str(value)
+    if "|" in text or "\n" in text:
+        raise ValueError(f"{text!r} cannot be a field of a script's record ('|' or a line break)")
+    return sh_quoted(text) if quoted else text

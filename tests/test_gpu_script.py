@@ -3,15 +3,17 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import FIXTURES, ROOT
+from tests.conftest import DEFAULT_CATALOG, FIXTURES, ROOT, run_gen
 
 SCRIPT = ROOT / "dist" / "scripts" / "gpu-bootstrap.sh"
 SCENARIOS = FIXTURES / "gpu"
@@ -44,7 +46,7 @@ class Outcome:
     state: Path
 
 
-def _run(scenario: str, tmp_path: Path, *args: str) -> Outcome:
+def _run(scenario: str, tmp_path: Path, *args: str, script: Path = SCRIPT) -> Outcome:
     folder = SCENARIOS / scenario
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
@@ -67,7 +69,7 @@ def _run(scenario: str, tmp_path: Path, *args: str) -> Outcome:
         "GPU_STUB_STATE": str(state_dir),
     }
     result = subprocess.run(
-        [str(bin_dir / "sh"), str(SCRIPT), *args, "--state-file", str(state)],
+        [str(bin_dir / "sh"), str(script), *args, "--state-file", str(state)],
         capture_output=True,
         text=True,
         env=env,
@@ -239,3 +241,21 @@ def test_for_real_on_this_machine_without_a_gpu(tmp_path: Path) -> None:
         in result.stdout
     )
     assert state.read_text().startswith("VARIANT=cpu\n")
+
+
+def test_catalog_text_in_the_script_is_data(catalog_copy: Callable[..., Path], tmp_path: Path) -> None:
+    """A generation's title and example cards with quotes and command substitutions are printed,
+    never run (they reach the script inside single quotes, each quote escaped)."""
+    catalog = catalog_copy(DEFAULT_CATALOG)
+    marker = tmp_path / "pwned"  # the script runs in tmp_path (catalog_copy works from there)
+    hostile = "Hopper's $(touch pwned) `touch pwned` '; touch pwned; '"
+    hopper = catalog / "gpu-generations" / "hopper.yaml"
+    text = hopper.read_text()
+    title = next(line for line in text.splitlines() if line.startswith("title: "))
+    hopper.write_text(text.replace(title, "title: " + json.dumps(hostile)))
+    out = tmp_path / "out"
+    assert run_gen("build", "--catalog", str(catalog), "--out", str(out)).exit_code == 0
+    outcome = _run("hopper-ready", tmp_path, script=out / "scripts" / "gpu-bootstrap.sh")
+    assert outcome.code == 0, outcome.out
+    assert f"generation: {hostile}: needs driver" in outcome.out
+    assert not marker.exists()

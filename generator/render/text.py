@@ -10,7 +10,9 @@ import jinja2
 
 @cache
 def environment() -> jinja2.Environment:
-    return jinja2.Environment(
+    from generator.escape import record_field, sh_quoted
+
+    env = jinja2.Environment(
         loader=jinja2.PackageLoader("generator.render", "templates"),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
@@ -19,6 +21,9 @@ def environment() -> jinja2.Environment:
         autoescape=False,
         bytecode_cache=_bytecode_cache(),
     )
+    env.filters["sh"] = sh_quoted  # inside '...' in a shell script
+    env.filters["field"] = record_field  # a field of a '|'-separated record inside '...'
+    return env
 
 
 def _bytecode_cache() -> jinja2.BytecodeCache | None:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from generator.catalog.model import Catalog, Dataset
+from generator.escape import record_field
 from generator.render.serialize import to_json
 from generator.render.text import render_text
 from generator.units import recordsize_bytes, zfs_bytes
@@ -103,7 +104,7 @@ def _line(catalog: Catalog, dataset: Dataset) -> str:
         props,
         needs,
     ]
-    return "|".join(fields)
+    return "|".join(record_field(f, quoted=False) for f in fields)  # the template quotes the line
 
 
 def render_script(catalog: Catalog) -> str:

@@ -40,13 +40,14 @@ def run_checks(context: Context) -> list[Diagnostic]:
         models,
         networks,
         references,
+        scripts,
         services,
         storage,
         templates,
     )
 
     problems: list[Diagnostic] = []
-    for module in (references, networks, services, images, models, storage, templates, boundaries):
+    for module in (references, networks, services, images, models, storage, templates, boundaries, scripts):
         for check in module.CHECKS:
             problems.extend(check(context))
     return problems
