@@ -13,7 +13,7 @@ import pytest
 
 from generator.envfile import read_assignments
 from generator.escape import caddy_comment, caddy_word, env_comment, prometheus_text
-from tests.conftest import DEFAULT_CATALOG, run_gen
+from tests.conftest import DEFAULT_CATALOG, ROOT, run_gen
 from tests.docker_env import missing
 
 HOSTILE = "Signs sessions.\nINJECTED=1\n  ALSO=2\n\nexport EVIL=$(id)"
@@ -158,3 +158,31 @@ def test_catalog_text_in_alert_annotations_is_printed_not_run(
     tests_file.write_text(json.dumps(case))  # JSON is YAML
     result = subprocess.run(["promtool", "test", "rules", str(tests_file)], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_catalog_text_reaches_the_site_as_text(catalog_copy: Callable[..., Path], tmp_path: Path) -> None:
+    """mkdocs builds the site of a catalog whose title, description and notes carry HTML: every
+    page shows it as text, no element comes through (a description imported from a Portainer
+    file is the same text)."""
+    catalog = catalog_copy(DEFAULT_CATALOG)
+    webui = catalog / "services" / "open-webui.yaml"
+    original = webui.read_text()
+    webui.write_text(original.replace("title: Open WebUI\n", "title: 'Chat</title><script>x()</script>'\n"))
+    refused = run_gen("validate", "--catalog", str(catalog))
+    assert refused.exit_code == 1 and "title:" in refused.stderr and "no '<' or '>'" in refused.stderr
+    text = original.replace(
+        "description: >-\n",
+        "description: >-\n  <script>alert('description')</script> <b>bold</b> <img src=x onerror=alert(1)>\n",
+        1,
+    )
+    webui.write_text(text)
+    out = tmp_path / "site"
+    result = run_gen(
+        "site", "build", "--catalog", str(catalog), "--config", str(ROOT / "mkdocs.yml"), "--out", str(out)
+    )
+    assert result.exit_code == 0, result.stderr
+    page = (out / "catalog" / "services" / "open-webui" / "index.html").read_text()
+    assert "&lt;script&gt;alert(" in page and "&lt;img src=x" in page
+    for built in out.rglob("*.html"):
+        html = built.read_text()
+        assert "<script>alert(" not in html and "<img src=x" not in html and "<b>bold</b>" not in html, built

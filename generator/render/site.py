@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from markupsafe import Markup, escape
+
 from generator.catalog.model import Catalog, Service
 from generator.render.compose import compose_path, iter_variants
 from generator.render.compose.environment import format_cpus, limit_variables
@@ -78,7 +80,8 @@ def service_page(catalog: Catalog, service: Service) -> str:
     if stack:
         for variant in variants:
             snippet = to_yaml({service.id: build_service(catalog, stack, service, variant)}).decode("utf-8")
-            snippets.append((variant, snippet.rstrip("\n")))
+            # a fenced code block shows its text as text: no HTML escaping inside it
+            snippets.append((variant, Markup(snippet.rstrip("\n"))))
     sources = [_volume_source(catalog, service, i) for i in range(len(service.volumes))]
     return render_text(
         "site/service.md.j2",
@@ -275,9 +278,9 @@ def nav(catalog: Catalog) -> list[Any]:
     stacks = sorted(catalog.stacks.values(), key=lambda s: s.title.lower())
     listed = []
     if len(stacks) <= SIDEBAR_LIMIT:
-        listed.append({"Stacks": [{s.title: f"catalog/stacks/{s.id}.md"} for s in stacks]})
+        listed.append({"Stacks": [{escape(s.title): f"catalog/stacks/{s.id}.md"} for s in stacks]})
     if len(services) <= SIDEBAR_LIMIT:
-        listed.append({"Services": [{s.title: f"catalog/services/{s.id}.md"} for s in services]})
+        listed.append({"Services": [{escape(s.title): f"catalog/services/{s.id}.md"} for s in services]})
     return [
         {"Home": "index.md"},
         {"Install": [{title: f"install/{name}.md"} for name, title in INSTALL.items()]},

@@ -18,7 +18,10 @@ def environment() -> jinja2.Environment:
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
-        autoescape=False,
+        # Site pages are Markdown, which passes HTML through: catalog text reaches them with
+        # <, >, &, and quotes as HTML entities, so it stays text (scripts are not escaped here:
+        # their values go through the sh and field filters).
+        autoescape=jinja2.select_autoescape(enabled_extensions=("md.j2",), default_for_string=False),
         bytecode_cache=_bytecode_cache(),
     )
     env.filters["sh"] = sh_quoted  # inside '...' in a shell script
