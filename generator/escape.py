@@ -56,3 +56,12 @@ def record_field(value: object, *, quoted: bool = True) -> str:
     if "|" in text or "\n" in text:
         raise ValueError(f"{text!r} cannot be a field of a script's record ('|' or a line break)")
     return sh_quoted(text) if quoted else text
+
+
+def compose_default(value: str) -> str:
+    """A default inside Compose's ${NAME:-default}: Compose ends it at the first '}' and reads
+    '$' as interpolation, and has no escape for '}' there, so both are refused (the catalog
+    refuses them first; finding one here is a bug)."""
+    if "}" in value or "$" in value or "\n" in value:
+        raise ValueError(f"{value!r} cannot be a Compose default: '}}', '$' and line breaks are refused")
+    return value

@@ -6,15 +6,21 @@ import json
 import os
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from generator.catalog.model import EnvVar
 from generator.envfile import read_assignments
-from generator.escape import caddy_comment, caddy_word, env_comment, prometheus_text
+from generator.escape import caddy_comment, caddy_word, compose_default, env_comment, prometheus_text
+from generator.render.compose.environment import reference
+from generator.render.yaml_text import to_yaml
 from tests.conftest import DEFAULT_CATALOG, ROOT, run_gen
-from tests.docker_env import missing
+from tests.docker_env import compose_binary, missing
 
 HOSTILE = "Signs sessions.\nINJECTED=1\n  ALSO=2\n\nexport EVIL=$(id)"
 
@@ -186,3 +192,36 @@ def test_catalog_text_reaches_the_site_as_text(catalog_copy: Callable[..., Path]
     for built in out.rglob("*.html"):
         html = built.read_text()
         assert "<script>alert(" not in html and "<img src=x" not in html and "<b>bold</b>" not in html, built
+
+
+ENV_ALPHABET = st.characters(
+    blacklist_categories=("Cc", "Cf", "Cs", "Zl", "Zp"), blacklist_characters="\n\r$`\"'\\}"
+)
+
+
+@settings(max_examples=5, deadline=None)
+@given(st.lists(st.text(ENV_ALPHABET, max_size=12), min_size=40, max_size=40))
+def test_compose_gives_back_every_allowed_env_value(values: list[str]) -> None:
+    """Every value the catalog allows, written as ${NAME:-value} by the compose renderer, comes
+    back exactly from the real `docker-compose config` (forty values per run)."""
+    values = [*values, "x{y", "a:-b", "#x", " padded ", "{", "%s", "a=b", "é€😀"]
+    environment = {}
+    for index, value in enumerate(values):
+        variable = EnvVar(f"V{index}", value, None, 0, False, False, (), None, None)
+        environment[variable.name] = reference(variable)
+    document = {"services": {"s": {"image": "busybox:1", "environment": environment}}}
+    folder = Path(tempfile.mkdtemp(prefix="gen-compose-"))
+    (folder / "compose.yaml").write_bytes(to_yaml(document))
+    result = subprocess.run(
+        [compose_binary(), "-f", str(folder / "compose.yaml"), "config", "--format", "json"],
+        capture_output=True, text=True, env={"PATH": os.environ["PATH"]}, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    given_back = json.loads(result.stdout)["services"]["s"]["environment"]
+    assert [given_back.get(f"V{index}", "") for index in range(len(values))] == values
+
+
+def test_compose_defaults_refuse_what_compose_would_change() -> None:
+    for value in ("x}y", "$HOME", "a\nb"):
+        with pytest.raises(ValueError):
+            compose_default(value)

@@ -25,7 +25,7 @@ IMAGE = re.compile(
 )
 PATH = re.compile(r"^(/[A-Za-z0-9._@+-]+)+/?$")
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
-ENV_VALUE = re.compile(r"^[^\n\r$`\"'\\]*$")
+ENV_VALUE = re.compile(r"^[^\n\r$`\"'\\}]*$")
 PORT = re.compile(r"^(?:(\d*):)?(\d+)(?:/(tcp|udp))?$")
 RESTART = ("no", "always", "unless-stopped", "on-failure")
 DROPPED = ("network", "hostname", "labels", "registry", "administrator_only", "stackFile", "stackfile")
@@ -340,7 +340,7 @@ def _env(template: dict[str, Any], service: dict[str, Any], outcome: Outcome) ->
         if default is None or default == "":
             entry["required"] = True
         elif not ENV_VALUE.match(str(default)):
-            raise Refused(f"the default of {name} holds quotes, '$', a backslash or a line break")
+            raise Refused(f"the default of {name} holds quotes, '$', '}}', a backslash or a line break")
         else:
             entry["value"] = str(default)
         label = item.get("label")

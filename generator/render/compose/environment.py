@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from generator.catalog.model import Catalog, EnvVar, Service, Stack
-from generator.escape import env_comment
+from generator.escape import compose_default, env_comment
 
 ZFS_ALTROOT = "ZFS_ALTROOT"
 ZFS_ALTROOT_HELP = (
@@ -36,11 +36,11 @@ def reference(env: EnvVar) -> str:
         return f"${{{env.name}:?{env.name} must be set: run gen secrets}}"
     if env.required:
         return f"${{{env.name}:?{env.name} must be set}}"
-    return f"${{{env.name}:-{env.value}}}"
+    return f"${{{env.name}:-{compose_default(env.value or '')}}}"
 
 
 def path_reference(variable: str, default: str) -> str:
-    return f"${{{variable}:-{default}}}"
+    return f"${{{variable}:-{compose_default(default)}}}"
 
 
 def limit_variables(service: Service) -> tuple[str, str]:
