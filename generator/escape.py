@@ -65,3 +65,9 @@ def compose_default(value: str) -> str:
     if "}" in value or "$" in value or "\n" in value:
         raise ValueError(f"{value!r} cannot be a Compose default: '}}', '$' and line breaks are refused")
     return value
+
+
+def terminal_text(text: str) -> str:
+    """Text from outside (the Docker API, Ollama) on one terminal line: control characters, line
+    breaks and escape sequences written as Python escapes, so they cannot forge report lines."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)

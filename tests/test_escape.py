@@ -225,3 +225,16 @@ def test_compose_defaults_refuse_what_compose_would_change() -> None:
     for value in ("x}y", "$HOME", "a\nb"):
         with pytest.raises(ValueError):
             compose_default(value)
+
+
+def test_reports_print_engine_text_on_one_line() -> None:
+    """A container label or engine string with line breaks and terminal escapes cannot forge
+    lines of gen doctor's or gen drift's report."""
+    from generator.hosts.report import Check, Finding, checks_text, findings_text
+
+    forged = "x\nok   engine: all good\x1b[2K\r"
+    text = checks_text([Check("engine", "fail", f"Docker {forged}")])
+    assert text.splitlines()[0] == "fail engine: Docker x\\nok   engine: all good\\x1b[2K\\r"
+    assert "\x1b" not in text
+    drift = findings_text([Finding(f"web{forged}", "ai", "drifted", [f"image is {forged}"])])
+    assert len(drift.splitlines()) == 3 and "\x1b" not in drift

@@ -16,6 +16,7 @@ from typing import Any
 
 from generator.catalog.model import Catalog, Stack
 from generator.errors import GenError
+from generator.escape import terminal_text
 
 
 @dataclass(frozen=True)
@@ -37,11 +38,6 @@ def stack_models(catalog: Catalog, stacks: list[Stack]) -> list[str]:
             if service.model_api == "ollama":
                 names.extend(m.model for m in service.models if m.model not in names)
     return names
-
-
-def printable(text: str) -> str:
-    """Text from Ollama as one line: control characters (line breaks, terminal escapes) escaped."""
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def _canonical(name: str) -> str:
@@ -88,15 +84,14 @@ def pull_one(base_url: str, model: str, progress: Callable[[str], None]) -> Pull
             last = ""
             for line in _progress_lines(response):
                 if "error" in line:
-                    return Pulled(model, "failed", printable(str(line["error"])))
-                described = printable(_describe(line))
+                    return Pulled(model, "failed", terminal_text(str(line["error"])))
+                described = terminal_text(_describe(line))
                 if described and described != last:
                     progress(f"{model}: {described}")
                     last = described
     except urllib.error.HTTPError as error:
-        return Pulled(
-            model, "failed", f"Ollama answered {error.code}: {error.read().decode(errors='replace')[:200]}"
-        )
+        answer = terminal_text(error.read().decode(errors="replace")[:200])
+        return Pulled(model, "failed", f"Ollama answered {error.code}: {answer}")
     except (urllib.error.URLError, OSError) as error:
         return Pulled(model, "failed", f"the pull stopped: {error}")
     if last != "success":

@@ -6,6 +6,8 @@ import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 
+from generator.escape import terminal_text
+
 
 @dataclass(frozen=True)
 class Check:
@@ -24,7 +26,10 @@ class Finding:
 
 
 def checks_text(checks: Sequence[Check]) -> str:
-    lines = [f"{c.status:<4} {c.name}: {c.message}" + (f" ({c.hint})" if c.hint else "") for c in checks]
+    lines = [
+        terminal_text(f"{c.status:<4} {c.name}: {c.message}" + (f" ({c.hint})" if c.hint else ""))
+        for c in checks
+    ]
     failed = sum(c.status == "fail" for c in checks)
     warned = sum(c.status == "warn" for c in checks)
     lines.append(f"{len(checks)} checks: {failed} failed, {warned} warnings")
@@ -34,8 +39,8 @@ def checks_text(checks: Sequence[Check]) -> str:
 def findings_text(findings: Sequence[Finding]) -> str:
     lines = []
     for f in findings:
-        lines.append(f"{f.status:<8} {f.stack}/{f.service}")
-        lines.extend(f"         {difference}" for difference in f.differences)
+        lines.append(terminal_text(f"{f.status:<8} {f.stack}/{f.service}"))
+        lines.extend(f"         {terminal_text(difference)}" for difference in f.differences)
     drifted = sum(f.status != "in-sync" for f in findings)
     lines.append(f"{len(findings)} services: {drifted} not in sync")
     return "\n".join(lines) + "\n"
