@@ -51,8 +51,14 @@ class SecretsResult:
 
 
 def write_secrets(path: Path, stack_id: str, variables: Iterable[Variable]) -> SecretsResult:
-    """Add a generated value for each secret missing from `path`; keep everything else."""
+    """Add a generated value for each secret missing from `path`; keep everything else. The file
+    is replaced whole (a private temporary file beside it, then a rename): never written
+    through a symbolic link, never half-written."""
     _refuse_build_output(path)
+    if path.is_symlink():
+        raise OutputRefused(
+            f"{path} is a symbolic link; secrets are written to a plain file only: remove the link"
+        )
     existing = read_assignments(path)
     added, kept, lines = [], [], []
     for variable in variables:
@@ -65,22 +71,30 @@ def write_secrets(path: Path, stack_id: str, variables: Iterable[Variable]) -> S
         lines.append(f"{variable.name}={generate(variable.secret, variable.secret_length)}")
         added.append(variable.name)
     path.parent.mkdir(parents=True, exist_ok=True)
-    if not path.exists():
-        header = f"# Secrets of the {stack_id} stack, written by `gen secrets`. Keep private; never commit.\n"
-        _create_private(path, header)
+    header = f"# Secrets of the {stack_id} stack, written by `gen secrets`. Keep private; never commit.\n"
+    text = path.read_text("utf-8") if path.exists() else header
     if lines:
-        text = path.read_text("utf-8")
         separator = "" if not text or text.endswith("\n") else "\n"
-        with path.open("a", encoding="utf-8") as stream:
-            stream.write(separator + "\n".join(lines) + "\n")
-    path.chmod(0o600)
+        text += separator + "\n".join(lines) + "\n"
+    _replace_private(path, text)
     return SecretsResult(path, tuple(added), tuple(kept))
 
 
-def _create_private(path: Path, text: str) -> None:
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
-        stream.write(text)
+def _replace_private(path: Path, text: str) -> None:
+    """Write `text` to a new file (mode 0600, never through a link) beside `path`, then rename it
+    over `path`."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+    descriptor = os.open(temporary, flags, 0o600)
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
+            stream.write(text)
+            stream.flush()
+            os.fsync(stream.fileno())
+        temporary.replace(path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
 
 
 def _refuse_build_output(path: Path) -> None:

@@ -137,13 +137,16 @@ def _yaml() -> YAML:
 def _catalog_files(catalog_dir: Path) -> Iterator[tuple[Path, Kind | None, str]]:
     """Yield (path, kind, problem) for every file the catalog holds, sorted."""
     allowed = f"the folders {', '.join(sorted(KIND_BY_FOLDER))} and the files {' and '.join(ROOT_FILES)}"
+    root = catalog_dir.resolve()
     for entry in sorted(catalog_dir.iterdir()):
         if entry.name.startswith(".") or entry.name.endswith(IGNORED_SUFFIXES):
             continue
-        if entry.is_file() and entry.name in ROOT_FILES:
+        if _leaves(entry, root):
+            yield entry, None, _outside(entry)
+        elif entry.is_file() and entry.name in ROOT_FILES:
             yield entry, ROOT_FILES[entry.name][0], ""
         elif entry.is_dir() and entry.name in KIND_BY_FOLDER:
-            yield from _kind_files(entry, KIND_BY_FOLDER[entry.name])
+            yield from _kind_files(entry, KIND_BY_FOLDER[entry.name], root)
         else:
             yield (
                 entry,
@@ -152,11 +155,13 @@ def _catalog_files(catalog_dir: Path) -> Iterator[tuple[Path, Kind | None, str]]
             )
 
 
-def _kind_files(folder: Path, kind: Kind) -> Iterator[tuple[Path, Kind | None, str]]:
+def _kind_files(folder: Path, kind: Kind, root: Path) -> Iterator[tuple[Path, Kind | None, str]]:
     for entry in sorted(folder.iterdir()):
         if entry.name.startswith(".") or entry.name.endswith(IGNORED_SUFFIXES):
             continue
-        if entry.is_file() and entry.name.endswith(".yaml"):
+        if _leaves(entry, root):
+            yield entry, None, _outside(entry)
+        elif entry.is_file() and entry.name.endswith(".yaml"):
             yield entry, kind, ""
         else:
             yield (
@@ -165,6 +170,19 @@ def _kind_files(folder: Path, kind: Kind) -> Iterator[tuple[Path, Kind | None, s
                 f"unexpected {_what(entry)} '{entry.name}'; "
                 f"{folder.name}/ holds one '<id>.yaml' file per {kind.name}",
             )
+
+
+def _leaves(entry: Path, root: Path) -> bool:
+    """A symbolic link whose target is outside the catalog: never read (its content would show
+    in messages), whatever it points at."""
+    return entry.is_symlink() and not entry.resolve().is_relative_to(root)
+
+
+def _outside(entry: Path) -> str:
+    return (
+        f"'{entry.name}' is a link to a file outside the catalog, which is not read; "
+        "copy the file into the catalog instead"
+    )
 
 
 def _what(entry: Path) -> str:
