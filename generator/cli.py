@@ -206,7 +206,7 @@ def build(catalog_dir: Path, out_dir: Path, check: bool, show_diff: bool, dry_ru
         if not changes:
             click.echo(f"{out_dir}/ is up to date ({len(artifacts)} files)")
         return
-    changes = writer.write_output(out_dir, artifacts)
+    changes = writer.write_output(out_dir, artifacts, sources=catalog_dir)
     counts = {s: sum(c.status == s for c in changes) for s in ("created", "changed", "removed")}
     summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n) or "nothing changed"
     click.echo(f"wrote {out_dir}/: {len(artifacts)} files ({summary})")

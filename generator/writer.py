@@ -10,9 +10,11 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import difflib
+import fcntl
 import os
 import shutil
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -84,9 +86,25 @@ def diff(out_dir: Path, artifacts: Sequence[Artifact]) -> str:
     return "".join(chunks)
 
 
-def write_output(out_dir: Path, artifacts: Sequence[Artifact]) -> list[Change]:
-    """Replace `out_dir` with exactly `artifacts`, atomically. Returns what changed."""
+def write_output(out_dir: Path, artifacts: Sequence[Artifact], sources: Path | None = None) -> list[Change]:
+    """Replace `out_dir` with exactly `artifacts`, atomically; builds into the same folder take
+    turns (a lock beside it). `sources` (the catalog) may not be inside it, nor it inside them.
+    Returns what changed; on a write error the previous output stays whole."""
+    if sources is not None:
+        _refuse_overlap(out_dir, sources)
     _refuse_foreign(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with _locked(out_dir):
+            return _replace(out_dir, artifacts)
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise OutputRefused(
+            f"could not write {out_dir}: {reason}; the previous output is unchanged"
+        ) from error
+
+
+def _replace(out_dir: Path, artifacts: Sequence[Artifact]) -> list[Change]:
     _remove_leftovers(out_dir)
     changes = plan(out_dir, artifacts)
     if all(change.status == "unchanged" for change in changes) and out_dir.is_dir():
@@ -166,7 +184,30 @@ def _exchange(a: Path, b: Path) -> bool:
     return bool(result == 0)
 
 
+@contextmanager
+def _locked(out_dir: Path) -> Iterator[None]:
+    """An exclusive lock on a file beside the output: a second build waits for the first."""
+    lock = out_dir.parent / f".{out_dir.name}.gen-lock"
+    descriptor = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)
+
+
+def _refuse_overlap(out_dir: Path, sources: Path) -> None:
+    out, source = out_dir.resolve(), sources.resolve()
+    if out == source or source.is_relative_to(out) or out.is_relative_to(source):
+        raise OutputRefused(
+            f"{out_dir} and the catalog {sources} overlap: a build replaces its whole output "
+            "folder, so neither may hold the other; choose another --out"
+        )
+
+
 def _refuse_foreign(out_dir: Path) -> None:
+    if out_dir.is_symlink():
+        raise OutputRefused(f"{out_dir} is a symbolic link; give the real folder with --out")
     if out_dir.exists() and not out_dir.is_dir():
         raise OutputRefused(f"{out_dir} is a file, not a folder; choose another --out")
     if out_dir.is_dir() and any(out_dir.iterdir()) and not (out_dir / MARKER).is_file():

@@ -1,12 +1,14 @@
-"""Files that are not what they seem: links out of the catalog, a link where secrets go."""
+"""Files and faults: links out of the catalog, a link where secrets go or as the output folder,
+an output folder holding the catalog, concurrent builds into one folder."""
 
 from __future__ import annotations
 
 import stat
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.conftest import run_gen
+from tests.conftest import DEFAULT_CATALOG, ROOT, run_gen
 
 
 def test_a_catalog_file_linking_outside_is_refused_unread(
@@ -46,3 +48,52 @@ def test_gen_secrets_never_writes_through_a_link(catalog_copy: Callable[..., Pat
     first = written.read_text()
     assert run_gen("secrets", "ai", "--catalog", str(catalog), "--dir", str(folder)).exit_code == 0
     assert written.read_text() == first  # values already there are kept
+
+
+def _gen(*args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [str(ROOT / ".venv" / "bin" / "gen"), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_concurrent_builds_into_one_folder_take_turns(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    builds = [_gen("build", "--catalog", str(DEFAULT_CATALOG), "--out", str(out)) for _ in range(4)]
+    results = [(b.wait(timeout=300), b.stderr.read() if b.stderr else "") for b in builds]
+    assert all(code == 0 for code, _ in results), results
+    expected = run_gen("build", "--catalog", str(DEFAULT_CATALOG), "--out", str(tmp_path / "one"))
+    assert expected.exit_code == 0
+    files = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
+    assert files == sorted(
+        str(p.relative_to(tmp_path / "one")) for p in (tmp_path / "one").rglob("*") if p.is_file()
+    )
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith(".")) == ["one", "out"]
+
+
+def test_an_output_folder_holding_the_catalog_is_refused(
+    catalog_copy: Callable[..., Path], tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    assert run_gen("build", "--catalog", str(catalog_copy()), "--out", str(out)).exit_code == 0
+    catalog = out / "mycatalog"  # the catalog moved into an earlier build's output
+    (tmp_path / "catalog").rename(catalog)
+    before = sorted(str(p) for p in catalog.rglob("*"))
+    for target in (out, catalog, catalog / "build"):
+        result = run_gen("build", "--catalog", str(catalog), "--out", str(target))
+        assert result.exit_code == 1 and "overlap" in result.stderr, result.stderr
+    assert sorted(str(p) for p in catalog.rglob("*")) == before
+
+
+def test_an_output_folder_that_is_a_link_is_refused(
+    catalog_copy: Callable[..., Path], tmp_path: Path
+) -> None:
+    catalog = catalog_copy()
+    real = tmp_path / "real-out"
+    real.mkdir()
+    (tmp_path / "linked-out").symlink_to(real)
+    result = run_gen("build", "--catalog", str(catalog), "--out", str(tmp_path / "linked-out"))
+    assert result.exit_code == 1 and "is a symbolic link" in result.stderr
+    assert list(real.iterdir()) == []
