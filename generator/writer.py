@@ -186,9 +186,9 @@ def _exchange(a: Path, b: Path) -> bool:
 
 @contextmanager
 def _locked(out_dir: Path) -> Iterator[None]:
-    """An exclusive lock on a file beside the output: a second build waits for the first."""
-    lock = out_dir.parent / f".{out_dir.name}.gen-lock"
-    descriptor = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+    """An exclusive lock on the folder that holds the output (flock works on folders, and no
+    lock file is left behind): a second build there waits for the first."""
+    descriptor = os.open(out_dir.parent, os.O_RDONLY | os.O_DIRECTORY)
     try:
         fcntl.flock(descriptor, fcntl.LOCK_EX)
         yield
