@@ -97,3 +97,33 @@ def test_an_output_folder_that_is_a_link_is_refused(
     result = run_gen("build", "--catalog", str(catalog), "--out", str(tmp_path / "linked-out"))
     assert result.exit_code == 1 and "is a symbolic link" in result.stderr
     assert list(real.iterdir()) == []
+
+
+def test_files_too_big_too_deep_or_too_expanded_are_refused_quickly(
+    catalog_copy: Callable[..., Path],
+) -> None:
+    catalog = catalog_copy()
+    services = catalog / "services"
+    bomb = ['a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    bomb += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 10)]
+    (services / "bomb.yaml").write_text("\n".join(bomb) + "\n")  # 9^10 values, in 800 bytes
+    (services / "deep.yaml").write_text("id: deep\nx: " + "[" * 10000 + "]" * 10000 + "\n")
+    (services / "blocks.yaml").write_text(
+        "".join(f"{'  ' * n}k{n}:\n" for n in range(70)) + f"{'  ' * 70}v\n"
+    )
+    with (services / "huge.yaml").open("w") as stream:
+        stream.write("id: huge\ndescription: |\n")
+        stream.writelines("  " + "x" * 1000 + "\n" for _ in range(2000))
+    result = subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "gen"), "validate", "--catalog", str(catalog)],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    errors = {
+        line.split(":")[0].rsplit("/", 1)[-1]: line for line in result.stderr.splitlines() if "error:" in line
+    }
+    assert "values once its aliases (*name) are expanded" in errors["bomb.yaml"]
+    assert "nested more than 64 levels deep" in errors["deep.yaml"]
+    assert "nested more than 64 levels deep" in errors["blocks.yaml"]
+    assert "a catalog file may have at most 1048576" in errors["huge.yaml"]

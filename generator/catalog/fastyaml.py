@@ -166,3 +166,51 @@ def _float(text: str) -> float:
     if text == ".nan":
         return float("nan")
     return sign * float(text)
+
+
+def shape_problem(text: str, max_depth: int, max_nodes: int) -> tuple[tuple[int, int], str] | None:
+    """((line, column), message) when the text nests deeper than `max_depth`, or would make more
+    than `max_nodes` values once its aliases (*name) are expanded. Read as events (libyaml, no
+    objects built), so neither an alias bomb nor thousands of nested brackets cost more than one
+    pass over the text."""
+    indent = " " * (2 * max_depth)
+    if "&" not in text and text.count("[") + text.count("{") <= max_depth and indent not in text:
+        return None  # no anchor to expand and too few openings to nest that deep: nothing to scan
+    counts = [0]  # values under each open collection, aliases expanded
+    anchors: dict[str, int] = {}  # anchor -> how many values its node stands for
+    open_anchors: list[str | None] = []
+    try:
+        for event in yaml.parse(text, Loader=Loader):
+            where = (event.start_mark.line + 1, event.start_mark.column + 1)
+            if isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
+                if len(counts) > max_depth:
+                    return where, f"nested more than {max_depth} levels deep; a catalog entry is flat YAML"
+                counts.append(1)
+                open_anchors.append(event.anchor)
+                continue
+            if isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
+                size, anchor = counts.pop(), open_anchors.pop()
+                if anchor:
+                    anchors[anchor] = size
+            elif isinstance(event, yaml.ScalarEvent):
+                size = 1
+                if event.anchor:
+                    anchors[event.anchor] = 1
+            elif isinstance(event, yaml.AliasEvent):
+                size = anchors.get(event.anchor, 1)
+            else:
+                continue
+            counts[-1] += size
+            if sum(counts) > max_nodes:
+                return where, (
+                    f"more than {max_nodes} values once its aliases (*name) are expanded; "
+                    "write the values out instead"
+                )
+    except yaml.MarkedYAMLError as error:
+        if "nesting depth" in str(error.problem) and error.problem_mark is not None:  # libyaml's own bound
+            where = (error.problem_mark.line + 1, error.problem_mark.column + 1)
+            return where, f"nested more than {max_depth} levels deep; a catalog entry is flat YAML"
+        return None  # a syntax error: the loaders report it with its place
+    except yaml.YAMLError:
+        return None
+    return None

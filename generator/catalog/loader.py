@@ -189,8 +189,17 @@ def _what(entry: Path) -> str:
     return "folder" if entry.is_dir() else "file"
 
 
+MAX_FILE_BYTES = 1024 * 1024  # a catalog file is a few KB; this bounds memory and time
+MAX_DEPTH = 64  # nesting of mappings and sequences
+MAX_VALUES = 100_000  # values once aliases are expanded: an "alias bomb" grows a 3 KB file into gigabytes
+
+
 def _parse(path: Path) -> tuple[dict[str, Any] | None, str, Diagnostic | None]:
     shown = display_path(path)
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        message = f"the file has {size} bytes; a catalog file may have at most {MAX_FILE_BYTES} (one entity)"
+        return None, "", Diagnostic(shown, 1, 1, "", message)
     raw = path.read_bytes()
     try:
         text = raw.decode("utf-8")
@@ -199,6 +208,10 @@ def _parse(path: Path) -> tuple[dict[str, Any] | None, str, Diagnostic | None]:
         column = error.start - (raw.rfind(b"\n", 0, error.start) + 1) + 1
         message = f"the file is not valid UTF-8 (byte 0x{raw[error.start]:02x}); save it as UTF-8"
         return None, text_of(raw), Diagnostic(shown, line, column, "", message)
+    bounded = fastyaml.shape_problem(text, MAX_DEPTH, MAX_VALUES)
+    if bounded is not None:
+        (line, column), message = bounded
+        return None, text, Diagnostic(shown, line, column, "", message)
     try:
         fast = fastyaml.load(text)
     except PyYAMLError:
