@@ -56,6 +56,22 @@ def test_a_damaged_or_foreign_entry_is_made_again(cache: Path, content: bytes) -
     assert answer(marshal.loads((cache / "demo-k1.marshal").read_bytes())) == 1
 
 
+@pytest.mark.parametrize("shared", ["folder", "file"])
+def test_code_others_could_write_is_never_loaded(cache: Path, shared: str) -> None:
+    """A cache folder, or an entry, that someone else may write is not trusted (Python's rule
+    for .pyc files): a planted entry is not run, and no code is stored where it could be."""
+    cache.mkdir(mode=0o700)
+    planted = cache / "demo-k1.marshal"
+    planted.write_bytes(marshal.dumps(compile("ANSWER = 666\n", "<planted>", "exec")))
+    (cache if shared == "folder" else planted).chmod(0o777 if shared == "folder" else 0o666)
+    calls: list[str] = []
+    assert answer(codecache.compiled("demo", "k1", lambda: make(calls, 1))) == 1
+    assert calls == ["made"]
+    if shared == "folder":
+        assert answer(marshal.loads(planted.read_bytes())) == 666  # left alone, never run
+        assert codecache.subfolder("templates") is None
+
+
 def test_an_unwritable_folder_only_means_no_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("a file where the folder should be")
