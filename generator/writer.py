@@ -60,7 +60,7 @@ def plan(out_dir: Path, artifacts: Sequence[Artifact]) -> list[Change]:
         old = current.pop(artifact.path, None)
         if old is None:
             status: Status = "created"
-        elif old.read_bytes() != artifact.content or _mode(old) != artifact.mode:
+        elif old.is_symlink() or old.read_bytes() != artifact.content or _mode(old) != artifact.mode:
             status = "changed"
         else:
             status = "unchanged"
@@ -227,11 +227,17 @@ def _remove_leftovers(out_dir: Path) -> None:
 
 
 def _existing(out_dir: Path) -> dict[str, Path]:
+    """Files of the output, links included (a link is never followed: it is replaced)."""
     if not out_dir.is_dir():
         return {}
-    return {
-        path.relative_to(out_dir).as_posix(): path for path in sorted(out_dir.rglob("*")) if path.is_file()
-    }
+    found = {}
+    for folder, folders, files in os.walk(out_dir):  # never into a linked folder
+        base = Path(folder)
+        names = files + [name for name in folders if (base / name).is_symlink()]
+        for name in names:
+            path = base / name
+            found[path.relative_to(out_dir).as_posix()] = path
+    return dict(sorted(found.items()))
 
 
 def _mode(path: Path) -> int:
@@ -243,4 +249,6 @@ def _lines(content: bytes) -> list[str]:
 
 
 def _text(path: Path) -> list[str]:
+    if path.is_symlink():  # its target is never read: it could be any file of the host
+        return [f"(a symbolic link to {path.readlink()}; the build replaces it with a file)\n"]
     return _lines(path.read_bytes())

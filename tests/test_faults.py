@@ -127,3 +127,26 @@ def test_files_too_big_too_deep_or_too_expanded_are_refused_quickly(
     assert "nested more than 64 levels deep" in errors["deep.yaml"]
     assert "nested more than 64 levels deep" in errors["blocks.yaml"]
     assert "a catalog file may have at most 1048576" in errors["huge.yaml"]
+
+
+def test_check_and_diff_never_follow_links_in_the_output(
+    catalog_copy: Callable[..., Path], tmp_path: Path
+) -> None:
+    catalog = catalog_copy()
+    out = tmp_path / "out"
+    assert run_gen("build", "--catalog", str(catalog), "--out", str(out)).exit_code == 0
+    private = tmp_path / "private"
+    private.mkdir()
+    (private / "key").write_text("PRIVATE-KEY-MATERIAL\n")
+    built = next(p for p in out.rglob("compose.yaml"))
+    built.unlink()
+    built.symlink_to(private / "key")
+    (out / "stacks" / "linked").symlink_to(private)
+    diff = run_gen("build", "--catalog", str(catalog), "--out", str(out), "--diff")
+    assert "PRIVATE-KEY-MATERIAL" not in diff.stdout + diff.stderr
+    assert "a symbolic link to" in diff.stdout
+    check = run_gen("build", "--catalog", str(catalog), "--out", str(out), "--check")
+    assert check.exit_code == 1 and "PRIVATE" not in check.stdout + check.stderr
+    assert run_gen("build", "--catalog", str(catalog), "--out", str(out)).exit_code == 0
+    assert not built.is_symlink() and not (out / "stacks" / "linked").exists()
+    assert (private / "key").read_text() == "PRIVATE-KEY-MATERIAL\n"
