@@ -7,6 +7,7 @@ import stat
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
+from types import SimpleNamespace
 
 from tests.conftest import DEFAULT_CATALOG, ROOT, run_gen
 
@@ -150,3 +151,40 @@ def test_check_and_diff_never_follow_links_in_the_output(
     assert run_gen("build", "--catalog", str(catalog), "--out", str(out)).exit_code == 0
     assert not built.is_symlink() and not (out / "stacks" / "linked").exists()
     assert (private / "key").read_text() == "PRIVATE-KEY-MATERIAL\n"
+
+
+def _odd_client() -> SimpleNamespace:
+    """A Docker client whose answers lack the keys the Engine API documents (a proxy, an old or
+    foreign engine): empty or half-filled objects everywhere."""
+    container = SimpleNamespace(
+        name="odd\x1b[31m",
+        status="running",
+        labels={"ai-stack.service": "ollama", "ai-stack.stack": "ai"},
+        attrs={"Config": {}, "HostConfig": None},
+    )
+
+    def missing_image(_name: str) -> object:
+        raise KeyError("Id")
+
+    return SimpleNamespace(
+        version=dict,
+        info=lambda: {"NCPU": "many"},
+        networks=SimpleNamespace(list=lambda **_: [SimpleNamespace(name="x", attrs={"IPAM": None})]),
+        containers=SimpleNamespace(list=lambda **_: [container]),
+        images=SimpleNamespace(get=missing_image),
+    )
+
+
+def test_doctor_and_drift_tolerate_answers_missing_their_keys() -> None:
+    from generator.catalog import load_catalog
+    from generator.hosts.doctor import run_doctor
+    from generator.hosts.drift import run_drift
+    from generator.hosts.report import checks_text, findings_text
+
+    catalog = load_catalog(DEFAULT_CATALOG)
+    checks = run_doctor(_odd_client(), catalog, [catalog.stacks["ai"]], "cpu", {"OLLAMA_CPUS": "lots"})
+    assert checks and "Traceback" not in checks_text(checks)
+    findings = run_drift(_odd_client(), catalog, ["ai"], None)
+    ollama = next(f for f in findings if f.service == "ollama")
+    assert ollama.differences[0].startswith("could not compare")
+    assert "\x1b" not in findings_text(findings)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from ipaddress import IPv4Network
 from pathlib import Path
 from typing import Any
@@ -34,15 +34,24 @@ def run_doctor(
     """`settings`: the env file's variables (per-host limits such as OLLAMA_CPUS)."""
     services = [s for _, group in scope(catalog, stacks, variant) for s in group]
     stack_ids = {stack.id for stack in stacks}
-    checks = [*_engine(client), _compose()]
-    if variant == "nvidia":
-        checks.append(_nvidia_runtime(client))
-    checks += list(_networks(client, catalog, services))
-    checks += list(_ports(client, services, stack_ids))
-    checks += list(_mountpoints(catalog, services))
-    checks += list(_cpu_limits(client, services, settings or {}))
-    checks += list(_images(client, services, variant))
-    checks += list(_pools(catalog))
+    groups: list[tuple[str, Callable[[], Iterable[Check]]]] = [
+        ("engine", lambda: _engine(client)),
+        ("compose", lambda: [_compose()]),
+        ("nvidia runtime", lambda: [_nvidia_runtime(client)] if variant == "nvidia" else []),
+        ("networks", lambda: _networks(client, catalog, services)),
+        ("ports", lambda: _ports(client, services, stack_ids)),
+        ("mountpoints", lambda: _mountpoints(catalog, services)),
+        ("cpu limits", lambda: _cpu_limits(client, services, settings or {})),
+        ("images", lambda: _images(client, services, variant)),
+        ("zfs pools", lambda: _pools(catalog)),
+    ]
+    checks: list[Check] = []
+    for name, group in groups:
+        try:
+            checks += list(group())
+        except (KeyError, IndexError, TypeError, ValueError, AttributeError) as error:
+            # what the engine (or a command) answered is not what it documents: say so, go on
+            checks.append(Check(name, "warn", f"could not check: an unexpected answer ({error!r})"))
     return checks
 
 

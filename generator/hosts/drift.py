@@ -129,7 +129,11 @@ def run_drift(client: Any, catalog: Catalog, stack_ids: list[str], env_file: Pat
                 failed = [] if code == 0 else [f"the one-shot job exited with status {code}"]
                 findings.append(Finding(service.id, stack.id, "drifted" if failed else "in-sync", failed))
                 continue
-            differences = compare(client, catalog, service, matching[0], settings)
+            try:
+                differences = compare(client, catalog, service, matching[0], settings)
+            except (KeyError, IndexError, TypeError, ValueError, AttributeError) as error:
+                # the engine's description of the container, or the env file, is not as expected
+                differences = [f"could not compare: an unexpected answer or setting ({error!r})"]
             findings.append(
                 Finding(service.id, stack.id, "drifted" if differences else "in-sync", differences)
             )
