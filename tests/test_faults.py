@@ -3,6 +3,7 @@ an output folder holding the catalog, concurrent builds into one folder."""
 
 from __future__ import annotations
 
+import json
 import stat
 import subprocess
 from collections.abc import Callable
@@ -188,3 +189,30 @@ def test_doctor_and_drift_tolerate_answers_missing_their_keys() -> None:
     ollama = next(f for f in findings if f.service == "ollama")
     assert ollama.differences[0].startswith("could not compare")
     assert "\x1b" not in findings_text(findings)
+
+
+def test_import_refuses_each_template_of_the_wrong_shape_and_bounds_the_file(
+    catalog_copy: Callable[..., Path], tmp_path: Path
+) -> None:
+    catalog_copy()
+    templates = [
+        {"type": 1, "title": "Ports", "image": "nginx:1", "ports": 8080},
+        {"type": 1, "title": "Categories", "image": "nginx:1", "categories": 5},
+        {"type": 1, "title": "Select", "image": "nginx:1", "env": [{"name": "X", "select": ["a"]}]},
+        {"type": 3, "title": "Repository", "repository": "str"},
+        {"type": 1, "title": ["List"], "image": 5},
+        {"type": 1, "title": "Fine", "image": "nginx:1.27"},
+    ]
+    file = tmp_path / "odd.json"
+    file.write_text(json.dumps({"version": "3", "templates": templates}))
+    result = run_gen("import", "portainer", str(file), "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    outcomes = json.loads(result.stdout)["templates"]
+    assert [o["status"] for o in outcomes] == ["refused"] * 5 + ["mapped"]
+    assert outcomes[0]["reason"] == "'ports' is an integer; Portainer's format has a list there"
+    assert outcomes[3]["reason"] == "'repository' is a string; Portainer's format has an object there"
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 5000 + "]" * 5000)
+    for path, message in ((deep, "nested too deeply"), (Path("/dev/zero"), "larger than")):
+        refused = run_gen("import", "portainer", str(path))
+        assert refused.exit_code == 1 and message in refused.stderr

@@ -19,13 +19,51 @@ from generator.render.yaml_text import to_yaml
 HEADER = "# yaml-language-server: $schema=../../schemas/service.schema.json\n"
 
 
+MAX_FILE_BYTES = 32 * 1024 * 1024  # the largest public templates.json files are under 1 MB
+# What each key of a template is in Portainer's format (its Go struct); another JSON type makes
+# Portainer reject the whole file, and the template is refused here.
+TYPES: dict[str, tuple[type, ...]] = {
+    "type": (int,),
+    "title": (str,),
+    "description": (str,),
+    "note": (str,),
+    "categories": (list,),
+    "platform": (str,),
+    "logo": (str,),
+    "image": (str,),
+    "name": (str,),
+    "command": (str,),
+    "ports": (list,),
+    "volumes": (list,),
+    "env": (list,),
+    "labels": (list,),
+    "repository": (dict,),
+    "restart_policy": (str,),
+    "hostname": (str,),
+    "network": (str,),
+    "privileged": (bool,),
+    "interactive": (bool,),
+    "administrator_only": (bool,),
+}
+TYPE_NAMES = {int: "an integer", str: "a string", list: "a list", dict: "an object", bool: "true or false"}
+
+
 def read_templates(path: Path) -> tuple[str, list[Any]]:
     try:
-        document = json.loads(path.read_text("utf-8"))
+        with path.open("rb") as stream:
+            raw = stream.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError as error:
         raise GenError(f"{path}: no such file") from error
+    except OSError as error:
+        raise GenError(f"{path}: cannot be read: {error.strerror}") from error
+    if len(raw) > MAX_FILE_BYTES:
+        raise GenError(f"{path}: larger than {MAX_FILE_BYTES} bytes; not an App Templates file")
+    try:
+        document = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise GenError(f"{path}: not a JSON file: {error}") from error
+    except RecursionError as error:
+        raise GenError(f"{path}: nested too deeply to be an App Templates file") from error
     if isinstance(document, list):
         raise GenError(
             f"{path} is a Portainer 1.x file (a top-level list of templates): Portainer 2.x rejects it "
@@ -38,6 +76,19 @@ def read_templates(path: Path) -> tuple[str, list[Any]]:
     if not isinstance(templates, list):
         raise GenError(f"{path}: 'templates' is not a list")
     return str(document["version"]), templates
+
+
+def _wrong_type(template: Any) -> str | None:
+    if not isinstance(template, dict):
+        return f"the template is {type(template).__name__}, not an object"
+    for key, expected in TYPES.items():
+        value = template.get(key)
+        if value is not None and (
+            not isinstance(value, expected) or (bool not in expected and isinstance(value, bool))
+        ):
+            found = TYPE_NAMES.get(type(value), type(value).__name__)
+            return f"'{key}' is {found}; Portainer's format has {TYPE_NAMES[expected[0]]} there"
+    return None
 
 
 def _state(catalog: Catalog) -> ImportState:
@@ -62,11 +113,17 @@ def import_portainer(path: Path, catalog_dir: Path, *, force: bool = False) -> I
         template_id = template.get("id") if isinstance(template, dict) else None
         outcome = Outcome(index, template_id if isinstance(template_id, int) else None, title)
         try:
+            wrong = _wrong_type(template)
+            if wrong:
+                raise Refused(wrong)
             document = map_template(template, outcome, state, force)
             outcome.entity = f"services/{document['id']}.yaml"
             documents[outcome.entity] = document
         except Refused as reason:
             outcome.refuse(str(reason))
+        except (TypeError, ValueError, KeyError, IndexError, AttributeError) as error:
+            # a value inside a list or object of the wrong kind: this template only is refused
+            outcome.refuse(f"a value of a kind Portainer's format does not have ({error})")
         outcomes.append(outcome)
     _refuse_what_would_not_validate(catalog_dir, documents, outcomes)
     for entity, document in documents.items():
