@@ -582,13 +582,22 @@ def import_group() -> None:
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
 @CATALOG_OPTION
 @click.option("--force", is_flag=True, help="Replace catalog entries that have the same id.")
+@click.option(
+    "--allow-dangerous",
+    is_flag=True,
+    help="Keep privileged mode and mounts of the Docker socket or host system folders (always flagged).",
+)
 @_format_option("text", "json")
-def import_portainer_command(file: Path, catalog_dir: Path, force: bool, output_format: str) -> None:
+def import_portainer_command(
+    file: Path, catalog_dir: Path, force: bool, allow_dangerous: bool, output_format: str
+) -> None:
     """Import a Portainer App Templates file (version 2 or 3) as catalog services.
 
     Container templates become standalone services; the report lists what was
     mapped, what was normalised on the way and what was refused, and why.
-    Existing entries are never replaced unless --force is given.
+    Existing entries are never replaced unless --force is given. Privileged mode,
+    the Docker socket and host system folders mounted read-write are flagged as
+    DANGER and left out unless --allow-dangerous is given.
 
     \b
     Example:
@@ -596,7 +605,7 @@ def import_portainer_command(file: Path, catalog_dir: Path, force: bool, output_
     """
     from generator.importer.run import import_portainer
 
-    report = import_portainer(file, catalog_dir, force=force)
+    report = import_portainer(file, catalog_dir, force=force, allow_dangerous=allow_dangerous)
     click.echo(report.to_json() if output_format == "json" else report.to_text(), nl=False)
 
 

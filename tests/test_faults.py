@@ -216,3 +216,40 @@ def test_import_refuses_each_template_of_the_wrong_shape_and_bounds_the_file(
     for path, message in ((deep, "nested too deeply"), (Path("/dev/zero"), "larger than")):
         refused = run_gen("import", "portainer", str(path))
         assert refused.exit_code == 1 and message in refused.stderr
+
+
+def test_import_flags_settings_that_control_the_host(
+    catalog_copy: Callable[..., Path], tmp_path: Path
+) -> None:
+    catalog = catalog_copy()
+    template = {
+        "type": 1,
+        "title": "Agent",
+        "name": "agent",
+        "image": "example/agent:1.0",
+        "privileged": True,
+        "network": "host",
+        "volumes": [
+            {"container": "/var/run/docker.sock", "bind": "/var/run/docker.sock", "readonly": True},
+            {"container": "/host/etc", "bind": "/etc"},
+            {"container": "/data", "bind": "/srv/agent"},
+        ],
+    }
+    file = tmp_path / "agent.json"
+    file.write_text(json.dumps({"version": "3", "templates": [template]}))
+    result = run_gen("import", "portainer", str(file))
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.count("DANGER") == 4
+    assert "DANGER privileged: every device and capability of the host: not carried" in result.stdout
+    assert "the Docker socket /var/run/docker.sock" in result.stdout and "/etc read-write" in result.stdout
+    written = (catalog / "services" / "agent.yaml").read_text()
+    assert "privileged" not in written and "docker.sock" not in written and "/etc" not in written
+    assert "/srv/agent" in written  # an ordinary bind is kept
+    kept = run_gen("import", "portainer", str(file), "--force", "--allow-dangerous", "--format", "json")
+    assert kept.exit_code == 0, kept.stderr
+    outcome = json.loads(kept.stdout)["templates"][0]
+    assert len(outcome["dangers"]) == 4 and all(
+        "kept (--allow-dangerous)" in d or "network" in d for d in outcome["dangers"]
+    )
+    written = (catalog / "services" / "agent.yaml").read_text()
+    assert "privileged" in written and "docker.sock" in written

@@ -66,6 +66,7 @@ class ImportState:
     host_ports: dict[tuple[str, int], str]
     next_template_id: int = 1
     written: list[str] = field(default_factory=list)
+    allow_dangerous: bool = False  # keep privileged mode and host-control mounts (flagged either way)
 
     def free_template_id(self) -> int:
         while self.next_template_id in self.template_ids:
@@ -108,11 +109,15 @@ def map_template(template: Any, outcome: Outcome, state: ImportState, force: boo
     if template.get("interactive"):
         service["interactive"] = True
     _ports(template, service, outcome, state)
-    _volumes(template, service, outcome)
+    _volumes(template, service, outcome, state.allow_dangerous)
     _env(template, service, outcome)
     service["resources"] = {"limits": {"cpus": 1, "memory": "1g"}}
     service["healthcheck"] = {"none": NO_HEALTHCHECK}
-    _security(template, service, outcome)
+    _security(template, service, outcome, state.allow_dangerous)
+    if template.get("network") == "host":
+        outcome.danger(
+            "network: host (the host's network stack): not carried, the service gets a network of its own"
+        )
     service["portainer"] = _portainer(template, service["id"], outcome, state)
     _dropped_keys(template, outcome)
     return service
@@ -262,7 +267,46 @@ def _ports(template: dict[str, Any], service: dict[str, Any], outcome: Outcome, 
         service["ports"] = ports
 
 
-def _volumes(template: dict[str, Any], service: dict[str, Any], outcome: Outcome) -> None:
+# Binds that give a container control of the host: the Docker socket (even read-only), and the
+# host's system folders read-write.
+HOST_CONTROL = ("/var/run/docker.sock", "/run/docker.sock")
+SYSTEM_FOLDERS = (
+    "/",
+    "/etc",
+    "/proc",
+    "/sys",
+    "/dev",
+    "/boot",
+    "/root",
+    "/run",
+    "/var/run",
+    "/var/lib/docker",
+    "/usr",
+    "/bin",
+    "/sbin",
+    "/lib",
+)
+
+
+def _dangerous_bind(bind: str, readonly: bool) -> str | None:
+    path = bind.rstrip("/") or "/"
+    if path in HOST_CONTROL:
+        return f"the Docker socket {path} (control of every container, and so of the host)"
+    if not readonly and path in SYSTEM_FOLDERS:
+        return f"the host folder {path} read-write"
+    return None
+
+
+def _keep(outcome: Outcome, what: str, allow: bool) -> bool:
+    """Flag a dangerous setting; True when it is kept (--allow-dangerous)."""
+    kept = (
+        "kept (--allow-dangerous): review its reason" if allow else "not carried (--allow-dangerous keeps it)"
+    )
+    outcome.danger(f"{what}: {kept}")
+    return allow
+
+
+def _volumes(template: dict[str, Any], service: dict[str, Any], outcome: Outcome, allow: bool) -> None:
     volumes = []
     for index, volume in enumerate(template.get("volumes") or []):
         if not isinstance(volume, dict):
@@ -272,6 +316,9 @@ def _volumes(template: dict[str, Any], service: dict[str, Any], outcome: Outcome
         bind, bind_suffix = _path(volume.get("bind"), "bind", outcome) if volume.get("bind") else (None, None)
         if (suffix or bind_suffix) == "ro" and "readonly" not in volume:
             volume = {**volume, "readonly": True}
+        danger = _dangerous_bind(bind, volume.get("readonly") is True) if bind else None
+        if danger and not _keep(outcome, f"volumes: {danger}", allow):
+            continue
         if bind:
             entry["host_path"] = bind
             entry["reason"] = "Bind mount of the imported Portainer template."
@@ -353,9 +400,10 @@ def _env(template: dict[str, Any], service: dict[str, Any], outcome: Outcome) ->
         service["env"] = entries
 
 
-def _security(template: dict[str, Any], service: dict[str, Any], outcome: Outcome) -> None:
+def _security(template: dict[str, Any], service: dict[str, Any], outcome: Outcome, allow: bool) -> None:
     if template.get("privileged"):
-        service["security"] = {"privileged": "The imported Portainer template runs it privileged."}
+        if _keep(outcome, "privileged: every device and capability of the host", allow):
+            service["security"] = {"privileged": "The imported Portainer template runs it privileged."}
     elif template.get("privileged") is False:
         outcome.note("privileged", "false is the default")
 

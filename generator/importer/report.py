@@ -15,9 +15,13 @@ class Outcome:
     entity: str | None = None  # catalog path of the written entry
     normalised: list[tuple[str, str]] = field(default_factory=list)  # (field, what changed)
     reason: str | None = None
+    dangers: list[str] = field(default_factory=list)  # settings that give control of the host
 
     def note(self, key: str, message: str) -> None:
         self.normalised.append((key, message))
+
+    def danger(self, message: str) -> None:
+        self.dangers.append(message)
 
     def refuse(self, reason: str) -> None:
         self.status, self.reason = "refused", reason
@@ -40,6 +44,7 @@ class ImportReport:
             if o.status == "mapped":
                 lines.append(f"mapped   {label} {o.title} -> {o.entity}")
                 lines.extend(f"           normalised {key}: {message}" for key, message in o.normalised)
+                lines.extend(f"           DANGER {message}" for message in o.dangers)
             else:
                 lines.append(f"refused  {label} {o.title}: {o.reason}")
         c = self.counts()

@@ -101,12 +101,15 @@ def _state(catalog: Catalog) -> ImportState:
     return ImportState(set(catalog.services), template_ids, standalone, host_ports)
 
 
-def import_portainer(path: Path, catalog_dir: Path, *, force: bool = False) -> ImportReport:
+def import_portainer(
+    path: Path, catalog_dir: Path, *, force: bool = False, allow_dangerous: bool = False
+) -> ImportReport:
     version, templates = read_templates(path)
     catalog, problems = validate_catalog(catalog_dir)
     if problems:
         raise CatalogInvalid(problems)
     state = _state(catalog)
+    state.allow_dangerous = allow_dangerous
     outcomes, documents = [], {}
     for index, template in enumerate(templates):
         title = str(template.get("title")) if isinstance(template, dict) else "?"
