@@ -289,13 +289,12 @@ def doctor(
       gen doctor --stack ai --variant nvidia --env-file secrets/ai.env
       DOCKER_HOST=ssh://admin@nas gen doctor --format json
     """
+    from generator.envfile import read_assignments
     from generator.hosts import report
     from generator.hosts.doctor import run_doctor
     from generator.hosts.engine import connect
 
     catalog = _catalog(catalog_dir)
-    from generator.envfile import read_assignments
-
     settings = read_assignments(env_file) if env_file else {}
     checks = run_doctor(connect(), catalog, _stacks(catalog, stack), variant, settings)  # type: ignore[arg-type]
     click.echo(report.to_json(checks) if output_format == "json" else report.checks_text(checks), nl=False)

@@ -88,8 +88,8 @@ def diff(out_dir: Path, artifacts: Sequence[Artifact]) -> str:
 
 def write_output(out_dir: Path, artifacts: Sequence[Artifact], sources: Path | None = None) -> list[Change]:
     """Replace `out_dir` with exactly `artifacts`, atomically; builds into the same folder take
-    turns (a lock beside it). `sources` (the catalog) may not be inside it, nor it inside them.
-    Returns what changed; on a write error the previous output stays whole."""
+    turns (a lock on the folder that holds it). `sources` (the catalog) may not be inside it,
+    nor it inside them. Returns what changed; on a write error the previous output stays whole."""
     if sources is not None:
         _refuse_overlap(out_dir, sources)
     _refuse_foreign(out_dir)

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import docker
 
-from tests.rootfs import STANDIN_LABEL, rootfs, shared_libraries
+from tests.rootfs import STANDIN_LABEL, image_is_current, rootfs, shared_libraries
 
 
 @dataclass(frozen=True)
@@ -95,11 +95,8 @@ def build_real(client: docker.DockerClient, image: str, program: RealProgram) ->
         files.update(shared_libraries(found))
     data = rootfs(files)
     version = "real-" + hashlib.sha256(data + "\n".join(program.changes).encode()).hexdigest()[:16]
-    try:
-        if client.images.get(image).labels.get(STANDIN_LABEL) == version:
-            return False
-    except docker.errors.ImageNotFound:
-        pass
+    if image_is_current(client, image, version):
+        return False
     repository, tag = image.rsplit(":", 1)
     changes = [*program.changes, f"LABEL {STANDIN_LABEL}={version}"]
     client.api.import_image_from_data(data, repository=repository, tag=tag, changes=changes)
@@ -196,11 +193,8 @@ def _import_python_image(
     changes: list[str],
 ) -> bool:
     version = _digest(files, extra, changes)
-    try:
-        if client.images.get(image).labels.get(STANDIN_LABEL) == version:
-            return False
-    except docker.errors.ImageNotFound:
-        pass
+    if image_is_current(client, image, version):
+        return False
     with tempfile.TemporaryDirectory(prefix="gen-image-") as folder:
         tar = Path(folder) / "rootfs.tar"
         _write_image_tar(tar, files, extra)

@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import tarfile
 from pathlib import Path
+from typing import Any
 
 STANDIN_LABEL = "ai-stack.standin"
 APPLETS = (
@@ -141,3 +142,13 @@ def shared_libraries(binary: str) -> dict[str, bytes]:
     listing = subprocess.run(["ldd", binary], capture_output=True, text=True, check=False).stdout
     paths = re.findall(r"(/\S+) \(0x", listing)
     return {path.lstrip("/"): Path(path).resolve().read_bytes() for path in paths}
+
+
+def image_is_current(client: Any, image: str, version: str) -> bool:
+    """Whether `image` is there, built from the same inputs (its label holds their digest)."""
+    import docker
+
+    try:
+        return bool(client.images.get(image).labels.get(STANDIN_LABEL) == version)
+    except docker.errors.ImageNotFound:
+        return False

@@ -16,7 +16,7 @@ import docker
 
 from generator.catalog.model import Catalog
 from tests.real_images import PROGRAM_BUILDERS, build_real, real_program
-from tests.rootfs import STANDIN_LABEL, rootfs
+from tests.rootfs import STANDIN_LABEL, image_is_current, rootfs
 
 
 def standin_images(catalog: Catalog) -> dict[str, list[int]]:
@@ -48,11 +48,8 @@ def build_standins(client: docker.DockerClient, images: dict[str, list[int]]) ->
             continue
         port_list = ",".join(str(p) for p in ports)
         version = hashlib.sha256(data + port_list.encode()).hexdigest()[:16]
-        try:
-            if client.images.get(image).labels.get(STANDIN_LABEL) == version:
-                continue  # up to date
-        except docker.errors.ImageNotFound:
-            pass
+        if image_is_current(client, image, version):
+            continue
         repository, tag = image.rsplit(":", 1)
         changes = [
             'ENTRYPOINT ["/standin"]',

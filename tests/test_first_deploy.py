@@ -92,3 +92,23 @@ def test_the_ide_starts_after_continue_is_installed(variant: str) -> None:
     # only the installer may reach out; the IDE stays on the internal AI network
     assert set(installer["networks"]) == {"ai-egress"}
     assert set(ide["networks"]) == {"ai"}
+
+
+def test_only_the_proxy_and_portainer_are_published_on_the_lan() -> None:
+    """Ports that would bypass the proxy's login (Ollama's API, cAdvisor, the blackbox exporter,
+    whose /probe makes requests for anyone, the NVIDIA exporter) are on 127.0.0.1 only."""
+    on_the_lan = set()
+    for path in DIST.glob("stacks/*/*/compose.yaml"):
+        for name, service in _load(path)["services"].items():
+            for spec in service.get("ports", []):  # [host_ip:]published:target/protocol
+                parts = spec.split("/")[0].split(":")
+                if len(parts) == 2 or parts[0] == "0.0.0.0":
+                    on_the_lan.add((name, int(parts[-2])))
+    assert on_the_lan == {("caddy", 443), ("caddy", 80), ("portainer", 9443)}
+
+
+def test_default_limits_fit_a_four_core_host() -> None:
+    """Docker refuses a CPU limit above the host's cores, and then the whole `up` fails."""
+    catalog = json.loads((DIST / "catalog.json").read_text())
+    cpus = {s["id"]: s["limits"]["cpus"] for s in catalog["services"].values()}
+    assert max(cpus.values()) <= 4, cpus

@@ -177,6 +177,7 @@ def shape_problem(text: str, max_depth: int, max_nodes: int) -> tuple[tuple[int,
     if "&" not in text and text.count("[") + text.count("{") <= max_depth and indent not in text:
         return None  # no anchor to expand and too few openings to nest that deep: nothing to scan
     counts = [0]  # values under each open collection, aliases expanded
+    total = 0  # values in the document so far, aliases expanded
     anchors: dict[str, int] = {}  # anchor -> how many values its node stands for
     open_anchors: list[str | None] = []
     try:
@@ -187,21 +188,25 @@ def shape_problem(text: str, max_depth: int, max_nodes: int) -> tuple[tuple[int,
                     return where, f"nested more than {max_depth} levels deep; a catalog entry is flat YAML"
                 counts.append(1)
                 open_anchors.append(event.anchor)
-                continue
-            if isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
+                added = 1
+            elif isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
                 size, anchor = counts.pop(), open_anchors.pop()
+                counts[-1] += size
                 if anchor:
                     anchors[anchor] = size
+                continue  # its values were counted as they came
             elif isinstance(event, yaml.ScalarEvent):
-                size = 1
+                added = 1
+                counts[-1] += 1
                 if event.anchor:
                     anchors[event.anchor] = 1
             elif isinstance(event, yaml.AliasEvent):
-                size = anchors.get(event.anchor, 1)
+                added = anchors.get(event.anchor, 1)
+                counts[-1] += added
             else:
                 continue
-            counts[-1] += size
-            if sum(counts) > max_nodes:
+            total += added
+            if total > max_nodes:
                 return where, (
                     f"more than {max_nodes} values once its aliases (*name) are expanded; "
                     "write the values out instead"

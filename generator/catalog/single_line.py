@@ -22,13 +22,18 @@ COMMANDS = frozenset({"command", "entrypoint", "test"})  # argv lists, healthche
 LINE_BREAKS = frozenset("\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
 
 
+def is_control(character: str) -> bool:
+    """A control or format character (NUL, ESC, a bidi override, a zero-width space...)."""
+    return unicodedata.category(character) in ("Cc", "Cf")
+
+
 def _refused(text: str, multi_line: bool) -> str | None:
     for character in text:
         if character in LINE_BREAKS:
             if multi_line and character == "\n":
                 continue
             return character
-        if unicodedata.category(character) in ("Cc", "Cf") and not (multi_line and character == "\t"):
+        if is_control(character) and not (multi_line and character == "\t"):
             return character
     return None
 

@@ -208,7 +208,7 @@ def _cpu_limits(client: Any, services: list[Service], settings: dict[str, str]) 
     if not isinstance(cores, int) or cores < 1:
         yield Check("cpu limits", "warn", "the engine did not say how many CPUs it has")
         return
-    above = []
+    all_fit = True
     for service in services:
         variable = limit_variables(service)[0]
         try:
@@ -216,14 +216,14 @@ def _cpu_limits(client: Any, services: list[Service], settings: dict[str, str]) 
         except ValueError:
             cpus = service.limits.cpus
         if cpus > cores:
-            above.append(service)
+            all_fit = False
             yield Check(
                 f"cpu limit {service.id}",
                 "fail",
                 f"{cpus:g} CPUs, the host has {cores}: Docker refuses the container",
                 f"set {variable}={cores} in the stack's env file (and pass it with --env-file)",
             )
-    if not above:
+    if all_fit:
         yield Check("cpu limits", "ok", f"every limit fits the host's {cores} CPUs")
 
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import re
 import shlex
-import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
+from generator.catalog.single_line import is_control
 from generator.importer.report import Outcome
 
 ID_MAX = 40
@@ -151,7 +151,7 @@ def _title(template: dict[str, Any], outcome: Outcome) -> str:
 def _prose(text: str, key: str, outcome: Outcome) -> str:
     """Text of a prose field as the catalog takes it: LF line endings, no control characters."""
     cleaned = text.replace("\r\n", "\n").replace("\r", "\n")
-    cleaned = "".join(c for c in cleaned if c in "\n\t" or unicodedata.category(c) not in ("Cc", "Cf"))
+    cleaned = "".join(c for c in cleaned if c in "\n\t" or not is_control(c))
     if cleaned != text:
         outcome.note(key, "line endings made LF, control characters removed")
     return cleaned
@@ -248,7 +248,7 @@ def _ports(template: dict[str, Any], service: dict[str, Any], outcome: Outcome, 
                 "(set host: to publish it on every interface)",
             )
             outcome.note("note", "the template's note says which ports are not published on the host")
-        if host:
+        else:
             owner = state.host_ports.get((protocol, int(host)))
             if owner:
                 outcome.note(

@@ -113,13 +113,13 @@ def container_template(catalog: Catalog, service: Service) -> dict[str, Any]:
         )
     # A template port cannot name a host address, and one without a host port is published on a
     # random port of every interface: only ports the catalog publishes on every interface are listed.
-    ports = [f"{p.host}:{p.container}/{p.protocol}" for p in service.ports if p.host and not p.host_ip]
-    kept_in = [f"{p.container}/{p.protocol}" for p in service.ports if not (p.host and not p.host_ip)]
+    ports = [f"{p.host}:{p.container}/{p.protocol}" for p in service.ports if p.on_every_interface]
+    kept_in = [f"{p.container}/{p.protocol}" for p in service.ports if not p.on_every_interface]
     if kept_in:
+        them = "it" if len(kept_in) == 1 else "them"
         notes.append(
-            f"Not published on the host: {', '.join(kept_in)} (the catalog keeps "
-            f"{'it' if len(kept_in) == 1 else 'them'} off the LAN; other containers on its network reach "
-            f"{'it' if len(kept_in) == 1 else 'them'})."
+            f"Not published on the host: {', '.join(kept_in)} (the catalog keeps {them} off the LAN; "
+            f"other containers on its network reach {them})."
         )
     if notes:
         template["note"] = " ".join(notes)

@@ -28,6 +28,5 @@ def ollama_url(catalog: Catalog, stack: Stack) -> str:
     for service in catalog.stack_services(stack):
         port = service.port("api")
         if service.model_api == "ollama" and port is not None and port.host:
-            host = port.host_ip if port.host_ip and port.host_ip != "0.0.0.0" else "127.0.0.1"
-            return f"http://{host}:{port.host}"
+            return f"http://{'127.0.0.1' if port.on_every_interface else port.host_ip}:{port.host}"
     return "http://127.0.0.1:11434"
