@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import docker
@@ -91,9 +92,43 @@ def prepare_host(catalog: Catalog, root: Path) -> None:
         os.chown(mountpoint, dataset.owner.uid, dataset.owner.gid)
 
 
-def write_env_files(catalog: Catalog, folder: Path, altroot: Path) -> dict[str, Path]:
+GALLERY_IMAGE = "gen-test/extension-gallery:1"
+GALLERY_CONTAINER = "gen-test-extension-gallery"
+GALLERY_PORT = 18790
+
+
+def extension_gallery(client: docker.DockerClient, catalog: Catalog) -> str:
+    """Start the stand-in Open VSX (tests/extension_gallery.py) on `client`'s engine, serving the
+    extensions the catalog installs; returns the EXTENSIONS_GALLERY value that points
+    code-server's CLI at it. It runs in the engine's own network namespace (host network), so
+    every container of that engine, on a bridge or an overlay, reaches it at the address of the
+    engine's default bridge; nothing leaves the machine."""
+    from tests.real_images import build_extension_gallery
+
+    wanted = sorted(
+        {
+            v.value
+            for s in catalog.services.values()
+            for v in s.env
+            if v.name == "CONTINUE_EXTENSION" and v.value
+        }
+    )
+    build_extension_gallery(client, GALLERY_IMAGE)
+    with suppress(docker.errors.NotFound):
+        client.containers.get(GALLERY_CONTAINER).remove(force=True)
+    client.containers.run(
+        GALLERY_IMAGE, [str(GALLERY_PORT), *wanted], name=GALLERY_CONTAINER, network_mode="host", detach=True
+    )
+    address = client.networks.get("bridge").attrs["IPAM"]["Config"][0]["Gateway"]
+    return json.dumps({"serviceUrl": f"http://{address}:{GALLERY_PORT}/vscode/gallery"})
+
+
+def write_env_files(
+    catalog: Catalog, folder: Path, altroot: Path, gallery: str | None = None
+) -> dict[str, Path]:
     """`gen secrets` for every stack, plus this test host's differences: the altroot, the
-    engine's socket and data root, and CPU limits capped at this machine's cores."""
+    engine's socket and data root, CPU limits capped at this machine's cores, and code-server's
+    extension registry (`gallery`: no registry is reachable from here)."""
     assert run_gen("secrets", "--catalog", str(ROOT / "catalog"), "--dir", str(folder)).exit_code == 0
     cores = os.cpu_count() or 1
     socket = docker_host().removeprefix("unix://")
@@ -101,6 +136,8 @@ def write_env_files(catalog: Catalog, folder: Path, altroot: Path) -> dict[str, 
     files = {}
     for stack_id, stack in catalog.stacks.items():
         lines = [f"ZFS_ALTROOT={altroot}", f"DOCKER_SOCKET={socket}", f"DOCKER_DATA_ROOT={data_root}"]
+        if gallery is not None:
+            lines.append(f"EXTENSIONS_GALLERY={gallery}")
         for service in catalog.stack_services(stack):
             if service.limits.cpus > cores:
                 lines.append(f"{limit_variables(service)[0]}={cores}")
@@ -126,7 +163,8 @@ def prepared_host(
 
     build_standins(client, {**standin_images(catalog), **(extra_images or {})})
     prepare_host(catalog, root / "altroot")
-    return write_env_files(catalog, root / "secrets", root / "altroot")
+    gallery = extension_gallery(client, catalog)
+    return write_env_files(catalog, root / "secrets", root / "altroot", gallery)
 
 
 @contextmanager

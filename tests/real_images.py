@@ -155,7 +155,7 @@ def _digest(files: dict[str, Path], extra: dict[str, bytes], changes: list[str])
     files, the instructions), for its label: an image with the same label is not built again."""
     digest = hashlib.sha256(rootfs(extra) + Path(__file__).read_bytes())  # and how it is built
     for inside in sorted(files):
-        stat = files[inside].stat()
+        stat = files[inside].lstat()
         digest.update(f"{inside}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
     digest.update("\n".join(changes).encode())
     return "real-" + digest.hexdigest()[:16]
@@ -178,14 +178,17 @@ def _write_image_tar(target: Path, files: dict[str, Path], extra: dict[str, byte
                     info = tarfile.TarInfo(str(parent))
                     info.type, info.mode = tarfile.DIRTYPE, 0o755
                     tar.addfile(info)
-            info = tar.gettarinfo(str(files[inside]), arcname=inside)
+            info = tar.gettarinfo(str(files[inside]), arcname=inside)  # a link stays a link
             info.uid = info.gid = 0
             info.uname = info.gname = "root"
+            if info.issym():
+                tar.addfile(info)
+                continue
             with files[inside].open("rb") as handle:
                 tar.addfile(info, handle)
 
 
-def _import_python_image(
+def _import_image(
     client: docker.DockerClient,
     image: str,
     files: dict[str, Path],
@@ -231,7 +234,19 @@ def build_ollama_standin(client: docker.DockerClient, image: str) -> bool:
         'CMD ["serve"]',
         "ENV OLLAMA_HOST=0.0.0.0:11434 HOME=/root PATH=/usr/local/bin:/usr/bin:/bin",
     ]
-    return _import_python_image(client, image, files, extra, changes)
+    return _import_image(client, image, files, extra, changes)
+
+
+def build_extension_gallery(client: docker.DockerClient, image: str) -> bool:
+    """The stand-in Open VSX (tests/extension_gallery.py) in a Python image: its arguments are
+    the port and the extensions it serves."""
+    files = dict(_python_files(None))
+    files["usr/local/lib/extension_gallery.py"] = Path(__file__).with_name("extension_gallery.py")
+    changes = [
+        'ENTRYPOINT ["/usr/local/bin/python3", "/usr/local/lib/extension_gallery.py"]',
+        "ENV PATH=/usr/local/bin:/usr/bin:/bin PYTHONUNBUFFERED=1",
+    ]
+    return _import_image(client, image, files, {"usr/local/bin/python3": _launcher()}, changes)
 
 
 OPEN_WEBUI_START = """#!/bin/sh
@@ -297,8 +312,87 @@ def build_open_webui(client: docker.DockerClient, image: str) -> bool:
         "ENV ENV=prod PORT=8080 HOME=/root PATH=/usr/local/bin:/usr/bin:/bin",
         "EXPOSE 8080",
     ]
-    return _import_python_image(client, image, files, extra, changes)
+    return _import_image(client, image, files, extra, changes)
+
+
+# codercom/code-server's /usr/bin/entrypoint.sh (ci/release-image/entrypoint.sh, checked at v4.104.3).
+CODE_SERVER_ENTRYPOINT = """#!/bin/sh
+set -eu
+
+# We do this first to ensure sudo works below when renaming the user.
+# Otherwise the current container UID may not exist in the passwd database.
+eval "$(fixuid -q)"
+
+if [ "${DOCKER_USER-}" ]; then
+  USER="$DOCKER_USER"
+  if [ -z "$(id -u "$DOCKER_USER" 2>/dev/null)" ]; then
+    echo "$DOCKER_USER ALL=(ALL) NOPASSWD:ALL" | sudo tee -a /etc/sudoers.d/nopasswd > /dev/null
+    sudo usermod --login "$DOCKER_USER" coder
+    sudo groupmod -n "$DOCKER_USER" coder
+    sudo sed -i "/coder/d" /etc/sudoers.d/nopasswd
+  fi
+fi
+
+if [ -d "${ENTRYPOINTD}" ]; then
+  find "${ENTRYPOINTD}" -type f -executable -print -exec {} \\;
+fi
+
+exec dumb-init /usr/bin/code-server "$@"
+"""
+# fixuid (a setuid Go binary from GitHub, not packaged) only renames the coder user to the
+# container's uid; the catalog runs code-server as coder's own uid 1000, where it changes nothing.
+FIXUID = "#!/bin/sh\n# Stand-in fixuid: the container runs as coder's own uid, nothing to fix.\n"
+
+
+def code_server_release(version: str) -> Path:
+    """Where scripts/install-code-server put the release (outside the clone)."""
+    root = Path(os.environ.get("GEN_CODE_SERVER_ROOT", "/var/cache/ai-stack-gen"))
+    return root / f"code-server-{version}"
+
+
+def build_code_server(client: docker.DockerClient, image: str) -> bool:
+    """The REAL code-server, laid out as upstream's image: the release in /usr/lib/code-server
+    (its Node.js in lib/node, VS Code in lib/vscode), /usr/bin/code-server linking to it,
+    upstream's entrypoint.sh under dumb-init, curl for the healthcheck, user coder (1000).
+    From npm, whose nearest release to the catalog's pin is 4.104.0 (same VS Code 1.104)."""
+    from tests.docker_env import missing
+
+    release = code_server_release("4.104.0")
+    if not (release / ".complete").exists():
+        missing(f"code-server is not installed in {release} (scripts/install-code-server installs it)")
+    files: dict[str, Path] = {}
+    for folder, names, filenames in os.walk(release / "usr"):
+        for name in [*filenames, *(n for n in names if (Path(folder) / n).is_symlink())]:
+            path = Path(folder) / name
+            if not path.name.endswith(".map"):  # source maps: only a debugger reads them
+                files[str(path.relative_to(release))] = path
+    binaries = [release / "usr/lib/code-server/lib/node", *(p for p in files.values() if p.suffix == ".node")]
+    for tool in ("curl", "dumb-init", "find"):
+        found = shutil.which(tool)
+        if found is None:
+            raise RuntimeError(f"{tool} (Debian package {tool}) is needed for the code-server image")
+        files[f"usr/bin/{tool}"] = Path(found)
+        binaries.append(Path(found))
+    for binary in binaries:
+        for inside, path in _libraries_outside(binary, None).items():
+            files.setdefault(inside, path)
+    extra = {
+        "usr/bin/entrypoint.sh": CODE_SERVER_ENTRYPOINT.encode(),
+        "usr/local/bin/fixuid": FIXUID.encode(),
+    }
+    changes = [
+        'ENTRYPOINT ["/usr/bin/entrypoint.sh", "--bind-addr", "0.0.0.0:8080", "."]',
+        "ENV ENTRYPOINTD=/entrypoint.d USER=coder PATH=/usr/local/bin:/usr/bin:/bin",
+        "USER 1000",
+        "WORKDIR /home/coder",
+        "EXPOSE 8080",
+    ]
+    return _import_image(client, image, files, extra, changes)
 
 
 # Images whose stand-in is a program of its own (not the static pages of tests/standins.py).
-PROGRAM_BUILDERS = {"ollama": build_ollama_standin, "open-webui": build_open_webui}
+PROGRAM_BUILDERS = {
+    "ollama": build_ollama_standin,
+    "open-webui": build_open_webui,
+    "code-server": build_code_server,
+}

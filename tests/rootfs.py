@@ -97,9 +97,11 @@ def _add(
     mode: int = 0o644,
     kind: bytes = tarfile.REGTYPE,
     link: str = "",
+    owner: int = 0,
 ) -> None:
     info = tarfile.TarInfo(name)
     info.mode = mode
+    info.uid = info.gid = owner
     info.type = kind
     info.linkname = link
     info.size = len(data) if kind == tarfile.REGTYPE else 0
@@ -115,6 +117,8 @@ def rootfs(extra: dict[str, bytes] | None = None) -> bytes:
         for folder in ("bin", "usr", "usr/bin", "etc", "www", "www/-", "www/api", "www/api/system"):
             _add(tar, folder, mode=0o755, kind=tarfile.DIRTYPE)
         _add(tar, "tmp", mode=0o1777, kind=tarfile.DIRTYPE)
+        _add(tar, "home", mode=0o755, kind=tarfile.DIRTYPE)
+        _add(tar, "home/coder", mode=0o755, kind=tarfile.DIRTYPE, owner=1000)  # as adduser makes it
         _add(tar, "bin/busybox", Path(busybox).read_bytes(), 0o755)
         for applet in APPLETS:
             _add(tar, f"bin/{applet}", kind=tarfile.SYMTYPE, link="busybox")
@@ -130,7 +134,7 @@ def rootfs(extra: dict[str, bytes] | None = None) -> bytes:
         _add(tar, "etc/group", b"root:x:0:\ncoder:x:1000:\nnogroup:x:65534:\n")
         folders = sorted({str(parent) for name in extra or {} for parent in Path(name).parents} - {"."})
         for folder in folders:
-            if folder not in ("bin", "usr", "usr/bin", "etc", "www", "tmp"):
+            if folder not in ("bin", "usr", "usr/bin", "etc", "www", "tmp", "home", "home/coder"):
                 _add(tar, folder, mode=0o755, kind=tarfile.DIRTYPE)
         for name, data in (extra or {}).items():
             _add(tar, name, data, 0o755)

@@ -13,7 +13,15 @@ from generator.catalog import load_catalog
 from generator.catalog.model import Catalog
 from generator.units import memory_bytes
 from tests.conftest import DEFAULT_CATALOG, ROOT
-from tests.docker_env import compose, effective_cpus, engine, prepare_host, write_env_files, zfs_device
+from tests.docker_env import (
+    compose,
+    effective_cpus,
+    engine,
+    extension_gallery,
+    prepare_host,
+    write_env_files,
+    zfs_device,
+)
 from tests.standins import build_standins, standin_images
 
 pytestmark = pytest.mark.integration
@@ -67,7 +75,8 @@ def host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Host]:
     prepare_host(CATALOG, altroot)
     _remove_leftover_networks(client)
     env_dir = root / "secrets"
-    test_host = Host(client, write_env_files(CATALOG, env_dir, altroot), altroot)
+    env_files = write_env_files(CATALOG, env_dir, altroot, extension_gallery(client, CATALOG))
+    test_host = Host(client, env_files, altroot)
     with zfs_device():
         try:
             yield test_host
@@ -133,7 +142,17 @@ def test_every_stack_comes_up_healthy_in_either_order(host: Host, order: list[st
     assert host.catalog_networks() == []
 
 
-def test_a_file_written_in_a_container_lands_in_its_dataset(host: Host) -> None:
+def _secret(env_file: Path, name: str) -> str:
+    return next(
+        line.split("=", 1)[1] for line in env_file.read_text().splitlines() if line.startswith(f"{name}=")
+    )
+
+
+def test_a_file_written_in_a_container_lands_in_its_dataset_and_the_ide_comes_up_with_continue(
+    host: Host,
+) -> None:
+    """With the REAL code-server (tests/real_images.py) and a stand-in Open VSX that the job
+    reaches over the egress network (tests/extension_gallery.py: no registry is reachable here)."""
     host.up("ai")
     try:
         ollama = host.containers("ai")[0].client.containers.list(
@@ -145,13 +164,53 @@ def test_a_file_written_in_a_container_lands_in_its_dataset(host: Host) -> None:
         continue_dev = host.client.containers.list(filters={"label": "ai-stack.service=continue-dev"})[0]
         config = continue_dev.exec_run(["cat", "/home/coder/.continue/config.yaml"]).output.decode()
         assert "apiBase: http://ollama:11434" in config  # copied by the "$@"-passing entrypoint
-        # the one-shot job installed the pinned extension into the IDE's home (code-server's CLI
-        # is a stand-in here, keeping code-server's folder layout)
+        version = continue_dev.exec_run(["code-server", "--version"]).output.decode()
+        assert "with Code 1.104" in version, version
+
+        # the one-shot job installed the pinned extension, through code-server's own CLI, into
+        # the IDE's home dataset, and the IDE lists it
+        pinned = next(
+            str(v.value) for v in CATALOG.services["continue-extension"].env if v.name == "CONTINUE_EXTENSION"
+        )
+        job = host.client.containers.list(all=True, filters={"label": "ai-stack.service=continue-extension"})[
+            0
+        ]
+        assert job.attrs["State"]["ExitCode"] == 0
+        assert "Extension 'continue.continue' v1.2.10 was successfully installed." in job.logs().decode()
         home = host.altroot / CATALOG.datasets["code-server"].mountpoint.lstrip("/")
-        installed = [p.name for p in (home / ".local/share/code-server/extensions").iterdir()]
-        assert installed == ["continue.continue-1.2.10"]
-        listing = continue_dev.exec_run(["code-server", "--list-extensions", "--show-versions"])
-        assert listing.output.decode().split() == ["continue.continue@1.2.10"]
+        folder = home / ".local/share/code-server/extensions"
+        assert [p.name for p in folder.iterdir() if p.is_dir()] == ["continue.continue-1.2.10"]
+        listing = continue_dev.exec_run(
+            ["code-server", "--list-extensions", "--show-versions"]
+        ).output.decode()
+        assert pinned.lower() in listing.splitlines()
+
+        # the IDE asks for the generated password: a wrong one gets the login page again
+        password = _secret(host.env_files["ai"], "PASSWORD")
+        login = "curl --silent --output /dev/null --write-out '%{http_code} %{redirect_url}'"
+        assert continue_dev.exec_run(["sh", "-c", f"{login} http://localhost:8080/"]).output.decode() == (
+            "302 http://localhost:8080/login"
+        )
+        for attempt, expected in (("wrong-password", "200"), (password, "302")):
+            answer = continue_dev.exec_run(
+                ["sh", "-c", f"{login} --data-urlencode password={attempt!r} http://localhost:8080/login"]
+            )
+            assert answer.output.decode().split()[0] == expected, answer.output
+
+        # a second deploy finds the extension installed and leaves it; a version the registry
+        # does not have fails the job (exit 1), which keeps the IDE from starting without it
+        host.up("ai")
+        job = host.client.containers.list(all=True, filters={"label": "ai-stack.service=continue-extension"})[
+            0
+        ]
+        assert f"continue-extension: {pinned} is installed" in job.logs().decode()
+        missing_version = compose(
+            "-f", host.file("ai"), "run", "--rm", "--no-deps",
+            "-e", "CONTINUE_EXTENSION=Continue.continue@0.0.1", "continue-extension",
+            env_file=host.env_files["ai"], check=False,
+        )  # fmt: skip
+        assert missing_version.returncode != 0
+        assert "not found" in missing_version.stdout + missing_version.stderr
     finally:
         host.down("ai")
 

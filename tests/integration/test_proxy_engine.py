@@ -17,6 +17,7 @@ from base64 import b64encode
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import docker
 import pytest
@@ -83,7 +84,11 @@ def proxied(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
         code, root_ca = caddy.exec_run(["cat", "/data/caddy/pki/authorities/local/root.crt"])
         assert code == 0, root_ca
         (root / "root.crt").write_bytes(root_ca)
-        yield {"password": _secret(env_files["edge"], "PROXY_PASSWORD"), "ca": root / "root.crt"}
+        yield {
+            "password": _secret(env_files["edge"], "PROXY_PASSWORD"),
+            "ide_password": _secret(env_files["ai"], "PASSWORD"),
+            "ca": root / "root.crt",
+        }
     finally:
         _down(docker_host(), stacks, env_files)
 
@@ -96,6 +101,22 @@ class _ToLocalhost(http.client.HTTPSConnection):
         self.sock = self._context.wrap_socket(raw, server_hostname=self.host)  # type: ignore[attr-defined]
 
 
+def _request(
+    site: str, ca: Path | None, path: str = "/", form: dict[str, str] | None = None, **headers: str
+) -> http.client.HTTPResponse:
+    """GET `path`, or POST `form` to it, through the proxy; the response is read."""
+    context = ssl.create_default_context(cafile=str(ca) if ca else None)
+    connection = _ToLocalhost(f"{site}.{DOMAIN}", context=context)
+    if form is None:
+        connection.request("GET", path, headers=headers)
+    else:
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+        connection.request("POST", path, body=urlencode(form), headers=headers)
+    response = connection.getresponse()
+    response.read()
+    return response
+
+
 def _get(site: str, ca: Path | None, user: str | None = None, password: str = "") -> tuple[int, str]:
     context = ssl.create_default_context(cafile=str(ca) if ca else None)
     connection = _ToLocalhost(f"{site}.{DOMAIN}", context=context)
@@ -105,6 +126,29 @@ def _get(site: str, ca: Path | None, user: str | None = None, password: str = ""
     connection.request("GET", "/", headers=headers)
     response = connection.getresponse()
     return response.status, response.read().decode(errors="replace")
+
+
+def test_the_ide_asks_for_its_generated_password_behind_the_proxy(proxied: dict[str, Any]) -> None:
+    """The real code-server, reached through Caddy: the proxy forwards without asking (auth: app)
+    and code-server asks for the PASSWORD that `gen secrets` generated."""
+    ca = proxied["ca"]
+    first = _request("code", ca)
+    assert first.status == 302
+    assert first.getheader("Location", "").endswith("login")
+    assert _request("code", ca, "/healthz").status == 200
+    wrong = _request("code", ca, "/login", {"password": "not-the-password"})
+    assert wrong.status == 200  # the login page again
+    assert "code-server-session" not in (wrong.getheader("Set-Cookie") or "")
+    right = _request("code", ca, "/login", {"password": proxied["ide_password"]})
+    assert right.status == 302
+    cookie = (right.getheader("Set-Cookie") or "").split(";")[0]
+    assert cookie.startswith("code-server-session=")
+    workspace = _request("code", ca, "/", Cookie=cookie)  # to the workspace folder, not the login
+    assert workspace.status == 302
+    location = workspace.getheader("Location", "")
+    assert "login" not in location
+    assert "folder=" in location, location
+    assert _request("code", ca, "/" + location.removeprefix("./"), Cookie=cookie).status == 200  # the IDE
 
 
 def test_the_proxy_asks_for_the_generated_password_over_tls(proxied: dict[str, Any]) -> None:
