@@ -256,3 +256,13 @@ def test_import_flags_settings_that_control_the_host(
     )
     written = (catalog / "services" / "agent.yaml").read_text()
     assert "privileged" in written and "docker.sock" in written
+    # kept, but the catalog does not validate (nor build) until someone writes the reasons
+    refused = run_gen("validate")
+    assert refused.exit_code == 1
+    unreviewed = [line for line in refused.stderr.splitlines() if "'UNREVIEWED" in line]
+    assert len(unreviewed) == 3, refused.stderr  # privileged, the socket, /etc read-write
+    assert all(line.startswith("catalog/services/agent.yaml:") for line in unreviewed)
+    assert "replace the reason with why this service needs it" in unreviewed[0]
+    reviewed = written.replace("UNREVIEWED:", "Reviewed: the agent manages the containers of this host;")
+    (catalog / "services" / "agent.yaml").write_text(reviewed)
+    assert run_gen("validate").exit_code == 0

@@ -158,3 +158,57 @@ def test_text_report_and_bad_files(catalog_copy: Callable[..., Path], tmp_path: 
     assert "refused  [1] Stack: a stack template deploys a compose file from another repository" in text
     assert text.endswith("2 templates, 1 mapped, 1 refused\n")
     assert run_gen("show", "echo", "--format", "json").exit_code == 0
+
+
+def _templates(tmp_path: Path, *templates: dict[str, Any]) -> Path:
+    path = tmp_path / "templates.json"
+    path.write_text(json.dumps({"version": "3", "templates": list(templates)}))
+    return path
+
+
+def test_forcing_an_entry_that_others_use_is_refused_with_what_it_would_break(
+    catalog_copy: Callable[..., Path], tmp_path: Path
+) -> None:
+    """The default catalog's IDE waits for Ollama to be healthy: an imported Ollama without a
+    healthcheck would break it, so it is refused and nothing changes."""
+    from tests.conftest import DEFAULT_CATALOG
+
+    catalog = catalog_copy(DEFAULT_CATALOG)
+    before = {p: p.read_bytes() for p in catalog.rglob("*") if p.is_file()}
+    ollama = {
+        "type": 1,
+        "title": "ollama",
+        "name": "ollama",
+        "image": "ollama/ollama:0.1.0",
+        "description": "x",
+    }
+    report = _import(_templates(tmp_path, ollama), "--force")
+    assert report["counts"]["refused"] == 1
+    (outcome,) = report["templates"]
+    assert outcome["reason"].startswith("would break services/continue-dev.yaml: depends_on[0]:"), outcome
+    assert {p: p.read_bytes() for p in catalog.rglob("*") if p.is_file()} == before
+
+
+def test_forcing_over_a_linked_entry_replaces_the_link_not_its_target(
+    catalog_copy: Callable[..., Path], tmp_path: Path
+) -> None:
+    catalog = catalog_copy()
+    web = catalog / "services" / "web.yaml"
+    original = catalog / "web-original.txt"  # what the link points to, inside the catalog
+    web.rename(original)
+    web.symlink_to(Path("..") / original.name)
+    assert run_gen("validate").exit_code == 0
+    kept = original.read_bytes()
+    template = {
+        "type": 1,
+        "title": "web",
+        "name": "web",
+        "image": "example/web:3.0",
+        "description": "Imported",
+    }
+    report = _import(_templates(tmp_path, template), "--force")
+    assert report["counts"]["mapped"] == 1, report
+    assert not web.is_symlink()
+    assert "Imported" in web.read_text()
+    assert original.read_bytes() == kept  # the link's target is untouched
+    assert not list(catalog.rglob(".*gen-import"))

@@ -288,6 +288,11 @@ SYSTEM_FOLDERS = (
 )
 
 
+# The reason written for a setting kept by --allow-dangerous: the schema refuses reasons that
+# begin with it, so the catalog does not build until someone has reviewed the setting.
+UNREVIEWED = "UNREVIEWED"
+
+
 def _dangerous_bind(bind: str, readonly: bool) -> str | None:
     path = bind.rstrip("/") or "/"
     if path in HOST_CONTROL:
@@ -300,7 +305,9 @@ def _dangerous_bind(bind: str, readonly: bool) -> str | None:
 def _keep(outcome: Outcome, what: str, allow: bool) -> bool:
     """Flag a dangerous setting; True when it is kept (--allow-dangerous)."""
     kept = (
-        "kept (--allow-dangerous): review its reason" if allow else "not carried (--allow-dangerous keeps it)"
+        "kept (--allow-dangerous): `gen validate` refuses it until you write its reason"
+        if allow
+        else "not carried (--allow-dangerous keeps it)"
     )
     outcome.danger(f"{what}: {kept}")
     return allow
@@ -321,7 +328,9 @@ def _volumes(template: dict[str, Any], service: dict[str, Any], outcome: Outcome
             continue
         if bind:
             entry["host_path"] = bind
-            entry["reason"] = "Bind mount of the imported Portainer template."
+            entry["reason"] = (
+                f"{UNREVIEWED}: {danger}" if danger else "Bind mount of the imported Portainer template."
+            )
         else:
             entry["volume"] = f"{service['id']}-{index}"[:63]
         entry["target"] = target
@@ -403,7 +412,9 @@ def _env(template: dict[str, Any], service: dict[str, Any], outcome: Outcome) ->
 def _security(template: dict[str, Any], service: dict[str, Any], outcome: Outcome, allow: bool) -> None:
     if template.get("privileged"):
         if _keep(outcome, "privileged: every device and capability of the host", allow):
-            service["security"] = {"privileged": "The imported Portainer template runs it privileged."}
+            service["security"] = {
+                "privileged": f"{UNREVIEWED}: the imported Portainer template runs it privileged"
+            }
     elif template.get("privileged") is False:
         outcome.note("privileged", "false is the default")
 

@@ -12,7 +12,7 @@ from generator.catalog import validate_catalog
 from generator.catalog.model import Catalog
 from generator.diagnostics import display_path
 from generator.errors import CatalogInvalid, GenError
-from generator.importer.portainer import ImportState, Refused, map_template
+from generator.importer.portainer import UNREVIEWED, ImportState, Refused, map_template
 from generator.importer.report import ImportReport, Outcome
 from generator.render.yaml_text import to_yaml
 
@@ -129,11 +129,21 @@ def import_portainer(
             outcome.refuse(f"a value of a kind Portainer's format does not have ({error})")
         outcomes.append(outcome)
     _refuse_what_would_not_validate(catalog_dir, documents, outcomes)
+    header = f"{HEADER}# Imported from {path.name} by `gen import portainer`.\n"
     for entity, document in documents.items():
-        target = catalog_dir / entity
-        header = f"{HEADER}# Imported from {path.name} by `gen import portainer`.\n"
-        target.write_bytes(to_yaml(document, header))
+        _replace_file(catalog_dir / entity, to_yaml(document, header))
     return ImportReport(display_path(path), version, outcomes)
+
+
+def _replace_file(target: Path, content: bytes) -> None:
+    """Write `target` whole or not at all; an entry that is a link is replaced by a file, never
+    written through (the link's target may be another entry, or outside the catalog)."""
+    temporary = target.with_name(f".{target.name}.gen-import")
+    try:
+        temporary.write_bytes(content)
+        temporary.replace(target)
+    finally:
+        temporary.unlink(missing_ok=True)
 
 
 def _refuse_what_would_not_validate(
@@ -149,12 +159,20 @@ def _refuse_what_would_not_validate(
             (trial / entity).write_bytes(to_yaml(document, HEADER))
         while documents:
             _, problems = validate_catalog(trial)
+            # the reasons --allow-dangerous leaves for review fail on purpose, and only them
+            problems = [p for p in problems if not p.message.startswith(f"'{UNREVIEWED}")]
             failing: dict[str, str] = {}
+            # an entry that replaces one of the catalog's (--force) may break those that use it
+            replacing = [e for e in documents if (catalog_dir / e).exists()] or list(documents)
             for problem in problems:
                 culprit = next((e for e in documents if Path(problem.file).as_posix().endswith(e)), None)
-                if culprit is None:
-                    raise AssertionError(f"an import broke an existing entry: {problem}")
-                failing.setdefault(culprit, f"would not validate: {problem.path}: {problem.message}")
+                if culprit is not None:
+                    failing.setdefault(culprit, f"would not validate: {problem.path}: {problem.message}")
+                    continue
+                file = Path(problem.file)
+                broken = file.relative_to(trial).as_posix() if file.is_relative_to(trial) else file.as_posix()
+                for entity in replacing:
+                    failing.setdefault(entity, f"would break {broken}: {problem.path}: {problem.message}")
             if not failing:
                 return
             for entity, reason in failing.items():

@@ -1,7 +1,9 @@
-"""The generated compose files, unmodified, on a real Docker Engine with stand-in images."""
+"""The generated compose files, unmodified, on a real Docker Engine with the tests' images: the
+real program where it installs here (tests/real_images.py), a stand-in otherwise."""
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -153,6 +155,8 @@ def test_a_file_written_in_a_container_lands_in_its_dataset_and_the_ide_comes_up
 ) -> None:
     """With the REAL code-server (tests/real_images.py) and a stand-in Open VSX that the job
     reaches over the egress network (tests/extension_gallery.py: no registry is reachable here)."""
+    home = host.altroot / CATALOG.datasets["code-server"].mountpoint.lstrip("/")
+    shutil.rmtree(home / ".local/share/code-server", ignore_errors=True)  # a first deploy's empty home
     host.up("ai")
     try:
         ollama = host.containers("ai")[0].client.containers.list(
@@ -177,7 +181,6 @@ def test_a_file_written_in_a_container_lands_in_its_dataset_and_the_ide_comes_up
         ]
         assert job.attrs["State"]["ExitCode"] == 0
         assert "Extension 'continue.continue' v1.2.10 was successfully installed." in job.logs().decode()
-        home = host.altroot / CATALOG.datasets["code-server"].mountpoint.lstrip("/")
         folder = home / ".local/share/code-server/extensions"
         assert [p.name for p in folder.iterdir() if p.is_dir()] == ["continue.continue-1.2.10"]
         listing = continue_dev.exec_run(
