@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from markupsafe import Markup, escape
+
 TEMPLATE_DELIMITERS = re.compile(r"\{\{|\}\}")
 
 
@@ -71,3 +73,52 @@ def terminal_text(text: str) -> str:
     """Text from outside (the Docker API, Ollama) on one terminal line: control characters, line
     breaks and escape sequences written as Python escapes, so they cannot forge report lines."""
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+# A Markdown link or image target: `](` then the target up to its closing parenthesis.
+MARKDOWN_TARGET = re.compile(r"\]\(([^)]*)\)?")
+# A reference definition, `[label]: target`, at the start of a line.
+MARKDOWN_REFERENCE = re.compile(r"^([ \t]*)\[([^\]\n]*)\]:([^\n]*)", re.MULTILINE)
+SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):")
+SAFE_SCHEMES = frozenset({"http", "https", "mailto"})
+
+
+def _unsafe_target(target: str) -> bool:
+    """A link target with a scheme other than http(s) and mailto (javascript:, data:...).
+    Whitespace is left out first, as a browser's URL parser drops tabs and line breaks."""
+    found = SCHEME.match("".join(target.split()).lstrip("<"))
+    return found is not None and found.group(1).lower() not in SAFE_SCHEMES
+
+
+def markdown_text(value: object) -> Markup:
+    """Catalog text for a page of the docs site, which is Markdown: the subset it may use is
+    emphasis, code, lists and links to http(s), mailto: and the site's pages. HTML is escaped
+    (shown as text), braces too (Markdown attribute lists, `{ onclick=... }`, would add HTML
+    attributes), and a link or image to any other scheme (javascript:, data:) stays text."""
+    if isinstance(value, Markup):
+        return value
+    text = str(escape(value)).replace("{", "&#123;").replace("}", "&#125;")
+    text = MARKDOWN_TARGET.sub(
+        lambda link: "&#93;" + link.group(0)[1:] if _unsafe_target(link.group(1)) else link.group(0), text
+    )
+    text = MARKDOWN_REFERENCE.sub(
+        lambda ref: (
+            f"{ref.group(1)}&#91;{ref.group(2)}]:{ref.group(3)}"
+            if _unsafe_target(ref.group(3))
+            else ref.group(0)
+        ),
+        text,
+    )
+    return Markup(text)
+
+
+def markdown_code(value: object) -> Markup:
+    """A value as an inline code span of a docs page, shown exactly as it is (a code span
+    escapes HTML itself) on one line (a line break shows as ⏎), between backticks that no run
+    of backticks inside it can close."""
+    text = " ⏎ ".join(str(value).splitlines())
+    if not text:
+        return Markup("*empty*")
+    fence = "`" * (1 + max((len(run) for run in re.findall(r"`+", text)), default=0))
+    padding = " " if text[0] == "`" or text[-1] == "`" else ""
+    return Markup(f"{fence}{padding}{text}{padding}{fence}")

@@ -129,7 +129,7 @@ def test_templates_are_compiled_once_into_the_same_folder(cache: Path) -> None:
 
     from generator.render import text
 
-    bytecode = text._bytecode_cache()
+    bytecode = text._bytecode_cache("templates")
     assert isinstance(bytecode, jinja2.FileSystemBytecodeCache)
     environment = jinja2.Environment(loader=jinja2.DictLoader({"t": "{{ x }}!"}), bytecode_cache=bytecode)
     assert environment.get_template("t").render(x="hi") == "hi!"
@@ -142,4 +142,4 @@ def test_no_template_cache_when_caching_is_off(monkeypatch: pytest.MonkeyPatch) 
     from generator.render import text
 
     monkeypatch.setenv("GEN_CACHE_DIR", "")
-    assert text._bytecode_cache() is None
+    assert text._bytecode_cache("templates") is None

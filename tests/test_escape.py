@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -178,8 +179,17 @@ def test_catalog_text_reaches_the_site_as_text(catalog_copy: Callable[..., Path]
     assert refused.exit_code == 1 and "title:" in refused.stderr and "no '<' or '>'" in refused.stderr
     text = original.replace(
         "description: >-\n",
-        "description: >-\n  <script>alert('description')</script> <b>bold</b> <img src=x onerror=alert(1)>\n",
+        "description: |-\n  <script>alert('description')</script> <b>bold</b> <img src=x onerror=alert(1)>\n"
+        "  [docs](https://docs.openwebui.com) [a](javascript:alert(2)) [b]( JaVa\tScript:alert(3))\n"
+        "  ![c](data:text/html,x) [d](https://example.org){ onclick=alert(4) }\n\n"
+        "  [e]: javascript:alert(5)\n\n  [f][e]\n",
         1,
+    )
+    # a value with backticks in the compose listing: a line of them must not close its fence
+    health = 'test: [CMD-SHELL, "curl --silent --fail http://localhost:8080/health || exit 1"]'
+    assert health in text
+    text = text.replace(
+        health, 'test: [CMD-SHELL, "curl --silent --fail http://localhost:8080/health\\n```\\n"]'
     )
     webui.write_text(text)
     out = tmp_path / "site"
@@ -189,9 +199,20 @@ def test_catalog_text_reaches_the_site_as_text(catalog_copy: Callable[..., Path]
     assert result.exit_code == 0, result.stderr
     page = (out / "catalog" / "services" / "open-webui" / "index.html").read_text()
     assert "&lt;script&gt;alert(" in page and "&lt;img src=x" in page
+    assert '<a href="https://docs.openwebui.com">docs</a>' in page  # the Markdown subset works
     for built in out.rglob("*.html"):
         html = built.read_text()
         assert "<script>alert(" not in html and "<img src=x" not in html and "<b>bold</b>" not in html, built
+        for tag in re.findall(r"<[a-zA-Z][^>]*>", html):  # no handler, no script or data link
+            assert not re.search(r"\son\w+\s*=", tag), (built, tag)
+            assert not re.search(r"""(href|src)\s*=\s*["']?\s*(javascript|data):""", tag, re.I), (built, tag)
+    assert "&#123; onclick=alert(4) &#125;" in page and "javascript:alert(5)</p>" in page  # as text
+    listing = page[page.index('id="compose"') :]
+    listing = listing[: listing.index("</pre>")]
+    # the line of backticks is shown inside the listing, which goes on after it
+    assert re.sub(r"<[^>]+>", "", listing).index("```") < re.sub(r"<[^>]+>", "", listing).index("condition:")
+    # and the healthcheck line shows the command on one line, in one code span
+    assert "<code>CMD-SHELL curl --silent --fail http://localhost:8080/health ⏎ ```</code>" in page
 
 
 ENV_ALPHABET = st.characters(
@@ -238,3 +259,22 @@ def test_reports_print_engine_text_on_one_line() -> None:
     assert "\x1b" not in text
     drift = findings_text([Finding(f"web{forged}", "ai", "drifted", [f"image is {forged}"])])
     assert len(drift.splitlines()) == 3 and "\x1b" not in drift
+
+
+def test_markdown_text_keeps_the_subset_and_neutralises_the_rest() -> None:
+    from generator.escape import markdown_code, markdown_text
+
+    assert markdown_text("*a* `b` [c](https://x.org) [d](../e.md) [m](mailto:a@x.org)") == (
+        "*a* `b` [c](https://x.org) [d](../e.md) [m](mailto:a@x.org)"
+    )
+    assert markdown_text("<b>&") == "&lt;b&gt;&amp;"
+    assert markdown_text("[x](javascript:y)") == "[x&#93;(javascript:y)"
+    assert markdown_text("[x]( J\tava Script :y)").startswith("[x&#93;(")  # browsers drop the blanks
+    assert markdown_text("![x](DATA:text/html,y)").startswith("![x&#93;(")
+    assert markdown_text("[r]: javascript:y") == "&#91;r]: javascript:y"
+    assert markdown_text("[r]: https://x.org") == "[r]: https://x.org"
+    assert markdown_text("t { onclick=y }") == "t &#123; onclick=y &#125;"
+    assert markdown_code("a`b") == "``a`b``"
+    assert markdown_code("```") == "```` ``` ````"
+    assert markdown_code("one\ntwo") == "`one ⏎ two`"
+    assert markdown_code("") == "*empty*"

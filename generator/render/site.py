@@ -3,6 +3,7 @@ catalog index, network and storage maps, roles, install guides, downloads) and t
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from markupsafe import Markup, escape
@@ -10,7 +11,7 @@ from markupsafe import Markup, escape
 from generator.catalog.model import Catalog, Service
 from generator.render.compose import compose_path, iter_variants
 from generator.render.compose.environment import format_cpus, limit_variables
-from generator.render.compose.service import build_service
+from generator.render.compose.service import LABEL_PREFIX, build_service
 from generator.render.gpu import services_min_driver
 from generator.render.proxy import proxy_service
 from generator.render.text import render_text
@@ -25,6 +26,9 @@ INSTALL = {
     "access": "Access and egress",
     "swarm": "Docker Swarm",
 }
+
+
+BACKTICKS = re.compile(r"`+")
 
 
 def _tuning(catalog: Catalog, dataset_id: str) -> str:
@@ -76,12 +80,18 @@ def service_page(catalog: Catalog, service: Service) -> str:
     variants = [
         v for v in (catalog.stack_accelerators(stack) if stack else ("cpu",)) if service.in_variant(v)
     ]
-    snippets = []
+    # one listing per distinct service definition: variants that differ only in their
+    # ai-stack.variant label share one (most services run the same everywhere)
+    shown: dict[str, tuple[list[str], str]] = {}
     if stack:
         for variant in variants:
             snippet = to_yaml({service.id: build_service(catalog, stack, service, variant)}).decode("utf-8")
-            # a fenced code block shows its text as text: no HTML escaping inside it
-            snippets.append((variant, Markup(snippet.rstrip("\n"))))
+            label = f"{LABEL_PREFIX}.variant: {variant}\n"
+            shown.setdefault(snippet.replace(label, ""), ([], snippet))[0].append(variant)
+    # a fenced code block shows its text as text: no HTML escaping inside it
+    snippets = [(", ".join(names), Markup(text.rstrip("\n"))) for names, text in shown.values()]
+    # a fence longer than any run of backticks in the listings, so no line of them can close it
+    longest = max((len(run) for _, text in snippets for run in BACKTICKS.findall(text)), default=0)
     sources = [_volume_source(catalog, service, i) for i in range(len(service.volumes))]
     return render_text(
         "site/service.md.j2",
@@ -96,6 +106,7 @@ def service_page(catalog: Catalog, service: Service) -> str:
         limit_names=limit_variables(service),
         security=_security(service),
         snippets=snippets,
+        fence=Markup("`" * max(3, longest + 1)),
         snippet_language="yaml" if len(catalog.services) <= SIDEBAR_LIMIT else "text",
         proxy=proxy_service(catalog),
     )
