@@ -12,7 +12,7 @@ HASH_VARIABLE = "PROXY_PASSWORD_HASH"  # set by the proxy's entrypoint: `caddy h
 
 
 def proxy_service(catalog: Catalog) -> Service | None:
-    return next((s for s in sorted(catalog.services.values(), key=lambda s: s.id) if s.proxy), None)
+    return min((s for s in catalog.services.values() if s.proxy), key=lambda s: s.id, default=None)
 
 
 def backend(service: Service) -> str:

@@ -75,7 +75,7 @@ def _volume_source(catalog: Catalog, service: Service, index: int) -> tuple[str,
     return f"Docker volume `{volume.source}`", ""
 
 
-def service_page(catalog: Catalog, service: Service) -> str:
+def service_page(catalog: Catalog, service: Service, proxy: Service | None) -> str:
     stack = catalog.stack_of(service.id)
     variants = [
         v for v in (catalog.stack_accelerators(stack) if stack else ("cpu",)) if service.in_variant(v)
@@ -108,7 +108,7 @@ def service_page(catalog: Catalog, service: Service) -> str:
         snippets=snippets,
         fence=Markup("`" * max(3, longest + 1)),
         snippet_language="yaml" if len(catalog.services) <= SIDEBAR_LIMIT else "text",
-        proxy=proxy_service(catalog),
+        proxy=proxy,
     )
 
 
@@ -120,8 +120,9 @@ def pages(catalog: Catalog, templates: dict[str, Any]) -> dict[str, str]:
     stacks = sorted(catalog.stacks.values(), key=lambda s: s.id)
     stack_of = {s.id: stack.id for s in services if (stack := catalog.stack_of(s.id))}
     result: dict[str, str] = {}
+    proxy = proxy_service(catalog)
     for service in services:
-        result[f"catalog/services/{service.id}.md"] = service_page(catalog, service)
+        result[f"catalog/services/{service.id}.md"] = service_page(catalog, service, proxy)
     for stack in stacks:
         result[f"catalog/stacks/{stack.id}.md"] = render_text(
             "site/stack.md.j2",
@@ -158,10 +159,11 @@ def pages(catalog: Catalog, templates: dict[str, Any]) -> dict[str, str]:
         published=published,
     )
     datasets = sorted(catalog.datasets.values(), key=lambda d: d.full_name)
-    users = {
-        d.id: [(s, v) for s in services for v in s.volumes if v.source_kind == "dataset" and v.source == d.id]
-        for d in datasets
-    }
+    users: dict[str, list[Any]] = {d.id: [] for d in datasets}
+    for service in services:
+        for volume in service.volumes:
+            if volume.source_kind == "dataset":
+                users[volume.source].append((service, volume))
     result["catalog/storage-map.md"] = render_text(
         "site/storage-map.md.j2",
         source="catalog/datasets/",
@@ -242,6 +244,10 @@ def _access_page(catalog: Catalog) -> str:
     proxy = proxy_service(catalog)
     proxy_stack = catalog.stack_of(proxy.id) if proxy else None
     services = sorted(catalog.services.values(), key=lambda s: s.title.lower())
+    members: dict[str, list[str]] = {n: [] for n in catalog.networks}
+    for service in services:
+        for network in dict.fromkeys(a.network for a in service.networks):
+            members[network].append(service.title)
     return render_text(
         "site/install-access.md.j2",
         source="catalog/services/ (expose:, proxy:) and catalog/networks/",
@@ -251,20 +257,20 @@ def _access_page(catalog: Catalog) -> str:
         exposed=exposed_services(catalog),
         lan_ports=[(s, p) for s in services for p in s.ports if p.on_every_interface and not s.proxy],
         networks=sorted((n for n in catalog.networks.values() if n.type == "bridge"), key=lambda n: n.id),
-        members={
-            n: [s.title for s in services if any(a.network == n for a in s.networks)]
-            for n in catalog.networks
-        },
+        members=members,
     )
 
 
 def downloads_page(catalog: Catalog, files: list[str], schemas: list[str]) -> str:
     assert catalog.publish is not None
+    by_folder: dict[str, list[str]] = {}
+    for file in files:
+        folder, _, name = file.rpartition("/")
+        by_folder.setdefault(folder, []).append(name)
     compose_files = []
     for stack, variant in iter_variants(catalog):
-        folder = compose_path(stack, variant).rsplit("/", 1)[0] + "/"
-        names = sorted(f.removeprefix(folder) for f in files if f.startswith(folder))
-        compose_files.append((stack, variant, names))
+        folder = compose_path(stack, variant).rsplit("/", 1)[0]
+        compose_files.append((stack, variant, sorted(by_folder.get(folder, []))))
     scripts = sorted(f.removeprefix("scripts/") for f in files if f.startswith("scripts/"))
     return render_text(
         "site/downloads.md.j2",
