@@ -493,6 +493,81 @@ def models_pull(catalog_dir: Path, stack: str, ollama_url: str | None, output_fo
     sys.exit(1 if any(r.status == "failed" for r in results) else 0)
 
 
+@cli.group("images", invoke_without_command=True)
+@CATALOG_OPTION
+@_format_option("text", "json")
+@click.pass_context
+def images_group(context: click.Context, catalog_dir: Path, output_format: str) -> None:
+    """Every image the catalog names, per service and variant.
+
+    \b
+    Example:
+      gen images
+      gen images outdated
+    """
+    if context.invoked_subcommand is not None:
+        return
+    import json as json_module
+
+    from generator.images.catalog_images import image_uses
+
+    uses = image_uses(_catalog(catalog_dir))
+    if output_format == "json":
+        rows = [
+            {"service": u.service, "variant": u.variant, "image": u.image.text, "registry": u.image.registry,
+             "repository": u.image.repository, "tag": u.image.tag, "digest": u.image.digest}
+            for u in uses
+        ]  # fmt: skip
+        click.echo(json_module.dumps(rows, indent=2))
+        return
+    width = max((len(u.service) for u in uses), default=0)
+    for use in uses:
+        click.echo(f"{use.service:<{width}}  {use.variant:<6}  {use.image.text}")
+
+
+@images_group.command("outdated")
+@CATALOG_OPTION
+@click.option("--pre-releases", is_flag=True, help="Count pre-releases (-rc1, -beta.2) as newer releases.")
+@click.option(
+    "--plain-http",
+    "plain_http",
+    multiple=True,
+    metavar="HOST[:PORT]",
+    help="A registry reached over plain HTTP (a local mirror); repeatable.",
+)
+@_format_option("text", "json")
+def images_outdated(
+    catalog_dir: Path, pre_releases: bool, plain_http: tuple[str, ...], output_format: str
+) -> None:
+    """Ask each image's registry for newer releases of the same variant.
+
+    A newer release keeps the tag's shape: its `v`, its count of numbers and its
+    suffix (-rocm, -alpine); pre-releases only with --pre-releases. Credentials
+    come from `docker login` (~/.docker/config.json). One line per image; a
+    registry that cannot answer gets its line and the others go on. Exit 1 when
+    an image is outdated or could not be checked.
+
+    \b
+    Example:
+      gen images outdated
+      gen images outdated --format json
+    """
+    import json as json_module
+    from dataclasses import asdict
+
+    from generator.escape import terminal_text
+    from generator.images.catalog_images import check_images, image_uses
+
+    results = check_images(image_uses(_catalog(catalog_dir)), plain_http, pre_releases)
+    if output_format == "json":
+        click.echo(json_module.dumps([asdict(r) for r in results], indent=2))
+    else:
+        for r in results:
+            detail = f"{r.newer[-1]} (newer: {', '.join(r.newer)})" if r.newer else r.message
+            click.echo(terminal_text(f"{r.status:<11} {r.image}" + (f": {detail}" if detail else "")))
+    sys.exit(1 if any(r.status in ("outdated", "error") for r in results) else 0)
+
+
 @cli.group("site")
 def site_group() -> None:
     """Build or serve the docs site (mkdocs-material).
@@ -616,6 +691,6 @@ def _catalog(catalog_dir: Path) -> Any:
 
 def main() -> None:
     # A run is short and builds mostly acyclic data: look for garbage cycles less often than
-    # Python's default (every 700 allocations), as mypy does; 5-10% of a large build (#11).
+    # Python's default (every 700 allocations), as mypy does; 5-10% of a large build.
     gc.set_threshold(100_000, 50, 50)
     cli(prog_name="gen")

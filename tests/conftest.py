@@ -47,9 +47,10 @@ class GenResult:
     stderr: str
 
 
-def run_gen(*args: str) -> GenResult:
-    """Run `gen` in-process. Any exception other than the CLI's own exit is a bug: re-raise it."""
-    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+def run_gen(*args: str, env: dict[str, str] | None = None) -> GenResult:
+    """Run `gen` in-process (with `env` added to the environment meanwhile). Any exception other
+    than the CLI's own exit is a bug: re-raise it."""
+    result = CliRunner().invoke(cli, list(args), catch_exceptions=False, env=env)
     return GenResult(result.exit_code, result.stdout, result.stderr)
 
 

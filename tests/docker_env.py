@@ -8,6 +8,7 @@ import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import NoReturn
 
 import docker
 import pytest
@@ -23,7 +24,7 @@ def docker_host() -> str:
     return os.environ.get("GEN_TEST_DOCKER_HOST", DEFAULT_HOST)
 
 
-def missing(reason: str) -> None:
+def missing(reason: str) -> NoReturn:
     """Skip on a developer machine without the component; fail in CI, where it must be there."""
     if os.environ.get("CI") == "true":
         pytest.fail(f"{reason} (CI=true: scripts/prepare-test-env should have provided it)")

@@ -1,0 +1,1 @@
+"""The images the catalog pins: listing them, and asking their registries for newer releases."""

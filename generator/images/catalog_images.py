@@ -1,0 +1,73 @@
+"""The images a catalog names, per service and variant, and what their registries offer."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from generator.catalog.model import ACCELERATORS, Catalog
+from generator.images.reference import ImageReference, parse_reference
+from generator.images.registry import RegistryError, docker_credentials, list_tags
+from generator.images.versions import VERSION, newer_tags
+
+
+@dataclass(frozen=True)
+class ImageUse:
+    service: str
+    variant: str
+    image: ImageReference
+
+
+@dataclass
+class ImageStatus:
+    image: str
+    services: list[str]
+    status: str  # current, outdated, unversioned (a tag that is not a version), error
+    newer: list[str] = field(default_factory=list)
+    message: str = ""
+
+
+def image_uses(catalog: Catalog) -> list[ImageUse]:
+    """Every service's image in every variant it runs in, in the catalog's order."""
+    return [
+        ImageUse(service.id, variant, parse_reference(service.image_for(variant)))
+        for service in sorted(catalog.services.values(), key=lambda s: s.id)
+        for variant in ACCELERATORS
+        if service.in_variant(variant)
+    ]
+
+
+def check_images(
+    uses: Iterable[ImageUse],
+    plain_http: Iterable[str] = (),
+    pre_releases: bool = False,
+    tags_of: Callable[[ImageReference, tuple[str, str] | None, bool], list[str]] = list_tags,
+) -> list[ImageStatus]:
+    """One status per distinct image: each registry is asked once per repository, and a
+    registry that fails is reported on that image's line while the others go on."""
+    by_image: dict[str, tuple[ImageReference, list[str]]] = {}
+    for use in uses:
+        by_image.setdefault(use.image.text, (use.image, []))[1].append(use.service)
+    credentials = docker_credentials()
+    insecure = set(plain_http)
+    tags_cache: dict[tuple[str, str], list[str] | RegistryError] = {}
+    results = []
+    for text, (image, services) in by_image.items():
+        users = sorted(set(services))
+        if image.tag is None or VERSION.match(image.tag) is None:
+            reason = f"{image.tag!r} is not a version" if image.tag else "no tag"
+            results.append(ImageStatus(text, users, "unversioned", message=f"{reason}: pin a release"))
+            continue
+        key = (image.registry, image.repository)
+        if key not in tags_cache:
+            try:
+                tags_cache[key] = tags_of(image, credentials.get(image.registry), image.registry in insecure)
+            except RegistryError as error:
+                tags_cache[key] = error
+        tags = tags_cache[key]
+        if isinstance(tags, RegistryError):
+            results.append(ImageStatus(text, users, "error", message=str(tags)))
+            continue
+        newer = newer_tags(image.tag, tags, pre_releases)
+        results.append(ImageStatus(text, users, "outdated" if newer else "current", newer))
+    return results

@@ -1,0 +1,228 @@
+"""`gen images outdated` against the REAL registry: Debian's docker-registry (the distribution
+project's registry 2.8), started here on a free port, anonymous and with htpasswd basic auth,
+filled through its own HTTP API with images under several tags (variant suffixes, a
+pre-release, a multi-platform index). No public registry is reachable from the tests: the
+catalog's other images answer "unreachable", which shows the command going on past them."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+import shutil
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import DEFAULT_CATALOG, run_gen
+from tests.docker_env import missing
+
+pytestmark = pytest.mark.integration
+OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+OCI_INDEX = "application/vnd.oci.image.index.v1+json"
+
+
+def _address() -> str:
+    """This machine's own non-loopback address: the catalog refuses loopback registries."""
+    listing = subprocess.run(
+        ["ip", "-4", "-o", "addr", "show", "scope", "global"], capture_output=True, text=True
+    )
+    for line in listing.stdout.splitlines():
+        return line.split()[3].split("/")[0]
+    missing("no non-loopback IPv4 address to serve the test registry on")
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("0.0.0.0", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def real_registry(folder: Path, htpasswd: Path | None = None) -> Iterator[str]:
+    binary = shutil.which("docker-registry")
+    if binary is None:
+        missing("docker-registry (Debian package docker-registry) is not installed")
+    port = _free_port()
+    config: dict[str, Any] = {
+        "version": 0.1,
+        "storage": {"filesystem": {"rootdirectory": str(folder / "data")}},
+        "http": {"addr": f"0.0.0.0:{port}"},
+        "log": {"level": "error"},
+    }
+    if htpasswd is not None:
+        config["auth"] = {"htpasswd": {"realm": "gen-test", "path": str(htpasswd)}}
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "config.yml").write_text(json.dumps(config))  # JSON is YAML
+    process = subprocess.Popen([str(binary), "serve", str(folder / "config.yml")], stderr=subprocess.PIPE)
+    host = f"{_address()}:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                urllib.request.urlopen(f"http://{host}/v2/", timeout=2).close()
+                break
+            except urllib.error.HTTPError:
+                break  # 401: up, and asking for a login
+            except OSError:
+                assert time.monotonic() < deadline and process.poll() is None, "the registry did not start"
+                time.sleep(0.2)
+        yield host
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+class Pusher:
+    """Pushes through the distribution API: blobs (monolithic upload), manifests, indexes."""
+
+    def __init__(self, host: str, login: tuple[str, str] | None = None) -> None:
+        self.host = host
+        self.headers = {}
+        if login:
+            self.headers["Authorization"] = "Basic " + base64.b64encode(":".join(login).encode()).decode()
+
+    def _send(self, method: str, url: str, body: bytes = b"", content_type: str = "") -> Any:
+        headers = dict(self.headers)
+        if content_type:
+            headers["Content-Type"] = content_type
+        request = urllib.request.Request(
+            url, data=body if method != "GET" else None, headers=headers, method=method
+        )
+        return urllib.request.urlopen(request, timeout=20)
+
+    def blob(self, repository: str, data: bytes) -> dict[str, Any]:
+        digest = "sha256:" + hashlib.sha256(data).hexdigest()
+        started = self._send("POST", f"http://{self.host}/v2/{repository}/blobs/uploads/")
+        location = urllib.parse.urljoin(f"http://{self.host}/", started.headers["Location"])
+        joiner = "&" if "?" in location else "?"
+        self._send("PUT", f"{location}{joiner}digest={digest}", data, "application/octet-stream")
+        return {"digest": digest, "size": len(data)}
+
+    def manifest(self, repository: str, reference: str, platform: str = "linux/amd64") -> dict[str, Any]:
+        os_name, architecture = platform.split("/")
+        config = json.dumps(
+            {"architecture": architecture, "os": os_name, "rootfs": {"type": "layers"}}
+        ).encode()
+        layer = hashlib.sha256(f"{repository}:{reference}:{platform}".encode()).digest()
+        manifest = {
+            "schemaVersion": 2,
+            "mediaType": OCI_MANIFEST,
+            "config": {
+                "mediaType": "application/vnd.oci.image.config.v1+json",
+                **self.blob(repository, config),
+            },
+            "layers": [
+                {"mediaType": "application/vnd.oci.image.layer.v1.tar", **self.blob(repository, layer)}
+            ],
+        }
+        body = json.dumps(manifest).encode()
+        self._send("PUT", f"http://{self.host}/v2/{repository}/manifests/{reference}", body, OCI_MANIFEST)
+        digest = "sha256:" + hashlib.sha256(body).hexdigest()
+        return {
+            "mediaType": OCI_MANIFEST,
+            "digest": digest,
+            "size": len(body),
+            "platform": {"os": os_name, "architecture": architecture},
+        }
+
+    def index(self, repository: str, tag: str) -> None:
+        """A multi-platform tag: an index of an amd64 and an arm64 manifest."""
+        manifests = [
+            self.manifest(repository, f"{tag}-{p.replace('/', '-')}-part", p)
+            for p in ("linux/amd64", "linux/arm64")
+        ]
+        body = json.dumps({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": manifests}).encode()
+        self._send("PUT", f"http://{self.host}/v2/{repository}/manifests/{tag}", body, OCI_INDEX)
+
+
+def _fill(pusher: Pusher) -> None:
+    for tag in ("0.12.5", "0.12.6", "0.12.7", "0.12.6-rocm", "0.13.0-rocm", "0.14.0-rc1"):
+        pusher.manifest("ollama/ollama", tag)
+    pusher.index("ollama/ollama", "0.13.0")
+    pusher.manifest("open-webui/open-webui", "v0.6.34")
+
+
+IMAGE_LINE = re.compile(r"^(\s*image: )([^\s:]+):", re.MULTILINE)
+SERVED = {"ollama/ollama", "ghcr.io/open-webui/open-webui"}  # the images the test registry holds
+
+
+def _moved(line: re.Match[str], registry: str, closed: str) -> str:
+    """An image line pointed at the test registry or the closed port, without its own host."""
+    repository = line.group(2)
+    first, _, rest = repository.partition("/")
+    path = rest if "." in first else repository
+    return f"{line.group(1)}{registry if repository in SERVED else closed}/{path}:"
+
+
+def _catalog_on(registry: str, target: Path) -> Path:
+    """The default catalog with Ollama's and Open WebUI's images served by `registry`, and the
+    others on a port of this host where nothing listens (refused at once: no public registry
+    is reachable from the tests, and a firewall that drops would make each wait its timeout)."""
+    shutil.copytree(DEFAULT_CATALOG, target)
+    closed = f"{registry.rsplit(':', 1)[0]}:{_free_port()}"
+    for path in (target / "services").glob("*.yaml"):
+        path.write_text(IMAGE_LINE.sub(lambda line: _moved(line, registry, closed), path.read_text()))
+    return target
+
+
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(p): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def _outdated(catalog: Path, registry: str, env: dict[str, str] | None = None) -> tuple[int, dict[str, Any]]:
+    result = run_gen(
+        "images", "outdated", "--catalog", str(catalog), "--plain-http", registry, "--format", "json", env=env
+    )
+    return result.exit_code, {entry["image"]: entry for entry in json.loads(result.stdout)}
+
+
+def test_outdated_against_the_real_registry(tmp_path: Path) -> None:
+    with real_registry(tmp_path / "anonymous") as registry:
+        _fill(Pusher(registry))
+        catalog = _catalog_on(registry, tmp_path / "catalog")
+        before = _snapshot(catalog)
+        code, found = _outdated(catalog, registry, env={"DOCKER_CONFIG": str(tmp_path / "no-docker-config")})
+    assert code == 1
+    assert found[f"{registry}/ollama/ollama:0.12.6"]["status"] == "outdated"
+    assert found[f"{registry}/ollama/ollama:0.12.6"]["newer"] == ["0.12.7", "0.13.0"]  # not the rc, not -rocm
+    assert found[f"{registry}/ollama/ollama:0.12.6-rocm"]["newer"] == ["0.13.0-rocm"]
+    assert found[f"{registry}/open-webui/open-webui:v0.6.34"]["status"] == "current"
+    others = [e for image, e in found.items() if not image.startswith(registry)]
+    assert others and all(e["status"] == "error" and e["message"].startswith("unreachable") for e in others)
+    assert _snapshot(catalog) == before  # asking changes nothing
+
+
+def test_outdated_with_a_login_from_the_docker_config(tmp_path: Path) -> None:
+    htpasswd_tool = shutil.which("htpasswd")
+    if htpasswd_tool is None:
+        missing("htpasswd (Debian package apache2-utils) is not installed")
+    entry = subprocess.run(
+        [htpasswd_tool, "-Bbn", "gen", "s3cret"], capture_output=True, text=True, check=True
+    )
+    (tmp_path / "htpasswd").write_text(entry.stdout)
+    with real_registry(tmp_path / "basic", tmp_path / "htpasswd") as registry:
+        _fill(Pusher(registry, ("gen", "s3cret")))
+        catalog = _catalog_on(registry, tmp_path / "catalog")
+        image = f"{registry}/ollama/ollama:0.12.6"
+        _, anonymous = _outdated(catalog, registry, env={"DOCKER_CONFIG": str(tmp_path / "none")})
+        assert anonymous[image]["status"] == "error"
+        assert anonymous[image]["message"] == f"the registry needs a login: docker login {registry}"
+        config = tmp_path / "docker-config"
+        config.mkdir()
+        for password, expected in (("wrong", "error"), ("s3cret", "outdated")):
+            auth = base64.b64encode(f"gen:{password}".encode()).decode()
+            (config / "config.json").write_text(json.dumps({"auths": {registry: {"auth": auth}}}))
+            _, found = _outdated(catalog, registry, env={"DOCKER_CONFIG": str(config)})
+            assert found[image]["status"] == expected, found[image]
+        assert found[image]["newer"] == ["0.12.7", "0.13.0"]
