@@ -3,7 +3,7 @@
 Usage (needs a Docker Engine: `scripts/start-dockerd` starts the test one):
     .venv/bin/python benchmarks/compose_up.py [--stack ai] [--runs 5]
 
-Reports each run, the median, and the source report's target (container start < 30 s), and
+Reports each run, the median, and the deployment report's target (container start < 30 s), and
 writes benchmarks/results/compose-up.md. Healthchecks run every 10 s, so a stack whose services
 wait for each other (Open WebUI waits for Ollama) takes about two intervals.
 """

@@ -1,4 +1,4 @@
-"""A per-user cache of generated Python code, stored compiled, like Python's own .pyc files (#11).
+"""A per-user cache of generated Python code, stored compiled, like Python's own .pyc files.
 
 The schema checks are Python code generated from the schemas: generating and compiling them took
 ~0.15 s of every `gen validate` and `gen build`, more than the rest of a small build. The code

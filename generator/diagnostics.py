@@ -40,15 +40,14 @@ def display_path(path: Path) -> str:
     """A path relative to the working directory when it is below it, else as given."""
     cwd = os.getcwd()  # noqa: PTH109 (a plain string, cheap: called once per catalog file)
     folder = _relative(str(path.parent), cwd)
-    if folder is None:
-        whole = _relative(str(path), cwd)
-        return str(path) if whole is None else whole
+    if folder is None:  # the folder is not below the working directory: nor is the file
+        return str(path)
     return path.name if folder == "." else f"{folder}/{path.name}"
 
 
 @cache
 def _relative(path: str, cwd: str) -> str | None:
-    """Resolved once per folder: thousands of catalog files share a few folders (#11)."""
+    """Resolved once per folder: thousands of catalog files share a few folders."""
     try:
         return str(Path(path).resolve().relative_to(Path(cwd).resolve()))
     except ValueError:

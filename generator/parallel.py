@@ -1,4 +1,4 @@
-"""Work for a second core: a forked child computes one call while the parent goes on (#11).
+"""Work for a second core: a forked child computes one call while the parent goes on.
 
 Used where a large catalog makes sharing the work worth a fork (reading the catalog files,
 rendering the artifacts).
@@ -26,7 +26,7 @@ def in_child(function: Callable[[A], T], argument: A) -> Callable[[], T]:
     If the child fails, the call computes it here, so any error surfaces as it would have."""
     read_end, write_end = os.pipe()
     # Objects the garbage collector does not visit stay shared with the child: without this, a
-    # collection in either process writes to every object and the pages get copied (#11).
+    # collection in either process writes to every object and the pages get copied.
     gc.freeze()
     pid = os.fork()
     if pid == 0:  # the child: compute, send, leave without running the parent's cleanup

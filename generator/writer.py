@@ -126,7 +126,7 @@ def _replace(out_dir: Path, artifacts: Sequence[Artifact]) -> list[Change]:
 def _write_files(folder: Path, artifacts: Sequence[Artifact], previous: Path, unchanged: set[str]) -> None:
     """Write `artifacts` into the new, empty `folder`. Files `unchanged` since the `previous`
     output are hard-linked from it: no new inode or data, and a rebuild after editing one
-    service writes only what changed (#11). Plain strings and os calls: a build of 1,000
+    service writes only what changed. Plain strings and os calls: a build of 1,000
     services writes 750 files, and pathlib's overhead showed in the profile."""
     root, old_root = f"{folder}/", f"{previous}/"
     folders: set[str] = set()

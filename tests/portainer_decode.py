@@ -6,7 +6,7 @@ skipped, `null` is a no-op, and ANY type mismatch on a known key fails the whole
 Frontend (view-model.ts, AppTemplatesView.tsx, envVarsFieldset): version must be "2" or "3";
 in v3 an id of 0 or a missing id makes a template unselectable, duplicates clash; every env field
 is required, so `preset` without a default can never validate; a select's initial value is its
-first `default: true` option. See ../shared/reference/portainer-templates.md sections 1.3-1.4.
+first `default: true` option (checked in Portainer 2.20's sources).
 """
 
 from __future__ import annotations

@@ -206,8 +206,8 @@ def test_committed_dist_is_up_to_date(tmp_path: Path, update_golden: bool) -> No
 def test_large_catalogs_render_the_same_in_two_processes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Above PARALLEL_FROM_SERVICES a forked child renders the Swarm files and the templates
-    (#11): same bytes."""
+    """Above PARALLEL_FROM_SERVICES a forked child renders the Swarm files and the templates:
+    same bytes."""
     import generator.render as render
     from benchmarks.synthetic_catalog import build as write_catalog
     from generator.catalog import load_catalog
@@ -223,7 +223,7 @@ def test_large_catalogs_render_the_same_in_two_processes(
 def test_files_read_in_two_processes_give_the_same_catalog_and_problems(
     catalog_copy: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Large catalogs are parsed half in a forked child (#11): same documents, same messages."""
+    """Large catalogs are parsed half in a forked child: same documents, same messages."""
     from generator.catalog import loader, validate_catalog
 
     catalog_dir = catalog_copy(DEFAULT_CATALOG)

@@ -1,4 +1,4 @@
-"""The catalog this project ships: valid, complete, and the values of the source report."""
+"""The catalog this project ships: valid, complete, and the values its docs promise."""
 
 from __future__ import annotations
 

@@ -35,7 +35,9 @@ LEGACY = [
 def _corpus(name: str) -> Path:
     path = CORPORA / name
     if not path.exists():
-        pytest.skip(f"{path} is not here (../shared/corpora is only in CI and sessions)")
+        pytest.skip(
+            f"{path} is not here (the corpora of real templates.json files sit beside the repository in CI)"
+        )
     return path
 
 

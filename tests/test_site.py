@@ -35,7 +35,7 @@ def test_every_generated_page_is_in_the_nav() -> None:
 
 def test_a_large_catalog_is_built_for_size(tmp_path: Path) -> None:
     """Beyond SIDEBAR_LIMIT services or stacks, their pages leave the sidebar but stay linked
-    from the overview (and services from their stack); compose snippets are plain text (#11)."""
+    from the overview (and services from their stack); compose snippets are plain text."""
     from benchmarks.synthetic_catalog import build as write_catalog
     from generator.render import site
 

@@ -1,6 +1,6 @@
 """A fast YAML 1.2 reader for catalog files: libyaml (PyYAML's C parser) with YAML 1.2 rules.
 
-ruamel.yaml's round-trip loader keeps line numbers but is slow (issue #11: most of `gen validate`
+ruamel.yaml's round-trip loader keeps line numbers but is slow (most of `gen validate`
 on large catalogs). Files are read with this loader; ruamel only parses a file again when its line
 numbers are needed for a message (see loader.py). To give the same data as ruamel, implicit types
 follow YAML 1.2's core schema: only true/false are booleans (not yes/no/on/off), integers are
@@ -125,7 +125,7 @@ def _convert(node: Any) -> Any:
         key = key_node.value if key_node.style else _scalar(key_node.value)
         if key in mapping:
             raise DuplicateKey(f"duplicate key {key!r}")
-        if type(value_node) is yaml.ScalarNode:  # most values: saves a call (#11)
+        if type(value_node) is yaml.ScalarNode:  # most values: saves a call
             mapping[key] = value_node.value if value_node.style else _scalar(value_node.value)
         else:
             mapping[key] = _convert(value_node)

@@ -1,4 +1,5 @@
-"""Read catalog files with ruamel.yaml, keeping line numbers. The only module that reads them."""
+"""Read catalog files (libyaml through fastyaml; ruamel.yaml only for the line numbers of a message).
+The only module that reads them."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from generator.catalog.kinds import KIND_BY_FOLDER, ROOT_FILES, Kind
 from generator.diagnostics import Diagnostic, display_path, json_path
 from generator.parallel import in_child, worth_it
 
-if TYPE_CHECKING:  # ruamel is imported only when a message needs line numbers (#11)
+if TYPE_CHECKING:  # ruamel is imported only when a message needs line numbers
     from ruamel.yaml import YAML
     from ruamel.yaml.comments import CommentedMap
     from ruamel.yaml.error import MarkedYAMLError
@@ -281,7 +282,7 @@ PARALLEL_FROM_FILES = 400  # below this, starting a second process costs more th
 
 
 def _parse_all(files: list[tuple[Path, Kind]], examine: Callable[[RawDocument], Any]) -> list[Read]:
-    """Every file read and examined, in order; part of a large catalog in a forked child (#11)."""
+    """Every file read and examined, in order; part of a large catalog in a forked child."""
 
     def read(part: list[tuple[Path, Kind]]) -> list[Read]:
         results: list[Read] = []

@@ -386,6 +386,7 @@ class Catalog:
     # id -> file, per kind, for messages and docs ("generated from catalog/services/ollama.yaml")
     sources: Mapping[str, Mapping[str, str]] = field(default_factory=dict, compare=False)
     _stack_ids: Mapping[str, str] = field(init=False, repr=False, compare=False)
+    _network_members: Mapping[str, tuple[Service, ...]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         owners: dict[str, str] = {}
@@ -393,6 +394,15 @@ class Catalog:
             for service_id in self.stacks[stack_id].services:
                 owners.setdefault(service_id, stack_id)
         object.__setattr__(self, "_stack_ids", owners)
+        members: dict[str, list[Service]] = {}
+        for service in self.services.values():
+            for network in dict.fromkeys(a.network for a in service.networks):
+                members.setdefault(network, []).append(service)
+        object.__setattr__(self, "_network_members", {n: tuple(m) for n, m in members.items()})
+
+    def network_members(self, network_id: str) -> tuple[Service, ...]:
+        """The services attached to a network, in the catalog's order."""
+        return self._network_members.get(network_id, ())
 
     def stack_of(self, service_id: str) -> Stack | None:
         """The stack a service belongs to; None for a standalone service."""

@@ -16,7 +16,7 @@ from generator.catalog.loader import RawDocument, plain
 from generator.diagnostics import Diagnostic
 from generator.resources import schemas_dir
 
-if TYPE_CHECKING:  # jsonschema is imported only to explain a document that fails (#11)
+if TYPE_CHECKING:  # jsonschema is imported only to explain a document that fails
     from jsonschema import Draft202012Validator
     from jsonschema.exceptions import ValidationError
     from referencing import Registry
@@ -53,7 +53,7 @@ def bundle(schema: dict[str, Any]) -> dict[str, Any]:
     """The schema with the shared definitions it uses copied in and its $refs made local.
 
     Same rules, but the validator no longer resolves URIs across files for every value, which
-    was most of the time `gen validate` spent in jsonschema (issue #11)."""
+    was most of the time `gen validate` spent in jsonschema."""
     common = load_schema("common.schema.json")["$defs"]
     wanted: list[str] = []
 
@@ -104,7 +104,7 @@ def validate_document(document: RawDocument) -> list[Diagnostic]:
     return sorted(set(problems))
 
 
-# Fast path (issue #11): fastjsonschema compiles a schema to Python code, about 20x faster than
+# Fast path: fastjsonschema compiles a schema to Python code, about 20x faster than
 # jsonschema's interpreter. It answers only "valid or not"; jsonschema still judges every
 # document it rejects (and has the last word, so a stricter fast check costs time, never a
 # verdict). fastjsonschema speaks draft 7: `as_draft7` renames the two 2020-12 keywords the

@@ -32,7 +32,7 @@ def render_all(catalog: Catalog) -> list[Artifact]:
     all_renderers = renderers()
     if not worth_it(len(catalog.services), PARALLEL_FROM_SERVICES):
         return with_marker(a for renderer in all_renderers for a in renderer(catalog))
-    # Large catalogs on several cores (#11): a forked child renders the Swarm files and the
+    # Large catalogs on several cores: a forked child renders the Swarm files and the
     # Portainer templates while this process renders the rest (compose files, the index, the
     # scripts). The child gets a bit less than half: it runs ~1.3x slower, copying the pages it
     # shares with this process as it touches them. Measured best of the splits tried, at 1,000

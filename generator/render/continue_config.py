@@ -20,15 +20,9 @@ PROVIDERS = {"ollama": ("ollama", ""), "openai": ("openai", "/v1")}  # model_api
 def reachable_model_servers(catalog: Catalog, consumers: Sequence[Service]) -> list[Service]:
     """Model servers on a network one of the consumers is on, sorted by id."""
     networks = {a.network for consumer in consumers for a in consumer.networks}
+    neighbours = {s.id: s for network in networks for s in catalog.network_members(network)}
     return sorted(
-        (
-            s
-            for s in catalog.services.values()
-            if s.models
-            and s.model_api
-            and s.port(API_PORT)
-            and any(a.network in networks for a in s.networks)
-        ),
+        (s for s in neighbours.values() if s.models and s.model_api and s.port(API_PORT)),
         key=lambda s: s.id,
     )
 

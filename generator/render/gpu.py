@@ -7,7 +7,7 @@ from generator.render.text import render_text
 from generator.writer import Artifact
 
 SCRIPT = "scripts/gpu-bootstrap.sh"
-TARGET_SECONDS = 10  # the source report: GPU init < 10 s
+TARGET_SECONDS = 10  # the deployment report's target: GPU initialisation < 10 s
 CUDA_TEST_IMAGE = "nvidia/cuda:12.8.1-base-ubuntu24.04"
 
 

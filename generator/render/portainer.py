@@ -1,5 +1,5 @@
 """Portainer App Templates: templates.json (version 3, Portainer 2.20+) and templates-v2.json
-(version 2, Portainer 2.0-2.19), following ../reference/portainer-templates.md.
+(version 2, Portainer 2.0-2.19), following Portainer's own template reader.
 
 Stack variants become type 3 templates pointing at the committed compose files in the public
 repository; services marked standalone become type 1 (container) templates. Every build checks

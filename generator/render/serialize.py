@@ -14,7 +14,7 @@ def plain_data(value: Any) -> Any:
     """Dataclasses, mappings, tuples and addresses as JSON-ready dicts, lists and strings."""
     import orjson
 
-    try:  # orjson walks dataclasses natively: a JSON round trip is ~2x faster than Python (#11)
+    try:  # orjson walks dataclasses natively: a JSON round trip is ~2x faster than Python
         return orjson.loads(orjson.dumps(value, default=_json_default, option=orjson.OPT_NON_STR_KEYS))
     except TypeError:  # an integer beyond 64 bits, a value JSON cannot hold: as below
         return _plain_data(value)
@@ -53,7 +53,7 @@ def _field_names(cls: Any) -> tuple[str, ...]:
 def to_json(data: Any) -> bytes:
     """Indented JSON (2 spaces), keys sorted, UTF-8 unescaped, final newline: the text of
     json.dumps(indent=2, sort_keys=True, ensure_ascii=False), written by orjson, ~6x faster
-    (with `indent`, the standard library falls back to its pure-Python encoder) (#11)."""
+    (with `indent`, the standard library falls back to its pure-Python encoder)."""
     import orjson
 
     try:

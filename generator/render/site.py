@@ -282,7 +282,7 @@ def downloads_page(catalog: Catalog, files: list[str], schemas: list[str]) -> st
     )
 
 
-# Beyond this many services (or stacks) the site is built for size (#11): each page renders
+# Beyond this many services (or stacks) the site is built for size: each page renders
 # the whole sidebar, so N pages listed in it cost O(N^2); service (or stack) pages are then
 # reached from the catalog overview and the stack pages instead. Large catalogs' compose
 # snippets are not highlighted: a span per token made most of a service page's HTML, and the

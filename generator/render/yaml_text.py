@@ -1,7 +1,7 @@
 """Deterministic YAML for generated files: insertion order kept, ambiguous strings quoted.
 
 A small block-style emitter for the plain data the renderers build (dicts, lists, strings,
-numbers, booleans, None): a general YAML library spent most of `gen build`'s time here (#11).
+numbers, booleans, None): a general YAML library spent most of `gen build`'s time here.
 Strings that a YAML 1.1 or 1.2 reader could take for a boolean, null, number or time ('off',
 'yes', '12:30', '0.5') are double-quoted, so every consumer (Compose, Portainer, PyYAML) reads
 a string; strings a plain scalar cannot carry are single-quoted; multi-line strings become
@@ -45,7 +45,7 @@ def to_yaml(data: Any, header: str = "") -> bytes:
 
 
 # The two functions below run for every line of every generated file: they dispatch on exact
-# types and look rendered keys and strings up in dicts, the fastest way found (#11).
+# types and look rendered keys and strings up in dicts, the fastest way found.
 def _mapping(data: dict[Any, Any], pad: str, lines: list[str], first_prefix: str | None) -> None:
     """`data`'s entries at indentation `pad`; the first after `first_prefix` (a list's "- ")."""
     for key, value in data.items():

@@ -14,7 +14,7 @@ from generator.writer import Artifact
 
 SCRIPT = "scripts/zfs-datasets.sh"
 PLAN = "zfs/plan.json"
-TARGET_SECONDS = 5  # the source report: dataset creation < 5 s
+TARGET_SECONDS = 5  # the deployment report's target: dataset creation < 5 s
 SIZE_PROPERTIES = ("quota", "refquota", "reservation", "refreservation")
 DEFAULT_MAX_RECORDSIZE = 128 * 1024
 OLD_MAX_RECORDSIZE = 1024 * 1024  # zfs_max_recordsize before OpenZFS 2.2

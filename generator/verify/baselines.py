@@ -22,7 +22,7 @@ from typing import Any
 from generator.catalog.model import Accelerator, Catalog, Dataset, Network, Stack
 from generator.verify.stack_facts import first_bridge_network
 
-# The source report's targets, in seconds.
+# The deployment report's targets, in seconds.
 BASELINES: dict[str, tuple[str, float]] = {
     "container_start": ("Stack start to all healthy", 30.0),
     "network_attach": ("Attaching a container to the AI network", 1.0),

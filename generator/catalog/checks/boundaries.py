@@ -1,4 +1,4 @@
-"""Network boundaries (issue #12): one authenticated entry point, nothing else open on the LAN
+"""Network boundaries: one authenticated entry point, nothing else open on the LAN
 without a stated reason, the AI network kept apart from the networks it is isolated from."""
 
 from __future__ import annotations
