@@ -42,6 +42,7 @@ def check_one_proxy(context: Context) -> Iterator[Diagnostic]:
 
 def check_exposed_services(context: Context) -> Iterator[Diagnostic]:
     proxies = _proxies(context)
+    proxy_networks = {a.network for a in proxies[0].networks} if proxies else set()
     hosts: dict[str, str] = {}
     for service in sorted(context.catalog.services.values(), key=lambda s: s.id):
         expose = service.expose
@@ -68,7 +69,7 @@ def check_exposed_services(context: Context) -> Iterator[Diagnostic]:
             message = "no service is the reverse proxy: add one with a proxy: block (e.g. Caddy)"
             yield context.at("service", service.id, ["expose"], message)
             continue
-        shared = {a.network for a in proxies[0].networks} & {a.network for a in service.networks}
+        shared = proxy_networks & {a.network for a in service.networks}
         if not shared:
             ours = ", ".join(a.network for a in service.networks) or "none"
             message = (
