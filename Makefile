@@ -3,7 +3,7 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 
-.PHONY: help build test lint format venv clean
+.PHONY: help build test check lint format venv clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -24,6 +24,10 @@ test: $(BIN)/gen ## install what the tests need, then lint, type-check and run t
 	scripts/prepare-test-env
 	$(MAKE) lint
 	$(BIN)/pytest
+
+check: $(BIN)/gen ## lint, type-check and the tests that need no system package (installs nothing)
+	$(MAKE) lint
+	$(BIN)/pytest -m "not integration"
 
 lint: $(BIN)/gen ## ruff (lint + format check) and mypy --strict
 	$(BIN)/ruff check .
