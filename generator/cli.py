@@ -525,16 +525,22 @@ def images_group(context: click.Context, catalog_dir: Path, output_format: str) 
         click.echo(f"{use.service:<{width}}  {use.variant:<6}  {use.image.text}")
 
 
-@images_group.command("outdated")
-@CATALOG_OPTION
-@click.option("--pre-releases", is_flag=True, help="Count pre-releases (-rc1, -beta.2) as newer releases.")
-@click.option(
+PRE_RELEASES_OPTION = click.option(
+    "--pre-releases", is_flag=True, help="Count pre-releases (-rc1, -beta.2) as newer releases."
+)
+PLAIN_HTTP_OPTION = click.option(
     "--plain-http",
     "plain_http",
     multiple=True,
     metavar="HOST[:PORT]",
     help="A registry reached over plain HTTP (a local mirror); repeatable.",
 )
+
+
+@images_group.command("outdated")
+@CATALOG_OPTION
+@PRE_RELEASES_OPTION
+@PLAIN_HTTP_OPTION
 @_format_option("text", "json")
 def images_outdated(
     catalog_dir: Path, pre_releases: bool, plain_http: tuple[str, ...], output_format: str
@@ -566,6 +572,68 @@ def images_outdated(
             detail = f"{r.newer[-1]} (newer: {', '.join(r.newer)})" if r.newer else r.message
             click.echo(terminal_text(f"{r.status:<11} {r.image}" + (f": {detail}" if detail else "")))
     sys.exit(1 if any(r.status in ("outdated", "error") for r in results) else 0)
+
+
+@images_group.command("pin")
+@CATALOG_OPTION
+@click.option("--digest", "with_digest", is_flag=True, help="Also pin each image to its tag's sha256 digest.")
+@click.option("--dry-run", is_flag=True, help="Show the changes as a diff; write nothing.")
+@PRE_RELEASES_OPTION
+@PLAIN_HTTP_OPTION
+def images_pin(
+    catalog_dir: Path, with_digest: bool, dry_run: bool, pre_releases: bool, plain_http: tuple[str, ...]
+) -> None:
+    """Rewrite the catalog's images to their newest release of the same variant.
+
+    Only the image values change (comments and layout stay); with --digest each
+    image is also pinned by digest (a multi-platform tag's index digest, so every
+    host still gets its own platform). Nothing is written when a registry could
+    not answer or the result would not validate. One line per change.
+
+    \b
+    Example:
+      gen images pin --dry-run
+      gen images pin --digest
+    """
+    from generator.diagnostics import display_path
+    from generator.escape import terminal_text
+    from generator.images import pin
+    from generator.images.catalog_images import check_images, image_uses
+    from generator.images.registry import RegistryError, docker_credentials, manifest_digest
+
+    results = check_images(image_uses(_catalog(catalog_dir)), plain_http, pre_releases)
+    failed = [r for r in results if r.status == "error"]
+    credentials = docker_credentials()
+    try:
+        wanted = (
+            {}
+            if failed
+            else pin.wanted_references(
+                results,
+                with_digest,
+                lambda ref, tag: manifest_digest(
+                    ref, tag, credentials.get(ref.registry), ref.registry in plain_http
+                ),
+            )
+        )
+    except RegistryError as error:
+        raise GenError(f"nothing pinned: a digest could not be read: {error}") from None
+    if failed:
+        for r in failed:
+            click.echo(terminal_text(f"error       {r.image}: {r.message}"), err=True)
+        raise GenError("nothing pinned: every image must be checked first")
+    texts, changes = pin.plan(catalog_dir, wanted)
+    problems = pin.validates(catalog_dir, texts) if texts else []
+    if problems:
+        raise GenError("nothing pinned: the result would not validate: " + "; ".join(problems[:5]))
+    if dry_run:
+        click.echo(pin.diff(texts), nl=False)
+    else:
+        pin.write(texts)
+    for change in changes:
+        click.echo(f"{display_path(change.file)}:{change.line}: {change.old} -> {change.new}")
+    if not changes:
+        click.echo("every image is at its newest release" + (" and pinned by digest" if with_digest else ""))
 
 
 @cli.group("site")

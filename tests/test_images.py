@@ -11,9 +11,10 @@ from __future__ import annotations
 import base64
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -183,3 +184,83 @@ def test_gen_images_lists_every_image_per_variant() -> None:
     }
     text = run_gen("images", "--catalog", str(DEFAULT_CATALOG)).stdout
     assert any(line.split() == ["ollama", "amd", "ollama/ollama:0.12.6-rocm"] for line in text.splitlines())
+
+
+def test_repinning_keeps_how_the_reference_is_written() -> None:
+    from generator.images.pin import repinned
+
+    assert repinned(parse_reference("ollama/ollama:0.12.6"), "0.13.0", None) == "ollama/ollama:0.13.0"
+    assert repinned(parse_reference("caddy:2.10.2-alpine"), "2.11.0-alpine", "sha256:" + "a" * 64) == (
+        "caddy:2.11.0-alpine@sha256:" + "a" * 64
+    )
+    assert (
+        repinned(parse_reference("10.0.0.5:5000/x/y:1.0@sha256:old"), "1.1", None) == "10.0.0.5:5000/x/y:1.1"
+    )
+
+
+def test_a_pin_plan_changes_only_the_image_values(catalog_copy: Callable[..., Path]) -> None:
+    from generator.images import pin
+    from generator.images.catalog_images import ImageStatus
+
+    catalog = catalog_copy(DEFAULT_CATALOG)
+    ollama = catalog / "services" / "ollama.yaml"
+    original = ollama.read_text()
+    statuses = [
+        ImageStatus("ollama/ollama:0.12.6", ["ollama"], "outdated", ["0.12.7", "0.13.0"]),
+        ImageStatus("ollama/ollama:0.12.6-rocm", ["ollama"], "outdated", ["0.13.0-rocm"]),
+        ImageStatus("caddy:2.10.2-alpine", ["caddy"], "current"),
+        ImageStatus("example.org/x:1.0", ["x"], "error", message="unreachable"),
+    ]
+    asked: list[tuple[str, str]] = []
+
+    def digest_of(reference: Any, tag: str) -> str:
+        asked.append((reference.text, tag))
+        return "sha256:" + "b" * 64
+
+    assert pin.wanted_references(statuses, False, digest_of) == {
+        "ollama/ollama:0.12.6": "ollama/ollama:0.13.0",
+        "ollama/ollama:0.12.6-rocm": "ollama/ollama:0.13.0-rocm",
+    }
+    assert asked == []
+    with_digests = pin.wanted_references(statuses, True, digest_of)
+    assert with_digests["caddy:2.10.2-alpine"] == "caddy:2.10.2-alpine@sha256:" + "b" * 64
+    texts, changes = pin.plan(catalog, pin.wanted_references(statuses, False, digest_of))
+    assert [(c.file.name, c.old, c.new) for c in changes] == [
+        ("ollama.yaml", "ollama/ollama:0.12.6", "ollama/ollama:0.13.0"),
+        ("ollama.yaml", "ollama/ollama:0.12.6-rocm", "ollama/ollama:0.13.0-rocm"),
+    ]
+    expected = original.replace("image: ollama/ollama:0.12.6-rocm", "image: ollama/ollama:0.13.0-rocm")
+    expected = expected.replace("image: ollama/ollama:0.12.6\n", "image: ollama/ollama:0.13.0\n")
+    assert texts == {ollama: expected}  # comments, order and layout untouched
+    assert pin.validates(catalog, texts) == []
+    assert "-image: ollama/ollama:0.12.6\n+image: ollama/ollama:0.13.0\n" in pin.diff(texts)
+    assert ollama.read_text() == original  # planning writes nothing
+    pin.write(texts)
+    assert ollama.read_text() == expected
+
+
+def test_renovates_pattern_finds_every_image_the_catalog_pins() -> None:
+    """renovate.json's regex (JavaScript syntax: `(?<name>` is Python's `(?P<name>`) captures
+    each image of every service file, with the name and tag `gen images` reads."""
+    import re
+
+    from generator.catalog import load_catalog
+    from generator.images.catalog_images import image_uses
+    from tests.conftest import ROOT
+
+    config = json.loads((ROOT / "renovate.json").read_text())
+    (manager,) = config["customManagers"]
+    pattern = re.compile(manager["matchStrings"][0].replace("(?<", "(?P<"))
+    found = set()
+    for path in (DEFAULT_CATALOG / "services").glob("*.yaml"):
+        for match in pattern.finditer(path.read_text()):
+            found.add(f"{match['depName']}:{match['currentValue']}")
+    expected = {use.image.text for use in image_uses(load_catalog(DEFAULT_CATALOG))}
+    assert found == expected
+    digest = "sha256:" + "c" * 64
+    pinned = pattern.search(f"image: 10.0.0.5:5000/x/y:1.2.3@{digest}\n")
+    assert pinned and (pinned["depName"], pinned["currentValue"], pinned["currentDigest"]) == (
+        "10.0.0.5:5000/x/y",
+        "1.2.3",
+        digest,
+    )

@@ -10,6 +10,7 @@ the `auth` entries `docker login` writes; credential helpers are not read).
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import os
 import re
@@ -24,6 +25,7 @@ from generator.images.reference import DOCKER_HUB, ImageReference
 TIMEOUT_S = 20
 MAX_PAGES = 50  # a registry that pages forever is an error, not a hang
 CHALLENGE_PARAMETER = re.compile(r'(\w+)="([^"]*)"')
+DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 NEXT_PAGE = re.compile(r"<([^>]+)>\s*;\s*rel=\"?next\"?")
 DOCKER_HUB_KEYS = ("https://index.docker.io/v1/", "index.docker.io", "docker.io", "registry-1.docker.io")
 
@@ -53,25 +55,51 @@ def docker_credentials(config_dir: Path | None = None) -> dict[str, tuple[str, s
     return found
 
 
+MANIFEST_TYPES = ", ".join(
+    (
+        "application/vnd.oci.image.index.v1+json",
+        "application/vnd.docker.distribution.manifest.list.v2+json",
+        "application/vnd.oci.image.manifest.v1+json",
+        "application/vnd.docker.distribution.manifest.v2+json",
+    )
+)
+
+
+class Session:
+    """Requests to one repository of a registry, authenticated once when it asks."""
+
+    def __init__(
+        self, reference: ImageReference, credentials: tuple[str, str] | None = None, plain_http: bool = False
+    ) -> None:
+        self.reference = reference
+        self.credentials = credentials
+        self.base = f"{'http' if plain_http else 'https'}://{reference.api_host}/v2/{reference.repository}"
+        self.authorization: str | None = None
+
+    def get(self, url: str, accept: str = "application/json") -> tuple[Any, bytes]:
+        status, headers, body = _get(url, self.authorization, accept)
+        if status == 401 and self.authorization is None:
+            challenge = headers.get("WWW-Authenticate", "")
+            self.authorization = _authorize(challenge, self.reference, self.credentials)
+            status, headers, body = _get(url, self.authorization, accept)
+        if status != 200:
+            raise RegistryError(_status_message(status, self.credentials))
+        return headers, body
+
+
 def list_tags(
     reference: ImageReference,
     credentials: tuple[str, str] | None = None,
     plain_http: bool = False,
 ) -> list[str]:
     """Every tag of the image's repository, following the registry's pages."""
-    scheme = "http" if plain_http else "https"
-    url: str | None = f"{scheme}://{reference.api_host}/v2/{reference.repository}/tags/list?n=1000"
-    authorization: str | None = None
+    session = Session(reference, credentials, plain_http)
+    url: str | None = f"{session.base}/tags/list?n=1000"
     tags: list[str] = []
     for _ in range(MAX_PAGES):
         if url is None:
             return tags
-        status, headers, body = _get(url, authorization)
-        if status == 401 and authorization is None:
-            authorization = _authorize(headers.get("WWW-Authenticate", ""), reference, credentials)
-            status, headers, body = _get(url, authorization)
-        if status != 200:
-            raise RegistryError(_status_message(status, credentials))
+        headers, body = session.get(url)
         try:
             page = json.loads(body)
             tags += [str(tag) for tag in page.get("tags") or []]
@@ -84,8 +112,24 @@ def list_tags(
     raise RegistryError(f"the registry sent more than {MAX_PAGES} pages of tags")
 
 
-def _get(url: str, authorization: str | None) -> tuple[int, Any, bytes]:
-    request = urllib.request.Request(url, headers={"Accept": "application/json"})
+def manifest_digest(
+    reference: ImageReference,
+    tag: str,
+    credentials: tuple[str, str] | None = None,
+    plain_http: bool = False,
+) -> str:
+    """The digest a tag points to: of its multi-platform index when it has one (so a pin by
+    digest still gives each host its own platform's image), else of its manifest."""
+    session = Session(reference, credentials, plain_http)
+    headers, body = session.get(f"{session.base}/manifests/{tag}", MANIFEST_TYPES)
+    digest = headers.get("Docker-Content-Digest") or "sha256:" + hashlib.sha256(body).hexdigest()
+    if not DIGEST.match(digest):
+        raise RegistryError(f"the registry's digest for {tag} is not a sha256 digest: {digest!r}")
+    return str(digest)
+
+
+def _get(url: str, authorization: str | None, accept: str = "application/json") -> tuple[int, Any, bytes]:
+    request = urllib.request.Request(url, headers={"Accept": accept})
     if authorization:
         request.add_header("Authorization", authorization)
     try:

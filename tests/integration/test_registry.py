@@ -226,3 +226,56 @@ def test_outdated_with_a_login_from_the_docker_config(tmp_path: Path) -> None:
             _, found = _outdated(catalog, registry, env={"DOCKER_CONFIG": str(config)})
             assert found[image]["status"] == expected, found[image]
         assert found[image]["newer"] == ["0.12.7", "0.13.0"]
+
+
+def test_pin_rewrites_to_the_newest_release_and_digest_or_nothing(tmp_path: Path) -> None:
+    from generator.catalog import load_catalog
+    from generator.images.catalog_images import image_uses
+
+    with real_registry(tmp_path / "anonymous") as registry:
+        pusher = Pusher(registry)
+        _fill(pusher)
+        catalog = _catalog_on(registry, tmp_path / "catalog")
+        unreached = _snapshot(catalog)
+        # another registry does not answer: nothing is pinned, not even what could be
+        refused = run_gen("images", "pin", "--catalog", str(catalog), "--plain-http", registry)
+        assert refused.exit_code == 1
+        assert "nothing pinned" in refused.stderr and "unreachable" in refused.stderr
+        assert _snapshot(catalog) == unreached
+        # every image on the test registry, at the catalog's own tags
+        for path in (catalog / "services").glob("*.yaml"):
+            path.write_text(path.read_text().replace(_closed_host(path.read_text(), registry), registry))
+        for use in image_uses(load_catalog(catalog)):
+            if use.image.repository not in ("ollama/ollama", "open-webui/open-webui"):
+                pusher.manifest(use.image.repository, str(use.image.tag))
+        ollama = catalog / "services" / "ollama.yaml"
+        before = ollama.read_text()
+        dry = run_gen("images", "pin", "--catalog", str(catalog), "--plain-http", registry, "--dry-run")
+        assert dry.exit_code == 0, dry.stderr
+        assert f"+image: {registry}/ollama/ollama:0.13.0\n" in dry.stdout
+        assert ollama.read_text() == before
+        pinned = run_gen("images", "pin", "--catalog", str(catalog), "--plain-http", registry, "--digest")
+        assert pinned.exit_code == 0, pinned.stderr
+        index_digest = _digest_of(registry, "ollama/ollama", "0.13.0")
+        after = ollama.read_text()
+        assert f"image: {registry}/ollama/ollama:0.13.0@{index_digest}\n" in after  # the index's digest
+        assert f"image: {registry}/ollama/ollama:0.13.0-rocm@sha256:" in after
+        changed = [a for a, b in zip(before.splitlines(), after.splitlines(), strict=True) if a != b]
+        assert len(changed) == 2 and all("image:" in line for line in changed)  # nothing else moved
+        assert run_gen("validate", "--catalog", str(catalog)).exit_code == 0
+        code, found = _outdated(catalog, registry)
+        assert code == 0, found  # every image current now
+
+
+def _closed_host(text: str, registry: str) -> str:
+    """The closed host:port _catalog_on pointed the other images at, as found in a file."""
+    found = re.search(r"image: (\S+?:\d+)/", text)
+    return found.group(1) if found and found.group(1) != registry else registry
+
+
+def _digest_of(registry: str, repository: str, tag: str) -> str:
+    request = urllib.request.Request(
+        f"http://{registry}/v2/{repository}/manifests/{tag}", headers={"Accept": OCI_INDEX}, method="HEAD"
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return str(response.headers["Docker-Content-Digest"])

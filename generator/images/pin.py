@@ -1,0 +1,111 @@
+"""`gen images pin`: rewrite the catalog's image references to newer releases (and digests),
+changing only those values: comments, quoting and layout stay as they are. Everything is
+worked out first; nothing is written when a registry could not answer or the result would not
+validate."""
+
+from __future__ import annotations
+
+import difflib
+import re
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from generator.images.catalog_images import ImageStatus
+from generator.images.reference import ImageReference, parse_reference
+
+IMAGE_LINE = re.compile(
+    r"^(?P<head>\s*(?:-\s+)?image:\s*)(?P<quote>[\"']?)(?P<value>[^\s\"'#]+)(?P=quote)", re.M
+)
+
+
+@dataclass(frozen=True)
+class Change:
+    file: Path
+    line: int
+    old: str
+    new: str
+
+
+def repinned(reference: ImageReference, tag: str, digest: str | None) -> str:
+    """The reference with another tag (and digest), its registry and repository written as they were."""
+    name = reference.text.split("@", 1)[0]
+    if reference.tag is not None:
+        name = name[: -len(reference.tag) - 1]
+    return f"{name}:{tag}" + (f"@{digest}" if digest else "")
+
+
+def wanted_references(
+    statuses: list[ImageStatus],
+    with_digest: bool,
+    digest_of: Callable[[ImageReference, str], str],
+) -> dict[str, str]:
+    """old reference -> new one: outdated images to their newest release; with `with_digest`,
+    every versioned image also to that tag's digest."""
+    wanted = {}
+    for status in statuses:
+        if status.status not in ("outdated", "current"):
+            continue
+        reference = parse_reference(status.image)
+        assert reference.tag is not None  # current and outdated images have a version tag
+        tag = status.newer[-1] if status.newer else reference.tag
+        digest = digest_of(reference, tag) if with_digest else None
+        new = repinned(reference, tag, digest or (reference.digest if tag == reference.tag else None))
+        if new != status.image:
+            wanted[status.image] = new
+    return wanted
+
+
+def plan(catalog_dir: Path, wanted: dict[str, str]) -> tuple[dict[Path, str], list[Change]]:
+    """The new text of every service file that names an image to change, and each change."""
+    texts: dict[Path, str] = {}
+    changes: list[Change] = []
+    for path in sorted((catalog_dir / "services").glob("*.yaml")):
+        text = path.read_text("utf-8")
+
+        def swap(line: re.Match[str], path: Path = path, text: str = text) -> str:
+            new = wanted.get(line.group("value"))
+            if new is None:
+                return line.group(0)
+            number = text.count("\n", 0, line.start()) + 1
+            changes.append(Change(path, number, line.group("value"), new))
+            return f"{line.group('head')}{line.group('quote')}{new}{line.group('quote')}"
+
+        new_text = IMAGE_LINE.sub(swap, text)
+        if new_text != text:
+            texts[path] = new_text
+    return texts, changes
+
+
+def validates(catalog_dir: Path, texts: dict[Path, str]) -> list[str]:
+    """The problems `gen validate` finds in the catalog with the new texts (in a scratch copy)."""
+    from generator.catalog import validate_catalog
+
+    with tempfile.TemporaryDirectory() as scratch:
+        trial = Path(scratch) / "catalog"
+        shutil.copytree(catalog_dir, trial, symlinks=True)
+        for path, text in texts.items():
+            (trial / path.relative_to(catalog_dir)).write_text(text, "utf-8")
+        _, problems = validate_catalog(trial)
+        return [f"{p.path}: {p.message}" for p in problems]
+
+
+def diff(texts: dict[Path, str]) -> str:
+    parts: list[str] = []
+    for path, text in texts.items():
+        old = path.read_text("utf-8").splitlines(keepends=True)
+        parts += difflib.unified_diff(old, text.splitlines(keepends=True), str(path), str(path))
+    return "".join(parts)
+
+
+def write(texts: dict[Path, str]) -> None:
+    """Each file whole or not at all (a link is replaced by a file, never written through)."""
+    for path, text in texts.items():
+        temporary = path.with_name(f".{path.name}.gen-pin")
+        try:
+            temporary.write_text(text, "utf-8")
+            temporary.replace(path)
+        finally:
+            temporary.unlink(missing_ok=True)
