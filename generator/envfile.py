@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from generator.errors import OutputRefused
+from generator.errors import OutputRefused, UsageError
 from generator.escape import env_comment
 from generator.render.compose.environment import Variable
 from generator.writer import MARKER
@@ -35,8 +35,13 @@ def read_assignments(path: Path) -> dict[str, str]:
     """NAME=value pairs of an env file (comments and blank lines ignored)."""
     if not path.exists():
         return {}
+    try:
+        text = path.read_text("utf-8")
+    except (OSError, UnicodeDecodeError) as error:  # left as it is: it may hold secrets
+        reason = "it is not UTF-8 text" if isinstance(error, UnicodeDecodeError) else error.strerror or error
+        raise UsageError(f"cannot read the env file {path}: {reason}; it is left as it is") from None
     found = {}
-    for line in path.read_text("utf-8").splitlines():
+    for line in text.splitlines():
         match = ASSIGNMENT.match(line)
         if match and not line.lstrip().startswith("#"):
             found[match.group(1)] = match.group(2).strip().strip("'\"")
@@ -70,13 +75,16 @@ def write_secrets(path: Path, stack_id: str, variables: Iterable[Variable]) -> S
         lines.append(env_comment(f"{variable.description} (used by {', '.join(variable.used_by)})"))
         lines.append(f"{variable.name}={generate(variable.secret, variable.secret_length)}")
         added.append(variable.name)
-    path.parent.mkdir(parents=True, exist_ok=True)
     header = f"# Secrets of the {stack_id} stack, written by `gen secrets`. Keep private; never commit.\n"
-    text = path.read_text("utf-8") if path.exists() else header
-    if lines:
-        separator = "" if not text or text.endswith("\n") else "\n"
-        text += separator + "\n".join(lines) + "\n"
-    _replace_private(path, text)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        text = path.read_text("utf-8") if path.exists() else header
+        if lines:
+            separator = "" if not text or text.endswith("\n") else "\n"
+            text += separator + "\n".join(lines) + "\n"
+        _replace_private(path, text)
+    except OSError as error:  # a full or read-only disk: the file stays as it was
+        raise OutputRefused(f"could not write {path}: {error.strerror or error}; it is unchanged") from None
     return SecretsResult(path, tuple(added), tuple(kept))
 
 

@@ -6,11 +6,14 @@ from __future__ import annotations
 import json
 import stat
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import SimpleNamespace
 
+import pytest
+
 from tests.conftest import DEFAULT_CATALOG, ROOT, run_gen
+from tests.docker_env import missing
 
 
 def test_a_catalog_file_linking_outside_is_refused_unread(
@@ -266,3 +269,76 @@ def test_import_flags_settings_that_control_the_host(
     reviewed = written.replace("UNREVIEWED:", "Reviewed: the agent manages the containers of this host;")
     (catalog / "services" / "agent.yaml").write_text(reviewed)
     assert run_gen("validate").exit_code == 0
+
+
+@pytest.fixture
+def small_filesystem(tmp_path: Path) -> Iterator[Path]:
+    """A 256 KiB tmpfs of its own (root mounts it): room for a small output, not a large one."""
+    mountpoint = tmp_path / "small"
+    mountpoint.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mountpoint)], capture_output=True, text=True
+    )
+    if mounted.returncode != 0:
+        missing(f"cannot mount a small tmpfs here (root needed): {mounted.stderr.strip()}")
+    try:
+        yield mountpoint
+    finally:
+        subprocess.run(["umount", str(mountpoint)], check=False)
+
+
+def _tree(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_a_full_or_read_only_disk_is_one_line_and_the_previous_output_stays_whole(
+    small_filesystem: Path,
+) -> None:
+    from tests.conftest import MINIMAL
+
+    out = small_filesystem / "dist"
+    first = run_gen("build", "--catalog", str(MINIMAL), "--out", str(out))
+    assert first.exit_code == 0, first.stderr
+    before = _tree(out)
+    full = run_gen("build", "--catalog", str(DEFAULT_CATALOG), "--out", str(out))  # ~500 KiB: no room
+    assert full.exit_code == 1
+    assert full.stderr.strip().splitlines() == [
+        f"error: could not write {out}: No space left on device; the previous output is unchanged"
+    ]
+    assert _tree(out) == before
+    assert sorted(p.name for p in small_filesystem.iterdir()) == ["dist"]  # no staging folder left
+    (small_filesystem / "secrets").mkdir()
+    with (small_filesystem / "filler").open("wb", buffering=0) as filler:  # the disk is full now
+        try:
+            while True:
+                filler.write(b"\0" * 4096)
+        except OSError:
+            pass
+    secrets = run_gen(
+        "secrets", "--catalog", str(DEFAULT_CATALOG), "--dir", str(small_filesystem / "secrets")
+    )
+    assert secrets.exit_code == 1
+    assert "No space left on device" in secrets.stderr and len(secrets.stderr.strip().splitlines()) == 1
+    assert [p.stat().st_size for p in (small_filesystem / "secrets").iterdir()] in ([], [0])
+    (small_filesystem / "filler").unlink()
+    subprocess.run(["mount", "-o", "remount,ro", str(small_filesystem)], check=True)
+    unchanged = run_gen("build", "--catalog", str(MINIMAL), "--out", str(out))
+    assert unchanged.exit_code == 0 and "nothing changed" in unchanged.stdout  # nothing to write
+    read_only = run_gen("build", "--catalog", str(DEFAULT_CATALOG), "--out", str(out))
+    assert read_only.exit_code == 1
+    assert "Read-only file system" in read_only.stderr and len(read_only.stderr.strip().splitlines()) == 1
+    assert _tree(out) == before
+
+
+def test_an_env_file_that_is_not_text_is_left_as_it_is(tmp_path: Path) -> None:
+    folder = tmp_path / "secrets"
+    folder.mkdir()
+    garbled = b"\xff\xfe\x00PASSWORD=kept"
+    (folder / "ai.env").write_bytes(garbled)
+    result = run_gen("secrets", "--catalog", str(DEFAULT_CATALOG), "--dir", str(folder), "ai")
+    assert result.exit_code == 2
+    assert (
+        result.stderr.strip()
+        == f"error: cannot read the env file {folder / 'ai.env'}: it is not UTF-8 text; it is left as it is"
+    )
+    assert (folder / "ai.env").read_bytes() == garbled
