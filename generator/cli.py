@@ -234,10 +234,9 @@ def secrets(stacks: tuple[str, ...], catalog_dir: Path, secrets_dir: Path) -> No
       gen secrets ai
       docker compose --env-file secrets/ai.env -f dist/stacks/ai/cpu/compose.yaml up -d --wait
     """
+    from generator.catalog.deploy import stack_variables, variant_services
     from generator.envfile import write_secrets
     from generator.errors import UsageError
-    from generator.render.compose import variant_services
-    from generator.render.compose.environment import stack_variables
 
     catalog = _catalog(catalog_dir)
     unknown = [s for s in stacks if s not in catalog.stacks]

@@ -14,9 +14,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from generator.catalog.deploy import Variable
 from generator.errors import OutputRefused, UsageError
 from generator.escape import env_comment
-from generator.render.compose.environment import Variable
 from generator.writer import MARKER
 
 ASSIGNMENT = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=(.*)$")

@@ -13,8 +13,8 @@ from typing import NoReturn
 import docker
 import pytest
 
+from generator.catalog.deploy import limit_variables
 from generator.catalog.model import Catalog
-from generator.render.compose.environment import limit_variables
 from tests.conftest import ROOT, run_gen
 
 DEFAULT_HOST = "unix:///tmp/gen-docker/docker.sock"

@@ -10,8 +10,8 @@ import pytest
 from ruamel.yaml import YAML
 
 from generator.catalog import load_catalog
+from generator.catalog.deploy import compose_path, iter_variants, variant_services
 from generator.catalog.model import Accelerator, Catalog, Stack
-from generator.render.compose import compose_path, iter_variants, variant_services
 from generator.units import memory_bytes
 from tests.conftest import DEFAULT_CATALOG, ROOT
 from tests.docker_env import compose

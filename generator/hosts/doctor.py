@@ -9,10 +9,10 @@ from ipaddress import IPv4Network
 from pathlib import Path
 from typing import Any
 
+from generator.catalog.deploy import LABEL_PREFIX, variant_services
 from generator.catalog.model import Accelerator, Catalog, Service, Stack
 from generator.hosts.engine import is_local
 from generator.hosts.report import Check
-from generator.render.compose import variant_services
 
 
 def scope(catalog: Catalog, stacks: list[Stack], variant: Accelerator) -> list[tuple[Stack, list[Service]]]:
@@ -144,7 +144,7 @@ def _listening_ports() -> set[tuple[str, int]]:
 def _ports(client: Any, services: list[Service], stack_ids: set[str]) -> Iterator[Check]:
     held: dict[tuple[str, int], str] = {}
     for container in client.containers.list():
-        if container.labels.get("ai-stack.stack") in stack_ids:
+        if container.labels.get(f"{LABEL_PREFIX}.stack") in stack_ids:
             continue  # our own deployment holds its ports
         for key, bindings in (container.attrs["NetworkSettings"].get("Ports") or {}).items():
             port, protocol = key.split("/")
@@ -154,7 +154,7 @@ def _ports(client: Any, services: list[Service], stack_ids: set[str]) -> Iterato
     ours = {
         int(b["HostPort"])
         for c in client.containers.list()
-        if c.labels.get("ai-stack.stack") in stack_ids
+        if c.labels.get(f"{LABEL_PREFIX}.stack") in stack_ids
         for bindings in (c.attrs["NetworkSettings"].get("Ports") or {}).values()
         for b in bindings or []
     }
@@ -202,7 +202,7 @@ def _mountpoints(catalog: Catalog, services: list[Service]) -> Iterator[Check]:
 
 def _cpu_limits(client: Any, services: list[Service], settings: dict[str, str]) -> Iterator[Check]:
     """Docker refuses a CPU limit above the host's cores, and then the whole `up` fails."""
-    from generator.render.compose.environment import limit_variables
+    from generator.catalog.deploy import limit_variables
 
     cores = client.info().get("NCPU")
     if not isinstance(cores, int) or cores < 1:

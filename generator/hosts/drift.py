@@ -10,14 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from generator.catalog.deploy import LABEL_PREFIX, ZFS_ALTROOT, dataset_path, format_cpus, limit_variables
 from generator.catalog.model import Accelerator, Catalog, Service
 from generator.envfile import read_assignments
 from generator.hosts.report import Finding
-from generator.render.compose.environment import ZFS_ALTROOT, format_cpus, limit_variables
-from generator.render.compose.volumes import dataset_path
 from generator.units import memory_bytes
-
-LABEL = "ai-stack"
 
 
 def expected_binds(
@@ -42,7 +39,7 @@ def compare(
     client: Any, catalog: Catalog, service: Service, container: Any, settings: dict[str, str]
 ) -> list[str]:
     attrs = container.attrs
-    variant: Accelerator = container.labels.get(f"{LABEL}.variant", "cpu")
+    variant: Accelerator = container.labels.get(f"{LABEL_PREFIX}.variant", "cpu")
     host = attrs["HostConfig"]
     differences = []
     image = service.image_for(variant)
@@ -108,7 +105,7 @@ def _env_differences(client: Any, service: Service, attrs: Any) -> list[str]:
 def run_drift(client: Any, catalog: Catalog, stack_ids: list[str], env_file: Path | None) -> list[Finding]:
     settings = read_assignments(env_file) if env_file else {}
     # stopped containers too: a one-shot job (restart: "no") has done its work once it exited
-    every = client.containers.list(all=True, filters={"label": f"{LABEL}.service"})
+    every = client.containers.list(all=True, filters={"label": f"{LABEL_PREFIX}.service"})
     containers = [c for c in every if c.status == "running"]
     findings = []
     for stack_id in stack_ids:
@@ -117,8 +114,8 @@ def run_drift(client: Any, catalog: Catalog, stack_ids: list[str], env_file: Pat
             matching = [
                 c
                 for c in (every if service.restart == "no" else containers)
-                if c.labels.get(f"{LABEL}.service") == service.id
-                and c.labels.get(f"{LABEL}.stack") == stack.id
+                if c.labels.get(f"{LABEL_PREFIX}.service") == service.id
+                and c.labels.get(f"{LABEL_PREFIX}.stack") == stack.id
             ]
             if not matching:
                 if any(service.in_variant(v) for v in catalog.stack_accelerators(stack)):
@@ -139,7 +136,10 @@ def run_drift(client: Any, catalog: Catalog, stack_ids: list[str], env_file: Pat
             )
     known = {(st.id, s) for st in catalog.stacks.values() for s in st.services}
     for container in containers:
-        key = (container.labels.get(f"{LABEL}.stack", ""), container.labels.get(f"{LABEL}.service", ""))
+        key = (
+            container.labels.get(f"{LABEL_PREFIX}.stack", ""),
+            container.labels.get(f"{LABEL_PREFIX}.service", ""),
+        )
         if key[0] in stack_ids and key not in known:
             findings.append(
                 Finding(key[1], key[0], "unknown", [f"container {container.name} is not in the catalog"])

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from generator.catalog.deploy import compose_path, iter_variants, variant_services
 from generator.catalog.model import Accelerator, Catalog, Service
 from generator.writer import Artifact
 
@@ -64,7 +65,6 @@ def service_configs(service: Service) -> list[dict[str, str]]:
 
 
 def render(catalog: Catalog) -> list[Artifact]:
-    from generator.render.compose import compose_path, iter_variants, variant_services
 
     artifacts = []
     for stack, variant in iter_variants(catalog):

@@ -11,11 +11,16 @@ from __future__ import annotations
 import shlex
 from typing import Any
 
+from generator.catalog.deploy import (
+    Variable,
+    compose_path,
+    dataset_path,
+    env_variables,
+    stack_variables,
+    variant_services,
+)
 from generator.catalog.model import Accelerator, Catalog, Service, Stack, Volume
 from generator.catalog.schema import compiled_schema, passes, schema_validator
-from generator.render.compose import compose_path, variant_services
-from generator.render.compose.environment import Variable, env_variables, stack_variables
-from generator.render.compose.volumes import dataset_path
 from generator.render.serialize import to_json
 from generator.writer import Artifact
 
@@ -156,7 +161,7 @@ def host_path(catalog: Catalog, volume: Volume) -> str:
 
 
 def build_templates(catalog: Catalog, version: str) -> dict[str, Any]:
-    from generator.render.compose import iter_variants
+    from generator.catalog.deploy import iter_variants
 
     templates = [stack_template(catalog, stack, variant) for stack, variant in iter_variants(catalog)]
     templates += [

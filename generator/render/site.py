@@ -8,10 +8,9 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
+from generator.catalog.deploy import LABEL_PREFIX, compose_path, format_cpus, iter_variants, limit_variables
 from generator.catalog.model import Catalog, Service
-from generator.render.compose import compose_path, iter_variants
-from generator.render.compose.environment import format_cpus, limit_variables
-from generator.render.compose.service import LABEL_PREFIX, build_service
+from generator.render.compose.service import build_service
 from generator.render.gpu import services_min_driver
 from generator.render.proxy import proxy_service
 from generator.render.text import render_text

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from generator.catalog.deploy import variant_services
 from generator.catalog.model import Accelerator, Catalog, Service, Stack
-from generator.render.compose import variant_services
 from generator.render.compose.service import build_service, healthcheck_entry, labels
 from generator.render.configs import config_key, generated_names
 from generator.render.yaml_text import to_yaml

@@ -19,6 +19,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from generator.catalog.deploy import LABEL_PREFIX, variant_services
 from generator.catalog.model import Accelerator, Catalog, Dataset, Network, Stack
 from generator.verify.stack_facts import first_bridge_network
 
@@ -134,7 +135,7 @@ def container_start(options: Options) -> list[float]:
         stack = options.stack.id
         raise Skip(f"no env file for stack '{stack}': run `gen secrets {stack}` or pass --env-file")
     client = _engine(options)
-    running = client.containers.list(filters={"label": f"ai-stack.stack={options.stack.id}"})
+    running = client.containers.list(filters={"label": f"{LABEL_PREFIX}.stack={options.stack.id}"})
     if running:
         raise Skip(
             f"stack '{options.stack.id}' is running here ({len(running)} containers): its ports and "
@@ -175,7 +176,7 @@ def container_start(options: Options) -> list[float]:
 
 
 def _services(options: Options) -> list[Any]:
-    return [s for s in options.catalog.stack_services(options.stack) if s.in_variant(options.variant)]
+    return variant_services(options.catalog, options.stack, options.variant)
 
 
 # --- network ---------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterator
 
-from generator.catalog.checks import Context
+from generator.catalog.checks.context import Context
 from generator.diagnostics import Diagnostic
 
 

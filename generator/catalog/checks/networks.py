@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from ipaddress import IPv4Address
 
-from generator.catalog.checks import Context
+from generator.catalog.checks.context import Context
 from generator.catalog.model import Network
 from generator.diagnostics import Diagnostic
 

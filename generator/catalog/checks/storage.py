@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from generator.catalog.checks import Context
+from generator.catalog.checks.context import Context
 from generator.diagnostics import Diagnostic
 from generator.units import human_bytes, recordsize_bytes, zfs_bytes
 

@@ -6,32 +6,17 @@ Portainer deploys one file per stack, so a variant is a whole file, not an overl
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-from generator.catalog.model import Accelerator, Catalog, Service, Stack
-from generator.render.compose.environment import env_example, stack_variables
+from generator.catalog.deploy import compose_path, iter_variants, stack_variables, variant_services
+from generator.catalog.model import Accelerator, Catalog, Stack
+from generator.render.compose.environment import env_example
 from generator.render.compose.networks import top_level_networks
 from generator.render.compose.service import build_service
 from generator.render.compose.volumes import named_volumes
 from generator.render.configs import compose_configs
 from generator.render.yaml_text import to_yaml
 from generator.writer import Artifact
-
-
-def compose_path(stack: Stack, variant: Accelerator) -> str:
-    return f"stacks/{stack.id}/{variant}/compose.yaml"
-
-
-def variant_services(catalog: Catalog, stack: Stack, variant: Accelerator) -> list[Service]:
-    return [s for s in catalog.stack_services(stack) if s.in_variant(variant)]
-
-
-def iter_variants(catalog: Catalog) -> Iterator[tuple[Stack, Accelerator]]:
-    for stack_id in sorted(catalog.stacks):
-        stack = catalog.stacks[stack_id]
-        for variant in catalog.stack_accelerators(stack):
-            yield stack, variant
 
 
 def build_compose(catalog: Catalog, stack: Stack, variant: Accelerator) -> dict[str, Any]:

@@ -3,31 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
 
-from generator.catalog.model import Catalog, EnvVar, Service, Stack
+from generator.catalog.deploy import Variable
+from generator.catalog.model import EnvVar, Stack
 from generator.escape import compose_default, env_comment
-
-ZFS_ALTROOT = "ZFS_ALTROOT"
-ZFS_ALTROOT_HELP = (
-    "Prefix of every ZFS dataset mountpoint: empty on a normal host, the altroot when the pools "
-    "are imported with `zpool import -R`."
-)
-
-
-@dataclass(frozen=True)
-class Variable:
-    """One variable of a stack's .env: its default, or that it is a secret to generate."""
-
-    name: str
-    default: str | None  # None for secrets and required variables
-    secret: str | None  # how `gen secrets` generates it: hex, base64url, password
-    secret_length: int
-    description: str
-    used_by: tuple[str, ...]
-    label: str | None = None
-    options: tuple[str, ...] = ()
-    preset: bool = False
 
 
 def reference(env: EnvVar) -> str:
@@ -41,70 +20,6 @@ def reference(env: EnvVar) -> str:
 
 def path_reference(variable: str, default: str) -> str:
     return f"${{{variable}:-{compose_default(default)}}}"
-
-
-def limit_variables(service: Service) -> tuple[str, str]:
-    """The variables that override a service's CPU and memory limits on a smaller host."""
-    prefix = service.id.upper().replace("-", "_")
-    return f"{prefix}_CPUS", f"{prefix}_MEMORY"
-
-
-def format_cpus(cpus: float) -> str:
-    return str(int(cpus)) if cpus.is_integer() else str(cpus)
-
-
-def env_variables(service: Service) -> list[Variable]:
-    """The service's own environment variables."""
-    return [
-        Variable(
-            name=env.name,
-            default=env.value,
-            secret=env.secret,
-            secret_length=env.secret_length,
-            description=env.description or "",
-            used_by=(service.id,),
-            label=env.label,
-            options=env.options,
-            preset=env.preset,
-        )
-        for env in service.env
-    ]
-
-
-def stack_variables(catalog: Catalog, services: Iterable[Service]) -> list[Variable]:
-    """Every variable the services of one compose file read, in order, each once."""
-    found: dict[str, Variable] = {}
-    users: dict[str, list[str]] = {}  # variable -> every service that reads it
-
-    def add(variable: Variable) -> None:
-        known = users.get(variable.name)
-        if known is None:
-            found[variable.name] = variable
-            users[variable.name] = [*variable.used_by]
-        elif variable.used_by[0] not in known:
-            known.append(variable.used_by[0])
-
-    for service in services:
-        cpus_name, memory_name = limit_variables(service)
-        cpus, memory = format_cpus(service.limits.cpus), service.limits.memory
-        used_by = (service.id,)
-        cpu_help = f"CPU limit of {service.id} in cores (at most the host's)."
-        add(Variable(cpus_name, cpus, None, 0, cpu_help, used_by, f"{service.title}: CPU limit"))
-        memory_help = f"Memory limit of {service.id}."
-        add(Variable(memory_name, memory, None, 0, memory_help, used_by, f"{service.title}: memory limit"))
-        for variable in env_variables(service):
-            add(variable)
-        for volume in service.volumes:
-            if volume.env_override:
-                description = f"Host path mounted at {volume.target}. {volume.reason or ''}".strip()
-                label = f"{service.title}: host path of {volume.target}"
-                add(Variable(volume.env_override, volume.source, None, 0, description, used_by, label))
-            elif volume.source_kind == "dataset":
-                add(Variable(ZFS_ALTROOT, "", None, 0, ZFS_ALTROOT_HELP, used_by))
-    return [
-        variable if len(users[name]) == 1 else replace(variable, used_by=tuple(users[name]))
-        for name, variable in found.items()
-    ]
 
 
 def env_example(stack: Stack, variant: str, variables: Iterable[Variable]) -> str:

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from generator.catalog.deploy import LABEL_PREFIX, format_cpus, limit_variables
 from generator.catalog.model import Accelerator, Catalog, Service, Stack
-from generator.render.compose.environment import format_cpus, limit_variables, path_reference, reference
+from generator.render.compose.environment import path_reference, reference
 from generator.render.compose.networks import service_networks
 from generator.render.compose.volumes import service_volumes
 from generator.render.configs import service_configs
-
-LABEL_PREFIX = "ai-stack"
 
 
 def labels(stack: Stack, service: Service, variant: Accelerator) -> dict[str, str]:

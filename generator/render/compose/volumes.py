@@ -5,14 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from generator.catalog.deploy import ZFS_ALTROOT, dataset_path
 from generator.catalog.model import Catalog, Service, Volume
-from generator.render.compose.environment import ZFS_ALTROOT, path_reference
-
-
-def dataset_path(catalog: Catalog, volume: Volume) -> str:
-    """Where a dataset volume lives on the host: the mountpoint, or the subpath inside it."""
-    mountpoint = catalog.datasets[volume.source].mountpoint.rstrip("/")
-    return f"{mountpoint}/{volume.subpath}" if volume.subpath else mountpoint
+from generator.render.compose.environment import path_reference
 
 
 def bind_source(catalog: Catalog, volume: Volume) -> str:
