@@ -8,12 +8,15 @@ import json
 from typing import Any
 
 from generator.catalog import FIELD_BY_KIND
+from generator.catalog.kinds import KINDS
 from generator.catalog.model import Catalog
 from generator.errors import UsageError
 from generator.render.serialize import plain_data
 
-ALIASES = {**{v: k for k, v in FIELD_BY_KIND.items()}, **{k: k for k in FIELD_BY_KIND}}
-ALIASES.update({"storage-classes": "storage-class", "gpu-generations": "gpu-generation"})
+# a kind by its name, its folder or its Catalog field: service, services; storage-class, storage_classes
+ALIASES = {
+    alias: kind.name for kind in KINDS if kind.folder for alias in (kind.name, kind.folder, kind.field)
+}
 
 
 def _entities(catalog: Catalog, kind: str) -> dict[str, Any]:

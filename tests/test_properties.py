@@ -190,7 +190,7 @@ def test_the_compiled_schema_check_agrees_with_jsonschema(files: dict[str, str])
     yaml = YAML(typ="safe", pure=True)
     for name, text in files.items():
         folder, _, file_name = name.rpartition("/")
-        kind = KIND_BY_FOLDER[folder] if folder else ROOT_FILES[file_name][0]
+        kind = KIND_BY_FOLDER[folder] if folder else ROOT_FILES[file_name]
         try:
             document = plain(yaml.load(text))
         except Exception:  # ruamel writes a few keys it cannot read back: not ours to test

@@ -6,8 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from generator.catalog.checks import Context, run_checks
-from generator.catalog.convert import CONVERTERS
-from generator.catalog.kinds import KINDS
+from generator.catalog.kinds import KIND_BY_NAME, KINDS
 from generator.catalog.loader import RawDocument, load_documents
 from generator.catalog.model import Catalog
 from generator.catalog.schema import validate_document
@@ -15,16 +14,7 @@ from generator.catalog.single_line import single_line_problems
 from generator.diagnostics import Diagnostic, display_path
 from generator.errors import CatalogInvalid, UsageError
 
-FIELD_BY_KIND = {
-    "network": "networks",
-    "pool": "pools",
-    "storage-class": "storage_classes",
-    "dataset": "datasets",
-    "gpu-generation": "gpu_generations",
-    "role": "roles",
-    "service": "services",
-    "stack": "stacks",
-}
+FIELD_BY_KIND = {kind.name: kind.field for kind in KINDS if kind.folder}  # the kinds of many entities
 
 
 def validate_catalog(catalog_dir: Path) -> tuple[Catalog, list[Diagnostic]]:
@@ -56,7 +46,7 @@ def _examine(document: RawDocument) -> tuple[list[Diagnostic], Any]:
             f"'{document.path.name}'; rename one of them"
         )
         problems.append(document.diagnostic(["id"], message))
-    return problems, None if problems else CONVERTERS[document.kind.name](document.data)
+    return problems, None if problems else document.kind.converter(document.data)
 
 
 def load_catalog(catalog_dir: Path) -> Catalog:
@@ -73,8 +63,8 @@ def _model(valid: dict[tuple[str, str], RawDocument], models: dict[tuple[str, st
     singletons: dict[str, Any] = {}
     for (kind, entity), document in sorted(valid.items()):
         converted = models[(kind, entity)]
-        if kind in ("publish", "alerts"):
-            singletons[kind] = converted
+        if not KIND_BY_NAME[kind].folder:
+            singletons[KIND_BY_NAME[kind].field] = converted
             continue
         fields[FIELD_BY_KIND[kind]][entity] = converted
         sources[kind][entity] = document.display

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from ipaddress import IPv4Address, IPv4Network
 from typing import Any
 
@@ -290,17 +289,3 @@ def alerts(d: Data) -> m.Alerts:
 
 def _metrics(d: Data) -> m.Metrics:
     return m.Metrics(port=d["port"], path=d.get("path", "/metrics"), interval=d.get("interval"))
-
-
-CONVERTERS: dict[str, Callable[[Data], Any]] = {
-    "network": network,
-    "pool": pool,
-    "storage-class": storage_class,
-    "dataset": dataset,
-    "gpu-generation": gpu_generation,
-    "role": role,
-    "service": service,
-    "stack": stack,
-    "publish": publish,
-    "alerts": alerts,
-}

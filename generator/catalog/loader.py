@@ -119,8 +119,8 @@ def load_documents(catalog_dir: Path, examine: Callable[[RawDocument], Any] = la
         elif document is not None:
             documents.append(document)
             examined.append(finding)
-    for file_name, (_, required) in ROOT_FILES.items():
-        if required and not (catalog_dir / file_name).is_file() and catalog_dir.is_dir():
+    for file_name, kind in ROOT_FILES.items():
+        if kind.required and not (catalog_dir / file_name).is_file() and catalog_dir.is_dir():
             message = f"missing file: the catalog needs {file_name} (site_url and repository)"
             problems.append(Diagnostic(display_path(catalog_dir / file_name), 1, 1, "", message))
     return Loaded(documents, examined, problems, found)
@@ -145,7 +145,7 @@ def _catalog_files(catalog_dir: Path) -> Iterator[tuple[Path, Kind | None, str]]
         if _leaves(entry, root):
             yield entry, None, _outside(entry)
         elif entry.is_file() and entry.name in ROOT_FILES:
-            yield entry, ROOT_FILES[entry.name][0], ""
+            yield entry, ROOT_FILES[entry.name], ""
         elif entry.is_dir() and entry.name in KIND_BY_FOLDER:
             yield from _kind_files(entry, KIND_BY_FOLDER[entry.name], root)
         else:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from generator import codecache
-from generator.catalog.kinds import KINDS
+from generator.catalog.kinds import KIND_BY_NAME
 from generator.catalog.loader import RawDocument, plain
 from generator.diagnostics import Diagnostic
 from generator.resources import schemas_dir
@@ -89,7 +89,7 @@ def bundle(schema: dict[str, Any]) -> dict[str, Any]:
 def validator_for(kind_name: str) -> Draft202012Validator:
     from jsonschema import Draft202012Validator
 
-    kind = next(kind for kind in KINDS if kind.name == kind_name)
+    kind = KIND_BY_NAME[kind_name]
     return Draft202012Validator(bundle(load_schema(kind.schema_file)))
 
 
@@ -114,7 +114,7 @@ Check = Callable[[Any], Any]
 
 @cache
 def compiled_for(kind_name: str) -> Check:
-    kind = next(kind for kind in KINDS if kind.name == kind_name)
+    kind = KIND_BY_NAME[kind_name]
     return _compiled(kind.name, lambda: bundle(load_schema(kind.schema_file)))
 
 
