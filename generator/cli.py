@@ -16,6 +16,7 @@ import click
 
 from generator import __version__
 from generator.errors import CatalogInvalid, GenError
+from generator.reporting import emit
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -95,11 +96,12 @@ def validate(catalog_dir: Path, output_format: str) -> None:
       gen validate --catalog catalog --format json
     """
     from generator.catalog import validate_catalog
-    from generator.diagnostics import format_json
+    from generator.diagnostics import as_document
+    from generator.reporting import json_text
 
     catalog, problems = validate_catalog(catalog_dir)
     if output_format == "json":
-        click.echo(format_json(problems), nl=False)
+        click.echo(json_text(as_document(problems)), nl=False)
         sys.exit(1 if problems else 0)
     if problems:
         raise CatalogInvalid(problems)
@@ -133,13 +135,10 @@ def list_entities(kind: str | None, catalog_dir: Path, output_format: str) -> No
       gen list services
     """
     from generator import inspect
+    from generator.reporting import emit
 
     rows = inspect.list_rows(_catalog(catalog_dir), kind)
-    if output_format == "json":
-        click.echo(inspect.to_json_text(rows), nl=False)
-        return
-    for row in rows:
-        click.echo(f"{row['kind']:<15} {row['id']:<24} {row['title']}")
+    emit(output_format, rows, lambda: "".join(f"{r['kind']:<15} {r['id']:<24} {r['title']}\n" for r in rows))
 
 
 @cli.command()
@@ -159,7 +158,9 @@ def show(entity: str, catalog_dir: Path, output_format: str) -> None:
     from generator import inspect
 
     data = inspect.find(_catalog(catalog_dir), entity)
-    text = inspect.to_json_text(data) if output_format == "json" else inspect.to_yaml_text(data)
+    from generator.reporting import json_text
+
+    text = json_text(data) if output_format == "json" else inspect.to_yaml_text(data)
     click.echo(text, nl=False)
 
 
@@ -296,7 +297,7 @@ def doctor(
     catalog = _catalog(catalog_dir)
     settings = read_assignments(env_file) if env_file else {}
     checks = run_doctor(connect(), catalog, _stacks(catalog, stack), variant, settings)  # type: ignore[arg-type]
-    click.echo(report.to_json(checks) if output_format == "json" else report.checks_text(checks), nl=False)
+    emit(output_format, checks, lambda: report.checks_text(checks))
     sys.exit(1 if any(c.status == "fail" for c in checks) else 0)
 
 
@@ -327,9 +328,7 @@ def drift(catalog_dir: Path, stack: str | None, env_file: Path | None, output_fo
     catalog = _catalog(catalog_dir)
     stack_ids = [s.id for s in _stacks(catalog, stack)]
     findings = run_drift(connect(), catalog, stack_ids, env_file)
-    click.echo(
-        report.to_json(findings) if output_format == "json" else report.findings_text(findings), nl=False
-    )
+    emit(output_format, findings, lambda: report.findings_text(findings))
     sys.exit(1 if any(f.status != "in-sync" for f in findings) else 0)
 
 
@@ -426,9 +425,7 @@ def verify(
     if markdown_file is not None:
         markdown_file.parent.mkdir(parents=True, exist_ok=True)
         markdown_file.write_text(verify_report.to_markdown(result))
-    click.echo(
-        verify_report.to_json(result) if output_format == "json" else verify_report.to_text(result), nl=False
-    )
+    emit(output_format, result.to_dict(), lambda: verify_report.to_text(result))
     sys.exit(0 if result.ok else 1)
 
 
@@ -472,8 +469,6 @@ def models_pull(catalog_dir: Path, stack: str, ollama_url: str | None, output_fo
       gen models pull
       gen models pull --ollama-url https://ollama.ai.home.arpa --format json
     """
-    import json as json_module
-    from dataclasses import asdict
 
     from generator.hosts.models import pull_models, stack_models
     from generator.verify.stack_facts import ollama_url as stack_ollama_url
@@ -482,13 +477,13 @@ def models_pull(catalog_dir: Path, stack: str, ollama_url: str | None, output_fo
     stacks = _stacks(catalog, stack)
     url = ollama_url or stack_ollama_url(catalog, stacks[0])
     results = pull_models(url, stack_models(catalog, stacks), lambda line: click.echo(line, err=True))
-    if output_format == "json":
-        click.echo(json_module.dumps([asdict(r) for r in results], indent=2))
-    else:
-        for result in results:
-            click.echo(
-                f"{result.status:<7} {result.model}" + (f": {result.message}" if result.message else "")
-            )
+    emit(
+        output_format,
+        results,
+        lambda: "".join(
+            f"{r.status:<7} {r.model}" + (f": {r.message}" if r.message else "") + "\n" for r in results
+        ),
+    )
     sys.exit(1 if any(r.status == "failed" for r in results) else 0)
 
 
@@ -506,22 +501,21 @@ def images_group(context: click.Context, catalog_dir: Path, output_format: str) 
     """
     if context.invoked_subcommand is not None:
         return
-    import json as json_module
 
     from generator.images.catalog_images import image_uses
 
     uses = image_uses(_catalog(catalog_dir))
-    if output_format == "json":
-        rows = [
-            {"service": u.service, "variant": u.variant, "image": u.image.text, "registry": u.image.registry,
-             "repository": u.image.repository, "tag": u.image.tag, "digest": u.image.digest}
-            for u in uses
-        ]  # fmt: skip
-        click.echo(json_module.dumps(rows, indent=2))
-        return
+    rows = [
+        {"service": u.service, "variant": u.variant, "image": u.image.text, "registry": u.image.registry,
+         "repository": u.image.repository, "tag": u.image.tag, "digest": u.image.digest}
+        for u in uses
+    ]  # fmt: skip
     width = max((len(u.service) for u in uses), default=0)
-    for use in uses:
-        click.echo(f"{use.service:<{width}}  {use.variant:<6}  {use.image.text}")
+    emit(
+        output_format,
+        rows,
+        lambda: "".join(f"{u.service:<{width}}  {u.variant:<6}  {u.image.text}\n" for u in uses),
+    )
 
 
 PRE_RELEASES_OPTION = click.option(
@@ -557,19 +551,17 @@ def images_outdated(
       gen images outdated
       gen images outdated --format json
     """
-    import json as json_module
-    from dataclasses import asdict
 
     from generator.escape import terminal_text
     from generator.images.catalog_images import check_images, image_uses
 
     results = check_images(image_uses(_catalog(catalog_dir)), plain_http, pre_releases)
-    if output_format == "json":
-        click.echo(json_module.dumps([asdict(r) for r in results], indent=2))
-    else:
-        for r in results:
-            detail = f"{r.newer[-1]} (newer: {', '.join(r.newer)})" if r.newer else r.message
-            click.echo(terminal_text(f"{r.status:<11} {r.image}" + (f": {detail}" if detail else "")))
+
+    def line(r: Any) -> str:
+        detail = f"{r.newer[-1]} (newer: {', '.join(r.newer)})" if r.newer else r.message
+        return terminal_text(f"{r.status:<11} {r.image}" + (f": {detail}" if detail else "")) + "\n"
+
+    emit(output_format, results, lambda: "".join(line(r) for r in results))
     sys.exit(1 if any(r.status in ("outdated", "error") for r in results) else 0)
 
 
@@ -747,7 +739,7 @@ def import_portainer_command(
     from generator.importer.run import import_portainer
 
     report = import_portainer(file, catalog_dir, force=force, allow_dangerous=allow_dangerous)
-    click.echo(report.to_json() if output_format == "json" else report.to_text(), nl=False)
+    emit(output_format, report.to_dict(), report.to_text)
 
 
 def _catalog(catalog_dir: Path) -> Any:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
@@ -66,9 +65,6 @@ def format_text(diagnostics: Sequence[Diagnostic]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def format_json(diagnostics: Sequence[Diagnostic]) -> str:
-    document = {
-        "valid": not diagnostics,
-        "errors": [asdict(d) for d in sorted(diagnostics)],
-    }
-    return json.dumps(document, indent=2, sort_keys=True) + "\n"
+def as_document(diagnostics: Sequence[Diagnostic]) -> dict[str, object]:
+    """`gen validate --format json`: whether the catalog is valid, and every error."""
+    return {"valid": not diagnostics, "errors": [asdict(d) for d in sorted(diagnostics)]}

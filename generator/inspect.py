@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import difflib
 import io
-import json
 from typing import Any
 
 from generator.catalog import FIELD_BY_KIND
@@ -57,10 +56,6 @@ def find(catalog: Catalog, reference: str) -> dict[str, Any]:
         raise UsageError(f"no entity '{reference}'{hint}")
     kind, entity = matches[0]
     return {"kind": kind, **plain_data(entity)}
-
-
-def to_json_text(data: Any) -> str:
-    return json.dumps(data, indent=2, sort_keys=True) + "\n"
 
 
 def to_yaml_text(data: Any) -> str:

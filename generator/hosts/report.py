@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 from generator.escape import terminal_text
 
@@ -44,7 +43,3 @@ def findings_text(findings: Sequence[Finding]) -> str:
     drifted = sum(f.status != "in-sync" for f in findings)
     lines.append(f"{len(findings)} services: {drifted} not in sync")
     return "\n".join(lines) + "\n"
-
-
-def to_json(items: Sequence[Check] | Sequence[Finding]) -> str:
-    return json.dumps([asdict(item) for item in items], indent=2, sort_keys=True) + "\n"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field
 
 
@@ -54,11 +53,10 @@ class ImportReport:
         )
         return "\n".join(lines) + "\n"
 
-    def to_json(self) -> str:
-        document = {
+    def to_dict(self) -> dict[str, object]:
+        return {
             "source": self.source,
             "version": self.version,
             "counts": self.counts(),
             "templates": [asdict(o) for o in self.outcomes],
         }
-        return json.dumps(document, indent=2, sort_keys=True) + "\n"

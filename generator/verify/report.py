@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,10 +50,6 @@ class Report:
             "summary": counts,
             "ok": self.ok,
         }
-
-
-def to_json(report: Report) -> str:
-    return json.dumps(report.to_dict(), indent=2) + "\n"
 
 
 def _median(m: Measurement) -> str:

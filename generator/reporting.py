@@ -1,0 +1,24 @@
+"""What a command prints: its result as JSON (`--format json`) or as text, chosen in one place.
+
+Every command's JSON is the same shape of text: indented by 2, keys sorted, a final newline;
+dataclasses become objects, addresses strings. The text is worked out only when it is printed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from generator.render.serialize import plain_data
+
+
+def json_text(data: Any) -> str:
+    return json.dumps(plain_data(data), indent=2, sort_keys=True) + "\n"
+
+
+def emit(output_format: str, data: Any, text: Callable[[], str]) -> None:
+    """Print `data` as JSON when asked for, `text()` otherwise."""
+    click.echo(json_text(data) if output_format == "json" else text(), nl=False)
