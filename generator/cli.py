@@ -362,24 +362,7 @@ def drift(catalog_dir: Path, stack: str | None, env_file: Path | None, output_fo
     help="Also write a Markdown report here.",
 )
 @_format_option("text", "json")
-def verify(
-    catalog_dir: Path,
-    stack: str,
-    variant: str,
-    runs: int,
-    env_file: Path | None,
-    compose_command: str | None,
-    probe_image: str,
-    cuda_image: str | None,
-    dataset_id: str | None,
-    zfs_pool: str | None,
-    model: str | None,
-    ollama_url: str | None,
-    targets: tuple[str, ...],
-    only: tuple[str, ...],
-    markdown_file: Path | None,
-    output_format: str,
-) -> None:
+def verify(catalog_dir: Path, markdown_file: Path | None, output_format: str, **choices: Any) -> None:
     """Measure the deployment report's baselines on this host, against their targets.
 
     Stack start to all-healthy (< 30 s), attaching a container to the AI network (< 1 s),
@@ -393,53 +376,18 @@ def verify(
       gen verify --stack ai --variant nvidia --model llama3.1:70b
       gen verify --format json --markdown site/measured.md
     """
-    import shlex
     from functools import cache
 
     from generator.hosts.engine import connect
-    from generator.render.gpu import CUDA_TEST_IMAGE
-    from generator.verify import default_compose, run_verify
+    from generator.verify import Request, run_verify
     from generator.verify import report as verify_report
 
-    catalog = _catalog(catalog_dir)
-    chosen = _stacks(catalog, stack)[0]
-    if env_file is None and Path(f"secrets/{chosen.id}.env").is_file():
-        env_file = Path(f"secrets/{chosen.id}.env")
-    result = run_verify(
-        catalog,
-        chosen,
-        variant,
-        runs=runs,
-        compose=shlex.split(compose_command) if compose_command else default_compose(),
-        env_file=env_file,
-        docker=cache(connect),  # connects on first use, once
-        probe_image=probe_image,
-        cuda_image=cuda_image or CUDA_TEST_IMAGE,
-        dataset_id=dataset_id,
-        zfs_pool=zfs_pool,
-        model=model,
-        ollama_url=ollama_url,
-        targets=_targets(targets),
-        only=set(only) or None,
-    )
+    result = run_verify(_catalog(catalog_dir), Request(**choices), cache(connect))  # connects once, when used
     if markdown_file is not None:
         markdown_file.parent.mkdir(parents=True, exist_ok=True)
         markdown_file.write_text(verify_report.to_markdown(result))
     emit(output_format, result.to_dict(), lambda: verify_report.to_text(result))
     sys.exit(0 if result.ok else 1)
-
-
-def _targets(pairs: tuple[str, ...]) -> dict[str, float]:
-    from generator.errors import UsageError
-
-    targets = {}
-    for pair in pairs:
-        name, _, seconds = pair.partition("=")
-        try:
-            targets[name] = float(seconds)
-        except ValueError:
-            raise UsageError(f"--target {pair}: expected BASELINE=SECONDS, e.g. container_start=30") from None
-    return targets
 
 
 @cli.group("models")

@@ -6,6 +6,7 @@ import datetime
 import shutil
 import tempfile
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,69 @@ from generator.verify.stack_facts import first_dataset
 from generator.verify.stack_facts import ollama_url as stack_ollama_url
 
 
-def run_verify(
+@dataclass(frozen=True)
+class Request:
+    """What `gen verify` is asked to measure, as its command line gives it."""
+
+    stack: str = "ai"
+    variant: str = "cpu"
+    runs: int = 3
+    env_file: Path | None = None  # default: secrets/<stack>.env when it is there
+    compose_command: str | None = None  # default: `docker compose`, else docker-compose
+    probe_image: str = "busybox:stable"
+    cuda_image: str | None = None  # default: the GPU bootstrap script's
+    dataset_id: str | None = None
+    zfs_pool: str | None = None
+    model: str | None = None
+    ollama_url: str | None = None
+    targets: tuple[str, ...] = ()  # BASELINE=SECONDS
+    only: tuple[str, ...] = ()
+
+
+def run_verify(catalog: Catalog, request: Request, docker: Callable[[], Any]) -> Report:
+    """Measure the requested baselines (`docker` connects to the engine on first use)."""
+    import shlex
+
+    from generator.render.gpu import CUDA_TEST_IMAGE
+
+    if request.stack not in catalog.stacks:
+        raise UsageError(f"unknown stack '{request.stack}'; stacks: {', '.join(sorted(catalog.stacks))}")
+    stack = catalog.stacks[request.stack]
+    env_file = request.env_file
+    if env_file is None and Path(f"secrets/{stack.id}.env").is_file():
+        env_file = Path(f"secrets/{stack.id}.env")
+    compose = shlex.split(request.compose_command) if request.compose_command else default_compose()
+    return _measure(
+        catalog,
+        stack,
+        request.variant,
+        runs=request.runs,
+        compose=compose,
+        env_file=env_file,
+        docker=docker,
+        probe_image=request.probe_image,
+        cuda_image=request.cuda_image or CUDA_TEST_IMAGE,
+        dataset_id=request.dataset_id,
+        zfs_pool=request.zfs_pool,
+        model=request.model,
+        ollama_url=request.ollama_url,
+        targets=_targets(request.targets),
+        only=set(request.only) or None,
+    )
+
+
+def _targets(pairs: tuple[str, ...]) -> dict[str, float]:
+    targets = {}
+    for pair in pairs:
+        name, _, seconds = pair.partition("=")
+        try:
+            targets[name] = float(seconds)
+        except ValueError:
+            raise UsageError(f"--target {pair}: expected BASELINE=SECONDS, e.g. container_start=30") from None
+    return targets
+
+
+def _measure(
     catalog: Catalog,
     stack: Stack,
     variant: str,
