@@ -12,10 +12,10 @@ from typing import Any
 
 import click
 
-from generator.render.serialize import plain_data
-
 
 def json_text(data: Any) -> str:
+    from generator.render.serialize import plain_data  # not at start-up: `gen --help` stays light
+
     return json.dumps(plain_data(data), indent=2, sort_keys=True) + "\n"
 
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from generator.artifact import Artifact
 from generator.errors import OutputRefused
 
 MARKER = ".gen-output"
@@ -26,15 +27,6 @@ MARKER_TEXT = b"Made by `gen build`. The whole folder is replaced on every build
 TEMP_PREFIX = ".gen-tmp-"
 
 Status = Literal["created", "changed", "removed", "unchanged"]
-
-
-@dataclass(frozen=True)
-class Artifact:
-    """One output file: a path relative to the output folder, its bytes and its mode."""
-
-    path: str
-    content: bytes
-    mode: int = 0o644
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from generator import writer
-from generator.writer import Artifact
+from generator.artifact import Artifact
 from tests.conftest import DEFAULT_CATALOG, ROOT, run_gen
 
 
@@ -163,7 +163,7 @@ KILL_SCRIPT = """
 import sys
 from pathlib import Path
 from generator import writer
-from generator.writer import Artifact
+from generator.artifact import Artifact
 label = sys.argv[2].encode()
 files = [Artifact(f"d{i % 50}/f{i}.txt", label * 200) for i in range(4000)]
 writer.write_output(Path(sys.argv[1]), writer.with_marker(files))

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from generator.artifact import Artifact
 from generator.catalog.model import Catalog
 from generator.parallel import in_child, worth_it
-from generator.writer import Artifact, with_marker
+from generator.writer import with_marker
 
 Renderer = Callable[[Catalog], list[Artifact]]
 # Below this many services one process is faster than starting a second one.

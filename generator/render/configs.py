@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from generator.artifact import Artifact
 from generator.catalog.deploy import compose_path, iter_variants, variant_services
 from generator.catalog.model import Accelerator, Catalog, Service
-from generator.writer import Artifact
 
 # (catalog, variant, the services of the stack's variant) -> the file's text
 Generator = Callable[[Catalog, Accelerator, Sequence[Service]], str]

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from generator.artifact import Artifact
 from generator.catalog.model import Catalog
 from generator.render.text import render_text
-from generator.writer import Artifact
 
 SCRIPT = "scripts/gpu-bootstrap.sh"
 TARGET_SECONDS = 10  # the deployment report's target: GPU initialisation < 10 s

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from generator.artifact import Artifact
 from generator.catalog.model import Catalog
 from generator.render.serialize import plain_data, to_json
-from generator.writer import Artifact
 
 INDEX_VERSION = 1
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import shlex
 from typing import Any
 
+from generator.artifact import Artifact
 from generator.catalog.deploy import (
     Variable,
     compose_path,
@@ -22,7 +23,6 @@ from generator.catalog.deploy import (
 from generator.catalog.model import Accelerator, Catalog, Service, Stack, Volume
 from generator.catalog.schema import compiled_schema, passes, schema_validator
 from generator.render.serialize import to_json
-from generator.writer import Artifact
 
 VARIANT_TITLES = {"cpu": "CPU", "nvidia": "NVIDIA GPU", "amd": "AMD GPU"}
 VARIANT_NOTES = {

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from generator.artifact import Artifact
 from generator.catalog.deploy import variant_services
 from generator.catalog.model import Accelerator, Catalog, Service, Stack
 from generator.render.compose.service import build_service, healthcheck_entry, labels
 from generator.render.configs import config_key, generated_names
 from generator.render.yaml_text import to_yaml
-from generator.writer import Artifact
 
 NETWORKS_SCRIPT = "scripts/swarm-networks.sh"
 GPU_LABEL = "ai-stack.gpu"  # node label: nvidia on the nodes with NVIDIA GPUs

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from generator.artifact import Artifact
 from generator.catalog.model import Catalog
 from generator.render.gpu import CUDA_TEST_IMAGE
 from generator.render.text import render_text
 from generator.verify.baselines import BASELINES
 from generator.verify.stack_facts import first_bridge_network, first_dataset, ollama_url
-from generator.writer import Artifact
 
 SCRIPT = "scripts/verify-baselines.sh"
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from generator.artifact import Artifact
 from generator.catalog.model import Catalog, Dataset
 from generator.escape import record_field
 from generator.render.serialize import to_json
 from generator.render.text import render_text
 from generator.units import recordsize_bytes, zfs_bytes
-from generator.writer import Artifact
 
 SCRIPT = "scripts/zfs-datasets.sh"
 PLAN = "zfs/plan.json"

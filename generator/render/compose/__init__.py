@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from generator.artifact import Artifact
 from generator.catalog.deploy import compose_path, iter_variants, stack_variables, variant_services
 from generator.catalog.model import Accelerator, Catalog, Stack
 from generator.render.compose.environment import env_example
@@ -16,7 +17,6 @@ from generator.render.compose.service import build_service
 from generator.render.compose.volumes import named_volumes
 from generator.render.configs import compose_configs
 from generator.render.yaml_text import to_yaml
-from generator.writer import Artifact
 
 
 def build_compose(catalog: Catalog, stack: Stack, variant: Accelerator) -> dict[str, Any]:
