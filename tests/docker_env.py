@@ -152,6 +152,16 @@ def effective_cpus(catalog: Catalog, service_id: str) -> float:
     return min(catalog.services[service_id].limits.cpus, float(os.cpu_count() or 1))
 
 
+def remove_leftover_containers(client: docker.DockerClient) -> None:
+    """Containers an interrupted earlier run left behind (labelled by the compose files; Swarm's
+    tasks are the swarm test's to remove): they would hold the catalog's addresses and ports."""
+    from generator.catalog.deploy import LABEL_PREFIX
+
+    for container in client.containers.list(all=True, filters={"label": f"{LABEL_PREFIX}.stack"}):
+        if "com.docker.swarm.service.id" not in container.labels:
+            container.remove(force=True)
+
+
 def prepared_host(
     client: docker.DockerClient,
     catalog: Catalog,
@@ -162,6 +172,7 @@ def prepared_host(
     env file (as `gen secrets` writes it, plus this host's differences): returns the env files."""
     from tests.standins import build_standins, standin_images
 
+    remove_leftover_containers(client)
     build_standins(client, {**standin_images(catalog), **(extra_images or {})})
     prepare_host(catalog, root / "altroot")
     gallery = extension_gallery(client, catalog)

@@ -21,6 +21,7 @@ from tests.docker_env import (
     engine,
     extension_gallery,
     prepare_host,
+    remove_leftover_containers,
     write_env_files,
     zfs_device,
 )
@@ -75,6 +76,7 @@ def host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Host]:
     root = tmp_path_factory.mktemp("host")
     altroot = root / "altroot"
     prepare_host(CATALOG, altroot)
+    remove_leftover_containers(client)
     _remove_leftover_networks(client)
     env_dir = root / "secrets"
     env_files = write_env_files(CATALOG, env_dir, altroot, extension_gallery(client, CATALOG))
