@@ -17,6 +17,7 @@ import json
 import sys
 import zipfile
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 VSIX = "Microsoft.VisualStudio.Services.VSIXPackage"
 MANIFEST = "Microsoft.VisualStudio.Code.Manifest"
@@ -65,7 +66,9 @@ def vsix(publisher: str, name: str, version: str) -> bytes:
     return buffer.getvalue()
 
 
-def query_answer(base: str, extensions: dict[str, tuple[str, str, str]], query: dict) -> dict:  # type: ignore[type-arg]
+def query_answer(
+    base: str, extensions: dict[str, tuple[str, str, str]], query: dict[str, Any]
+) -> dict[str, Any]:
     """The gallery's answer to an extension query: the extensions asked for by id that it has."""
     found = []
     for criteria in (f.get("criteria", []) for f in query.get("filters", [])):
