@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import difflib
-import io
 from typing import Any
 
 from generator.catalog import FIELD_BY_KIND
@@ -59,10 +58,7 @@ def find(catalog: Catalog, reference: str) -> dict[str, Any]:
 
 
 def to_yaml_text(data: Any) -> str:
-    from ruamel.yaml import YAML
+    """YAML as `gen build` writes it (the project's own emitter, round-tripped in its tests)."""
+    from generator.render.yaml_text import to_yaml
 
-    yaml = YAML(typ="safe", pure=True)
-    yaml.default_flow_style = False
-    stream = io.StringIO()
-    yaml.dump(data, stream)
-    return stream.getvalue()
+    return to_yaml(data).decode("utf-8")
