@@ -535,40 +535,12 @@ def images_pin(
       gen images pin --digest
     """
     from generator.diagnostics import display_path
-    from generator.escape import terminal_text
-    from generator.images import pin
-    from generator.images.catalog_images import check_images, image_uses
-    from generator.images.registry import RegistryError, docker_credentials, manifest_digest
+    from generator.images.pin import pin_images
 
-    results = check_images(image_uses(_catalog(catalog_dir)), plain_http, pre_releases)
-    failed = [r for r in results if r.status == "error"]
-    credentials = docker_credentials()
-    try:
-        wanted = (
-            {}
-            if failed
-            else pin.wanted_references(
-                results,
-                with_digest,
-                lambda ref, tag: manifest_digest(
-                    ref, tag, credentials.get(ref.registry), ref.registry in plain_http
-                ),
-            )
-        )
-    except RegistryError as error:
-        raise GenError(f"nothing pinned: a digest could not be read: {error}") from None
-    if failed:
-        for r in failed:
-            click.echo(terminal_text(f"error       {r.image}: {r.message}"), err=True)
-        raise GenError("nothing pinned: every image must be checked first")
-    texts, changes = pin.plan(catalog_dir, wanted)
-    problems = pin.validates(catalog_dir, texts) if texts else []
-    if problems:
-        raise GenError("nothing pinned: the result would not validate: " + "; ".join(problems[:5]))
-    if dry_run:
-        click.echo(pin.diff(texts), nl=False)
-    else:
-        pin.write(texts)
+    changes, diff = pin_images(
+        _catalog(catalog_dir), catalog_dir, with_digest, dry_run, pre_releases, plain_http
+    )
+    click.echo(diff, nl=False)
     for change in changes:
         click.echo(f"{display_path(change.file)}:{change.line}: {change.old} -> {change.new}")
     if not changes:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from generator.catalog.model import Catalog
 from generator.images.catalog_images import ImageStatus
 from generator.images.reference import ImageReference, parse_reference
 
@@ -109,3 +110,46 @@ def write(texts: dict[Path, str]) -> None:
             temporary.replace(path)
         finally:
             temporary.unlink(missing_ok=True)
+
+
+def pin_images(
+    catalog: Catalog,
+    catalog_dir: Path,
+    with_digest: bool,
+    dry_run: bool,
+    pre_releases: bool,
+    plain_http: tuple[str, ...],
+) -> tuple[list[Change], str]:
+    """`gen images pin`: the changes made (or, with `dry_run`, their diff and nothing written).
+    Refuses, changing nothing, when an image could not be checked, a digest could not be read
+    or the result would not validate."""
+    from generator.errors import GenError
+    from generator.escape import terminal_text
+    from generator.images.catalog_images import check_images, image_uses
+    from generator.images.registry import RegistryError, docker_credentials, manifest_digest
+
+    results = check_images(image_uses(catalog), plain_http, pre_releases)
+    failed = [f"{r.image}: {r.message}" for r in results if r.status == "error"]
+    if failed:
+        raise GenError(
+            "nothing pinned: every image must be checked first; " + terminal_text("; ".join(failed))
+        )
+    credentials = docker_credentials()
+
+    def digest_of(reference: ImageReference, tag: str) -> str:
+        return manifest_digest(
+            reference, tag, credentials.get(reference.registry), reference.registry in plain_http
+        )
+
+    try:
+        wanted = wanted_references(results, with_digest, digest_of)
+    except RegistryError as error:
+        raise GenError(f"nothing pinned: a digest could not be read: {error}") from None
+    texts, changes = plan(catalog_dir, wanted)
+    problems = validates(catalog_dir, texts) if texts else []
+    if problems:
+        raise GenError("nothing pinned: the result would not validate: " + "; ".join(problems[:5]))
+    if dry_run:
+        return changes, diff(texts)
+    write(texts)
+    return changes, ""
