@@ -235,22 +235,9 @@ def secrets(stacks: tuple[str, ...], catalog_dir: Path, secrets_dir: Path) -> No
       gen secrets ai
       docker compose --env-file secrets/ai.env -f dist/stacks/ai/cpu/compose.yaml up -d --wait
     """
-    from generator.catalog.deploy import stack_variables, variant_services
-    from generator.envfile import write_secrets
-    from generator.errors import UsageError
+    from generator.envfile import write_stack_secrets
 
-    catalog = _catalog(catalog_dir)
-    unknown = [s for s in stacks if s not in catalog.stacks]
-    if unknown:
-        raise UsageError(f"unknown stack {', '.join(unknown)}; stacks: {', '.join(sorted(catalog.stacks))}")
-    for stack_id in stacks or sorted(catalog.stacks):
-        stack = catalog.stacks[stack_id]
-        services = {
-            s.id: s for v in catalog.stack_accelerators(stack) for s in variant_services(catalog, stack, v)
-        }
-        result = write_secrets(
-            secrets_dir / f"{stack_id}.env", stack_id, stack_variables(catalog, services.values())
-        )
+    for result in write_stack_secrets(_catalog(catalog_dir), stacks, secrets_dir):
         added = ", ".join(result.added) or "none"
         click.echo(f"{result.path}: added {added}; kept {len(result.kept)} existing")
 
