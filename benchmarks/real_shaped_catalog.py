@@ -65,20 +65,18 @@ def write(services: int, out: Path, catalog: Path = ROOT / "catalog") -> int:
     shared = {d for d in datasets if _load(catalog / "datasets" / f"{d}.yaml").get("shared")}
     copies = copies_for(services, catalog)
     # services of other stacks on the stack's networks (the proxy) join every copy's networks too
-    joiners = {
-        path.stem: _load(path)
-        for path in sorted((catalog / "services").glob("*.yaml"))
-        if path.stem not in members and set(_load(path).get("networks", {})) & set(networks)
+    others = {
+        p.stem: _load(p) for p in sorted((catalog / "services").glob("*.yaml")) if p.stem not in members
     }
+    joiners = {name: s for name, s in others.items() if set(s.get("networks", {})) & set(networks)}
     files_networks = {name: list(joiner["networks"]) for name, joiner in joiners.items()}
     for copy in range(1, copies + 1):
 
         def renamed(name: str, copy: int = copy) -> str:
             return f"{name}-{copy}"
 
-        for name in networks:
+        for position, name in enumerate(networks):
             network = _load(catalog / "networks" / f"{name}.yaml")
-            position = networks.index(name)
             network["id"] = renamed(name)
             network["name"] = renamed(network["name"])
             network["subnet"] = _address(copy, position, 0) + "/24"

@@ -16,7 +16,7 @@ import click
 
 from generator import __version__
 from generator.errors import CatalogInvalid, GenError
-from generator.reporting import emit
+from generator.reporting import emit, json_text
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -97,7 +97,6 @@ def validate(catalog_dir: Path, output_format: str) -> None:
     """
     from generator.catalog import validate_catalog
     from generator.diagnostics import as_document
-    from generator.reporting import json_text
 
     catalog, problems = validate_catalog(catalog_dir)
     if output_format == "json":
@@ -135,7 +134,6 @@ def list_entities(kind: str | None, catalog_dir: Path, output_format: str) -> No
       gen list services
     """
     from generator import inspect
-    from generator.reporting import emit
 
     rows = inspect.list_rows(_catalog(catalog_dir), kind)
     emit(output_format, rows, lambda: "".join(f"{r['kind']:<15} {r['id']:<24} {r['title']}\n" for r in rows))
@@ -158,8 +156,6 @@ def show(entity: str, catalog_dir: Path, output_format: str) -> None:
     from generator import inspect
 
     data = inspect.find(_catalog(catalog_dir), entity)
-    from generator.reporting import json_text
-
     text = json_text(data) if output_format == "json" else inspect.to_yaml_text(data)
     click.echo(text, nl=False)
 
@@ -243,13 +239,9 @@ def secrets(stacks: tuple[str, ...], catalog_dir: Path, secrets_dir: Path) -> No
 
 
 def _stacks(catalog: Any, stack: str | None) -> list[Any]:
-    from generator.errors import UsageError
+    from generator.catalog.deploy import chosen_stacks
 
-    if stack is None:
-        return [catalog.stacks[s] for s in sorted(catalog.stacks)]
-    if stack not in catalog.stacks:
-        raise UsageError(f"unknown stack '{stack}'; stacks: {', '.join(sorted(catalog.stacks))}")
-    return [catalog.stacks[stack]]
+    return chosen_stacks(catalog, [stack] if stack else [])
 
 
 @cli.command()
@@ -283,7 +275,8 @@ def doctor(
 
     catalog = _catalog(catalog_dir)
     settings = read_assignments(env_file) if env_file else {}
-    checks = run_doctor(connect(), catalog, _stacks(catalog, stack), variant, settings)  # type: ignore[arg-type]
+    stacks = _stacks(catalog, stack)  # a wrong name is an error before the engine is asked
+    checks = run_doctor(connect(), catalog, stacks, variant, settings)  # type: ignore[arg-type]
     emit(output_format, checks, lambda: report.checks_text(checks))
     sys.exit(1 if any(c.status == "fail" for c in checks) else 0)
 
@@ -404,7 +397,6 @@ def models_pull(catalog_dir: Path, stack: str, ollama_url: str | None, output_fo
       gen models pull
       gen models pull --ollama-url https://ollama.ai.home.arpa --format json
     """
-
     from generator.hosts.models import pull_models, stack_models
     from generator.verify.stack_facts import ollama_url as stack_ollama_url
 
@@ -486,7 +478,6 @@ def images_outdated(
       gen images outdated
       gen images outdated --format json
     """
-
     from generator.escape import terminal_text
     from generator.images.catalog_images import check_images, image_uses
 

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from generator.catalog.deploy import Variable, stack_variables, variant_services
+from generator.catalog.deploy import Variable, chosen_stacks, stack_variables, variant_services
 from generator.catalog.model import Catalog
 from generator.errors import OutputRefused, UsageError
 from generator.escape import env_comment
@@ -59,18 +59,13 @@ class SecretsResult:
 def write_stack_secrets(catalog: Catalog, stack_ids: Iterable[str], folder: Path) -> list[SecretsResult]:
     """`gen secrets`: <folder>/<stack>.env for each stack (every stack when none is named), with
     a value for each secret any variant of the stack reads."""
-    wanted = list(stack_ids)
-    unknown = [s for s in wanted if s not in catalog.stacks]
-    if unknown:
-        raise UsageError(f"unknown stack {', '.join(unknown)}; stacks: {', '.join(sorted(catalog.stacks))}")
     results = []
-    for stack_id in wanted or sorted(catalog.stacks):
-        stack = catalog.stacks[stack_id]
+    for stack in chosen_stacks(catalog, stack_ids):
         services = {
             s.id: s for v in catalog.stack_accelerators(stack) for s in variant_services(catalog, stack, v)
         }
         variables = stack_variables(catalog, services.values())
-        results.append(write_secrets(folder / f"{stack_id}.env", stack_id, variables))
+        results.append(write_secrets(folder / f"{stack.id}.env", stack.id, variables))
     return results
 
 

@@ -81,6 +81,14 @@ MARKDOWN_TARGET = re.compile(r"\]\(([^)]*)\)?")
 MARKDOWN_REFERENCE = re.compile(r"^([ \t]*)\[([^\]\n]*)\]:([^\n]*)", re.MULTILINE)
 SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):")
 SAFE_SCHEMES = frozenset({"http", "https", "mailto"})
+BRACES_AS_ENTITIES = str.maketrans({"{": "&#123;", "}": "&#125;"})  # shown as braces, read as text
+BACKTICK_RUN = re.compile(r"`+")
+
+
+def backtick_fence(text: str, shortest: int) -> str:
+    """Backticks enough to open and close code around `text`: longer than any run in it."""
+    longest = max((len(run) for run in BACKTICK_RUN.findall(text)), default=0)
+    return "`" * max(shortest, longest + 1)
 
 
 def _unsafe_target(target: str) -> bool:
@@ -97,7 +105,7 @@ def markdown_text(value: object) -> Markup:
     attributes), and a link or image to any other scheme (javascript:, data:) stays text."""
     if isinstance(value, Markup):
         return value
-    text = str(escape(value)).replace("{", "&#123;").replace("}", "&#125;")
+    text = str(escape(value)).translate(BRACES_AS_ENTITIES)
     text = MARKDOWN_TARGET.sub(
         lambda link: "&#93;" + link.group(0)[1:] if _unsafe_target(link.group(1)) else link.group(0), text
     )
@@ -119,6 +127,6 @@ def markdown_code(value: object) -> Markup:
     text = " ⏎ ".join(str(value).splitlines())
     if not text:
         return Markup("*empty*")
-    fence = "`" * (1 + max((len(run) for run in re.findall(r"`+", text)), default=0))
+    fence = backtick_fence(text, 1)
     padding = " " if text[0] == "`" or text[-1] == "`" else ""
     return Markup(f"{fence}{padding}{text}{padding}{fence}")

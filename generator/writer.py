@@ -35,6 +35,17 @@ class Change:
     status: Status
 
 
+def replace_file(path: Path, content: bytes) -> None:
+    """Replace one file whole or not at all, through a temporary file beside it: a link there is
+    replaced by a file, never written through (its target may be anywhere)."""
+    temporary = path.with_name(f"{TEMP_PREFIX}{path.name}")
+    try:
+        temporary.write_bytes(content)
+        temporary.replace(path)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
 def with_marker(artifacts: Iterable[Artifact]) -> list[Artifact]:
     result = sorted(artifacts, key=lambda a: a.path)
     paths = [a.path for a in result]

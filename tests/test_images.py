@@ -22,6 +22,7 @@ from generator.images.catalog_images import ImageUse, check_images
 from generator.images.reference import parse_reference
 from generator.images.registry import RegistryError, docker_credentials, list_tags
 from generator.images.versions import newer_tags
+from generator.writer import replace_file
 from tests.conftest import DEFAULT_CATALOG, run_gen
 
 
@@ -235,7 +236,8 @@ def test_a_pin_plan_changes_only_the_image_values(catalog_copy: Callable[..., Pa
     assert pin.validates(catalog, texts) == []
     assert "-image: ollama/ollama:0.12.6\n+image: ollama/ollama:0.13.0\n" in pin.diff(texts)
     assert ollama.read_text() == original  # planning writes nothing
-    pin.write(texts)
+    for path, text in texts.items():
+        replace_file(path, text.encode())
     assert ollama.read_text() == expected
 
 

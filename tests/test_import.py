@@ -11,6 +11,7 @@ import pytest
 
 from generator.catalog import load_catalog
 from generator.render.portainer import container_template
+from generator.writer import TEMP_PREFIX
 from tests.conftest import SHARED, run_gen
 
 CORPORA = SHARED / "corpora"
@@ -213,4 +214,4 @@ def test_forcing_over_a_linked_entry_replaces_the_link_not_its_target(
     assert not web.is_symlink()
     assert "Imported" in web.read_text()
     assert original.read_bytes() == kept  # the link's target is untouched
-    assert not list(catalog.rglob(".*gen-import"))
+    assert not list(catalog.rglob(f"{TEMP_PREFIX}*"))  # no temporary file left

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from pathlib import Path
@@ -129,3 +130,20 @@ def test_search_indexes_service_pages_but_not_their_compose_snippets(site: Path)
     assert {"catalog/services/ollama/#ports", "catalog/services/ollama/#environment"} <= locations
     assert not any(location.endswith("#compose") for location in locations)
     assert 'id="compose"' in (site / "catalog" / "services" / "ollama" / "index.html").read_text()
+
+
+def test_a_service_page_lists_its_compose_once_per_distinct_definition() -> None:
+    """Variants that differ only in their variant label share one listing; real differences
+    (Ollama's GPU devices, its ROCm image) get one tab each."""
+    catalog = load_catalog(DEFAULT_CATALOG)
+    templates = json.loads((ROOT / "dist" / "templates.json").read_text())
+    generated = pages(catalog, templates)
+    ide = generated["catalog/services/continue-dev.md"]
+    assert "The same in every variant (cpu, nvidia, amd) but for its `ai-stack.variant` label" in ide
+    assert '=== "' not in ide and ide.count("continue-dev:\n") == 1
+    ollama = generated["catalog/services/ollama.md"]
+    assert [line for line in ollama.splitlines() if line.startswith('=== "')] == [
+        '=== "cpu"',
+        '=== "nvidia"',
+        '=== "amd"',
+    ]

@@ -39,6 +39,18 @@ def compose_path(stack: Stack, variant: Accelerator) -> str:
     return f"stacks/{stack.id}/{variant}/compose.yaml"
 
 
+def chosen_stacks(catalog: Catalog, stack_ids: Iterable[str]) -> list[Stack]:
+    """The stacks named (every stack, in id order, when none is); an unknown name is a usage error."""
+    from generator.errors import UsageError
+
+    wanted = list(stack_ids)
+    unknown = [s for s in wanted if s not in catalog.stacks]
+    if unknown:
+        named = ", ".join(f"'{s}'" for s in unknown)
+        raise UsageError(f"unknown stack {named}; stacks: {', '.join(sorted(catalog.stacks))}")
+    return [catalog.stacks[s] for s in wanted or sorted(catalog.stacks)]
+
+
 def variant_services(catalog: Catalog, stack: Stack, variant: Accelerator) -> list[Service]:
     return [s for s in catalog.stack_services(stack) if s.in_variant(variant)]
 

@@ -41,6 +41,7 @@ def check_images(
     uses: Iterable[ImageUse],
     plain_http: Iterable[str] = (),
     pre_releases: bool = False,
+    credentials: dict[str, tuple[str, str]] | None = None,  # default: docker login's
     tags_of: Callable[[ImageReference, tuple[str, str] | None, bool], list[str]] = list_tags,
 ) -> list[ImageStatus]:
     """One status per distinct image: each registry is asked once per repository, and a
@@ -48,7 +49,8 @@ def check_images(
     by_image: dict[str, tuple[ImageReference, list[str]]] = {}
     for use in uses:
         by_image.setdefault(use.image.text, (use.image, []))[1].append(use.service)
-    credentials = docker_credentials()
+    if credentials is None:
+        credentials = docker_credentials()
     insecure = set(plain_http)
     tags_cache: dict[tuple[str, str], list[str] | RegistryError] = {}
     results = []

@@ -16,6 +16,7 @@ from pathlib import Path
 from generator.catalog.model import Catalog
 from generator.images.catalog_images import ImageStatus
 from generator.images.reference import ImageReference, parse_reference
+from generator.writer import replace_file
 
 IMAGE_LINE = re.compile(
     r"^(?P<head>\s*(?:-\s+)?image:\s*)(?P<quote>[\"']?)(?P<value>[^\s\"'#]+)(?P=quote)", re.M
@@ -101,17 +102,6 @@ def diff(texts: dict[Path, str]) -> str:
     return "".join(parts)
 
 
-def write(texts: dict[Path, str]) -> None:
-    """Each file whole or not at all (a link is replaced by a file, never written through)."""
-    for path, text in texts.items():
-        temporary = path.with_name(f".{path.name}.gen-pin")
-        try:
-            temporary.write_text(text, "utf-8")
-            temporary.replace(path)
-        finally:
-            temporary.unlink(missing_ok=True)
-
-
 def pin_images(
     catalog: Catalog,
     catalog_dir: Path,
@@ -128,13 +118,13 @@ def pin_images(
     from generator.images.catalog_images import check_images, image_uses
     from generator.images.registry import RegistryError, docker_credentials, manifest_digest
 
-    results = check_images(image_uses(catalog), plain_http, pre_releases)
+    credentials = docker_credentials()
+    results = check_images(image_uses(catalog), plain_http, pre_releases, credentials)
     failed = [f"{r.image}: {r.message}" for r in results if r.status == "error"]
     if failed:
         raise GenError(
             "nothing pinned: every image must be checked first; " + terminal_text("; ".join(failed))
         )
-    credentials = docker_credentials()
 
     def digest_of(reference: ImageReference, tag: str) -> str:
         return manifest_digest(
@@ -151,5 +141,6 @@ def pin_images(
         raise GenError("nothing pinned: the result would not validate: " + "; ".join(problems[:5]))
     if dry_run:
         return changes, diff(texts)
-    write(texts)
+    for path, text in texts.items():
+        replace_file(path, text.encode("utf-8"))
     return changes, ""

@@ -15,6 +15,7 @@ from generator.errors import CatalogInvalid, GenError
 from generator.importer.portainer import UNREVIEWED, ImportState, Refused, map_template
 from generator.importer.report import ImportReport, Outcome
 from generator.render.yaml_text import to_yaml
+from generator.writer import replace_file
 
 HEADER = "# yaml-language-server: $schema=../../schemas/service.schema.json\n"
 
@@ -131,19 +132,8 @@ def import_portainer(
     _refuse_what_would_not_validate(catalog_dir, documents, outcomes)
     header = f"{HEADER}# Imported from {path.name} by `gen import portainer`.\n"
     for entity, document in documents.items():
-        _replace_file(catalog_dir / entity, to_yaml(document, header))
+        replace_file(catalog_dir / entity, to_yaml(document, header))
     return ImportReport(display_path(path), version, outcomes)
-
-
-def _replace_file(target: Path, content: bytes) -> None:
-    """Write `target` whole or not at all; an entry that is a link is replaced by a file, never
-    written through (the link's target may be another entry, or outside the catalog)."""
-    temporary = target.with_name(f".{target.name}.gen-import")
-    try:
-        temporary.write_bytes(content)
-        temporary.replace(target)
-    finally:
-        temporary.unlink(missing_ok=True)
 
 
 def _refuse_what_would_not_validate(

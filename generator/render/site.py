@@ -3,13 +3,13 @@ catalog index, network and storage maps, roles, install guides, downloads) and t
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from markupsafe import Markup, escape
 
 from generator.catalog.deploy import LABEL_PREFIX, compose_path, format_cpus, iter_variants, limit_variables
 from generator.catalog.model import Catalog, Service
+from generator.escape import backtick_fence
 from generator.render.compose.service import build_service
 from generator.render.gpu import services_min_driver
 from generator.render.proxy import proxy_service
@@ -25,9 +25,6 @@ INSTALL = {
     "access": "Access and egress",
     "swarm": "Docker Swarm",
 }
-
-
-BACKTICKS = re.compile(r"`+")
 
 
 def _tuning(catalog: Catalog, dataset_id: str) -> str:
@@ -89,8 +86,6 @@ def service_page(catalog: Catalog, service: Service, proxy: Service | None) -> s
             shown.setdefault(snippet.replace(label, ""), ([], snippet))[0].append(variant)
     # a fenced code block shows its text as text: no HTML escaping inside it
     snippets = [(", ".join(names), Markup(text.rstrip("\n"))) for names, text in shown.values()]
-    # a fence longer than any run of backticks in the listings, so no line of them can close it
-    longest = max((len(run) for _, text in snippets for run in BACKTICKS.findall(text)), default=0)
     sources = [_volume_source(catalog, service, i) for i in range(len(service.volumes))]
     return render_text(
         "site/service.md.j2",
@@ -105,7 +100,8 @@ def service_page(catalog: Catalog, service: Service, proxy: Service | None) -> s
         limit_names=limit_variables(service),
         security=_security(service),
         snippets=snippets,
-        fence=Markup("`" * max(3, longest + 1)),
+        # a fence no line of the listings can close
+        fence=Markup(backtick_fence("\n".join(text for _, text in snippets), 3)),
         snippet_language="yaml" if len(catalog.services) <= SIDEBAR_LIMIT else "text",
         proxy=proxy,
     )
@@ -243,10 +239,11 @@ def _access_page(catalog: Catalog) -> str:
     proxy = proxy_service(catalog)
     proxy_stack = catalog.stack_of(proxy.id) if proxy else None
     services = sorted(catalog.services.values(), key=lambda s: s.title.lower())
-    members: dict[str, list[str]] = {n: [] for n in catalog.networks}
-    for service in services:
-        for network in dict.fromkeys(a.network for a in service.networks):
-            members[network].append(service.title)
+    by_title = {s.id: i for i, s in enumerate(services)}
+    members = {
+        n: [s.title for s in sorted(catalog.network_members(n), key=lambda s: by_title[s.id])]
+        for n in catalog.networks
+    }
     return render_text(
         "site/install-access.md.j2",
         source="catalog/services/ (expose:, proxy:) and catalog/networks/",

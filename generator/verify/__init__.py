@@ -42,32 +42,46 @@ def run_verify(catalog: Catalog, request: Request, docker: Callable[[], Any]) ->
     """Measure the requested baselines (`docker` connects to the engine on first use)."""
     import shlex
 
+    from generator.catalog.deploy import chosen_stacks
+    from generator.render.compose import compose_file
     from generator.render.gpu import CUDA_TEST_IMAGE
 
-    if request.stack not in catalog.stacks:
-        raise UsageError(f"unknown stack '{request.stack}'; stacks: {', '.join(sorted(catalog.stacks))}")
-    stack = catalog.stacks[request.stack]
+    (stack,) = chosen_stacks(catalog, [request.stack])
+    variant = request.variant
+    if variant not in catalog.stack_accelerators(stack):
+        allowed = ", ".join(catalog.stack_accelerators(stack))
+        raise UsageError(f"stack '{stack.id}' has no {variant} variant; it has {allowed}")
+    targets = _targets(request.targets)
+    only = set(request.only) or None
+    unknown = sorted(set(targets) - set(BASELINES)) + sorted((only or set()) - set(BASELINES))
+    if unknown:
+        raise UsageError(f"unknown baseline {', '.join(unknown)}; baselines: {', '.join(BASELINES)}")
     env_file = request.env_file
     if env_file is None and Path(f"secrets/{stack.id}.env").is_file():
         env_file = Path(f"secrets/{stack.id}.env")
     compose = shlex.split(request.compose_command) if request.compose_command else default_compose()
-    return _measure(
-        catalog,
-        stack,
-        request.variant,
-        runs=request.runs,
-        compose=compose,
-        env_file=env_file,
-        docker=docker,
-        probe_image=request.probe_image,
-        cuda_image=request.cuda_image or CUDA_TEST_IMAGE,
-        dataset_id=request.dataset_id,
-        zfs_pool=request.zfs_pool,
-        model=request.model,
-        ollama_url=request.ollama_url,
-        targets=_targets(request.targets),
-        only=set(request.only) or None,
-    )
+    measured_at = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    with tempfile.TemporaryDirectory(prefix="gen-verify-") as scratch:
+        (Path(scratch) / "compose.yaml").write_bytes(compose_file(catalog, stack, variant).content)
+        options = Options(
+            catalog=catalog,
+            stack=stack,
+            variant=variant,
+            runs=request.runs,
+            compose=compose,
+            env_file=env_file,
+            compose_file=Path(scratch) / "compose.yaml",
+            probe_image=request.probe_image,
+            cuda_image=request.cuda_image or CUDA_TEST_IMAGE,
+            dataset=_dataset(catalog, stack, request.dataset_id),
+            zfs_pool=request.zfs_pool,
+            model=request.model,
+            ollama_url=request.ollama_url or stack_ollama_url(catalog, stack),
+            targets=targets,
+            docker=docker,
+        )
+        measurements = measure_all(options, only)
+    return Report(stack.id, variant, request.runs, measured_at, host_facts(docker, compose), measurements)
 
 
 def _targets(pairs: tuple[str, ...]) -> dict[str, float]:
@@ -79,56 +93,6 @@ def _targets(pairs: tuple[str, ...]) -> dict[str, float]:
         except ValueError:
             raise UsageError(f"--target {pair}: expected BASELINE=SECONDS, e.g. container_start=30") from None
     return targets
-
-
-def _measure(
-    catalog: Catalog,
-    stack: Stack,
-    variant: str,
-    *,
-    runs: int,
-    compose: list[str],
-    env_file: Path | None,
-    docker: Callable[[], Any],
-    probe_image: str,
-    cuda_image: str,
-    dataset_id: str | None,
-    zfs_pool: str | None,
-    model: str | None,
-    ollama_url: str | None,
-    targets: dict[str, float],
-    only: set[str] | None,
-) -> Report:
-    from generator.render.compose import compose_file
-
-    if variant not in catalog.stack_accelerators(stack):
-        allowed = ", ".join(catalog.stack_accelerators(stack))
-        raise UsageError(f"stack '{stack.id}' has no {variant} variant; it has {allowed}")
-    unknown = sorted(set(targets) - set(BASELINES)) + sorted((only or set()) - set(BASELINES))
-    if unknown:
-        raise UsageError(f"unknown baseline {', '.join(unknown)}; baselines: {', '.join(BASELINES)}")
-    measured_at = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    with tempfile.TemporaryDirectory(prefix="gen-verify-") as scratch:
-        (Path(scratch) / "compose.yaml").write_bytes(compose_file(catalog, stack, variant).content)
-        options = Options(
-            catalog=catalog,
-            stack=stack,
-            variant=variant,
-            runs=runs,
-            compose=compose,
-            env_file=env_file,
-            compose_file=Path(scratch) / "compose.yaml",
-            probe_image=probe_image,
-            cuda_image=cuda_image,
-            dataset=_dataset(catalog, stack, dataset_id),
-            zfs_pool=zfs_pool,
-            model=model,
-            ollama_url=ollama_url or stack_ollama_url(catalog, stack),
-            targets=targets,
-            docker=docker,
-        )
-        measurements = measure_all(options, only)
-    return Report(stack.id, variant, runs, measured_at, host_facts(docker, compose), measurements)
 
 
 def default_compose() -> list[str]:
