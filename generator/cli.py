@@ -253,30 +253,43 @@ def _stacks(catalog: Any, stack: str | None) -> list[Any]:
     type=click.Path(path_type=Path, dir_okay=False, exists=True),
     help="The env file the stack will be deployed with (per-host limits such as OLLAMA_CPUS).",
 )
+@click.option("--swarm", is_flag=True, help="Check a swarm (DOCKER_HOST: a manager) for the Swarm variants.")
 @_format_option("text", "json")
 def doctor(
-    catalog_dir: Path, stack: str | None, variant: str, env_file: Path | None, output_format: str
+    catalog_dir: Path, stack: str | None, variant: str, env_file: Path | None, swarm: bool, output_format: str
 ) -> None:
     """Check that the Docker host (DOCKER_HOST, or the local engine) is ready to deploy.
 
     Engine and Compose, the nvidia runtime for the nvidia variant, free subnets
     and host ports, dataset mountpoints, CPU limits within the host's cores,
-    images, pool space. Exit 1 on any fail.
+    images, pool space. With --swarm, asked of a manager: the nodes, each pool
+    label on some node, the GPU resource on the GPU nodes (nvidia), a node for
+    every service's placement, the overlay networks, ports held in host or
+    ingress mode. Exit 1 on any fail.
 
     \b
     Example:
       gen doctor --stack ai --variant nvidia --env-file secrets/ai.env
       DOCKER_HOST=ssh://admin@nas gen doctor --format json
+      gen doctor --swarm --variant nvidia
     """
     from generator.envfile import read_assignments
     from generator.hosts import report
     from generator.hosts.doctor import run_doctor
     from generator.hosts.engine import connect
+    from generator.hosts.swarm_doctor import run_swarm_doctor
 
     catalog = _catalog(catalog_dir)
     settings = read_assignments(env_file) if env_file else {}
     stacks = _stacks(catalog, stack)  # a wrong name is an error before the engine is asked
-    checks = run_doctor(connect(), catalog, stacks, variant, settings)  # type: ignore[arg-type]
+    if swarm and variant == "amd":
+        raise click.UsageError(
+            "Swarm has no amd variant (its services cannot be given devices): cpu or nvidia"
+        )
+    if swarm:
+        checks = run_swarm_doctor(connect(), catalog, stacks, variant)  # type: ignore[arg-type]
+    else:
+        checks = run_doctor(connect(), catalog, stacks, variant, settings)  # type: ignore[arg-type]
     emit(output_format, checks, lambda: report.checks_text(checks))
     sys.exit(1 if any(c.status == "fail" for c in checks) else 0)
 

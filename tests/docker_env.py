@@ -125,14 +125,15 @@ def extension_gallery(client: docker.DockerClient, catalog: Catalog) -> str:
 
 
 def write_env_files(
-    catalog: Catalog, folder: Path, altroot: Path, gallery: str | None = None
+    catalog: Catalog, folder: Path, altroot: Path, gallery: str | None = None, host: str | None = None
 ) -> dict[str, Path]:
     """`gen secrets` for every stack, plus this test host's differences: the altroot, the
-    engine's socket and data root, CPU limits capped at this machine's cores, and code-server's
-    extension registry (`gallery`: no registry is reachable from here)."""
+    engine's socket and data root (`host`, default the test engine), CPU limits capped at this
+    machine's cores, and code-server's extension registry (`gallery`: no registry is reachable
+    from here)."""
     assert run_gen("secrets", "--catalog", str(ROOT / "catalog"), "--dir", str(folder)).exit_code == 0
     cores = os.cpu_count() or 1
-    socket = docker_host().removeprefix("unix://")
+    socket = (host or docker_host()).removeprefix("unix://")
     data_root = Path(socket).parent / "data"
     files = {}
     for stack_id, stack in catalog.stacks.items():

@@ -30,13 +30,17 @@ def standin_images(catalog: Catalog) -> dict[str, list[int]]:
     return {image: sorted(ports) for image, ports in sorted(images.items())}
 
 
-def build_standins(client: docker.DockerClient, images: dict[str, list[int]]) -> list[str]:
+def build_standins(
+    client: docker.DockerClient, images: dict[str, list[int]], releases: bool = True
+) -> list[str]:
     """Import a stand-in for each image that is not there yet; returns the images built.
-    Images of a program that installs here run the real program (tests/real_images.py)."""
+    Images of a program that installs here run the real program (tests/real_images.py); with
+    `releases` False, those built from upstream releases (Open WebUI, code-server) are plain
+    stand-ins (the multi-node tests of placement and networking need no more, on every node)."""
     built = []
     data = rootfs()
     for image, ports in images.items():
-        builder = PROGRAM_BUILDERS.get(image.rsplit(":", 1)[0].rsplit("/", 1)[-1])
+        builder = PROGRAM_BUILDERS.get(image.rsplit(":", 1)[0].rsplit("/", 1)[-1]) if releases else None
         if builder is not None:
             if builder(client, image):
                 built.append(image)

@@ -36,6 +36,7 @@ SPARSE = {
 DOCUMENTED: dict[str, Callable[[Any], Any]] = {  # Any: the sparse service has every block
     "properties/restart": lambda s: s.restart,
     "properties/gpu/properties/nvidia/properties/capabilities": lambda s: list(s.gpu.nvidia.capabilities),
+    "properties/gpu/properties/nvidia/properties/shared": lambda s: s.gpu.nvidia.shared,
     "properties/gpu/properties/amd/properties/devices": lambda s: list(s.gpu.amd.devices),
     "properties/healthcheck/oneOf/0/properties/interval": lambda s: s.healthcheck.interval,
     "properties/healthcheck/oneOf/0/properties/timeout": lambda s: s.healthcheck.timeout,

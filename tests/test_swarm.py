@@ -110,3 +110,38 @@ def test_an_encrypted_network_and_own_constraints_reach_the_swarm_files(
     deploy = document["services"]["prometheus"]["deploy"]
     assert deploy["replicas"] == 2
     assert deploy["placement"]["constraints"][-1] == "node.labels.zone == rack1"
+
+
+def test_services_find_each_other_by_dns_not_through_a_virtual_ip() -> None:
+    # a virtual IP needs IPVS in every node's kernel; the multi-node test's kernel has none
+    for path in SWARM_FILES:
+        for name, service in _load(path)["services"].items():
+            assert service["deploy"]["endpoint_mode"] == "dnsrr", (path, name)
+            assert all(port["mode"] == "host" for port in service.get("ports", [])), (path, name)
+
+
+def test_a_config_is_named_after_its_content_so_a_changed_file_is_a_new_config() -> None:
+    import hashlib
+
+    names = {}
+    for variant in ("cpu", "nvidia"):
+        folder = DIST / "stacks/monitoring" / variant
+        configs = _load(folder / "swarm.yaml")["configs"]
+        for key, config in configs.items():
+            content = (folder / config["file"]).read_bytes()
+            assert config["name"] == f"monitoring_{key}_{hashlib.sha256(content).hexdigest()[:12]}"
+        names[variant] = configs["prometheus-yml"]["name"]
+    assert names["cpu"] != names["nvidia"]  # the nvidia one also scrapes the GPU exporter
+
+
+def test_a_gpu_watcher_reserves_no_gpu_and_sees_them_all() -> None:
+    monitoring = _load(DIST / "stacks/monitoring/nvidia/swarm.yaml")["services"]
+    exporter = monitoring["nvidia-exporter"]
+    assert CATALOG.services["nvidia-exporter"].gpu.nvidia.shared  # type: ignore[union-attr]
+    assert "reservations" not in exporter["deploy"]["resources"]
+    assert exporter["environment"]["NVIDIA_VISIBLE_DEVICES"] == "all"
+    assert exporter["deploy"]["placement"]["constraints"] == ["node.labels.ai-stack.gpu == nvidia"]
+    ai = _load(DIST / "stacks/ai/nvidia/swarm.yaml")["services"]
+    assert ai["ollama"]["deploy"]["resources"]["reservations"]["generic_resources"] == [
+        {"discrete_resource_spec": {"kind": "NVIDIA-GPU", "value": 1}}
+    ]

@@ -191,6 +191,7 @@ def _gpu(d: Data) -> m.Gpu:
             capabilities=tuple(nvidia.get("capabilities", ("gpu",))),
             min_driver=nvidia.get("min_driver"),
             memory=nvidia.get("memory"),
+            shared=nvidia.get("shared", False),
         )
         if nvidia is not None
         else None,

@@ -130,3 +130,40 @@ def dataset_path(catalog: Catalog, volume: Volume) -> str:
     """Where a dataset volume lives on the host: the mountpoint, or the subpath inside it."""
     mountpoint = catalog.datasets[volume.source].mountpoint.rstrip("/")
     return f"{mountpoint}/{volume.subpath}" if volume.subpath else mountpoint
+
+
+# Swarm placement. Nodes carry labels the docs tell the operator to set; GPU nodes advertise their
+# GPUs as generic resources in their daemon.json.
+GPU_LABEL = f"{LABEL_PREFIX}.gpu"  # node label: nvidia on the nodes with NVIDIA GPUs
+POOL_LABEL = f"{LABEL_PREFIX}.pool"  # node label: {POOL_LABEL}.<pool>=true where the pool is
+GPU_RESOURCE = "NVIDIA-GPU"  # the generic resource GPU nodes advertise
+DOCKER_SOCKET = "/var/run/docker.sock"
+
+
+def pools_of(catalog: Catalog, service: Service) -> list[str]:
+    """The pools whose datasets the service mounts, sorted."""
+    return sorted({catalog.datasets[v.source].pool for v in service.volumes if v.source_kind == "dataset"})
+
+
+def swarm_gpus(service: Service, variant: Accelerator) -> int:
+    """How many NVIDIA-GPU resources a Swarm task of the service reserves (Swarm counts GPUs: a
+    service that asks Compose for all of them reserves one)."""
+    nvidia = service.gpu.nvidia if service.gpu and variant == "nvidia" else None
+    if nvidia is None or nvidia.shared:
+        return 0
+    if nvidia.device_ids:
+        return len(nvidia.device_ids)
+    return 1 if nvidia.count in ("all", None) else int(nvidia.count)
+
+
+def swarm_constraints(catalog: Catalog, service: Service, variant: Accelerator) -> list[str]:
+    """Where a Swarm task may run: GPU nodes, the nodes holding its pools, managers for the
+    Docker socket, then the service's own constraints."""
+    found = []
+    if variant == "nvidia" and service.gpu and service.gpu.nvidia:
+        found.append(f"node.labels.{GPU_LABEL} == nvidia")
+    found += [f"node.labels.{POOL_LABEL}.{pool} == true" for pool in pools_of(catalog, service)]
+    if any(v.source == DOCKER_SOCKET for v in service.volumes):
+        found.append("node.role == manager")
+    found += [c for c in service.swarm_constraints if c not in found]
+    return found

@@ -114,6 +114,7 @@ class NvidiaGpu:
     capabilities: tuple[str, ...]
     min_driver: str | None
     memory: str | None = None  # GPU memory it can count on, in Docker's units
+    shared: bool = False  # watches the GPUs (an exporter): Swarm reserves none for it
 
 
 @dataclass(frozen=True)

@@ -212,7 +212,8 @@ def pages(catalog: Catalog, templates: dict[str, Any]) -> dict[str, str]:
 
 
 def _swarm_page(catalog: Catalog) -> str:
-    from generator.render.swarm import build_swarm, pools_of, swarm_path
+    from generator.catalog.deploy import pools_of
+    from generator.render.swarm import build_swarm, swarm_path
 
     pools: dict[str, list[str]] = {}
     for service in sorted(catalog.services.values(), key=lambda s: s.id):
@@ -228,7 +229,12 @@ def _swarm_page(catalog: Catalog) -> str:
         source="catalog/stacks/",
         site_url=catalog.publish.site_url,
         pools=sorted(pools.items()),
-        gpu_users=sorted(s.id for s in catalog.services.values() if s.gpu and s.gpu.nvidia),
+        gpu_users=sorted(
+            s.id for s in catalog.services.values() if s.gpu and s.gpu.nvidia and not s.gpu.nvidia.shared
+        ),
+        gpu_watchers=sorted(
+            s.id for s in catalog.services.values() if s.gpu and s.gpu.nvidia and s.gpu.nvidia.shared
+        ),
         dropped_by_file=dropped,
     )
 

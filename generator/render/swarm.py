@@ -5,23 +5,27 @@ encrypted where the catalog says), placement constraints (GPU nodes, the nodes t
 service's dataset pools, managers for the Docker socket), replicas, update and rollback policy,
 limits and reservations, NVIDIA GPUs as node generic resources. What Swarm cannot express is
 left out and listed in the file's header (and on the docs site's Swarm page).
+
+Services find each other by DNS round robin (`endpoint_mode: dnsrr`), not through a virtual IP:
+a virtual IP needs IPVS in every node's kernel, which some kernels lack (LXC guests, some NAS
+and VM kernels: there the service name resolves and nothing answers), and buys nothing here,
+where every port is published in host mode and most services run one task.
 """
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from generator.artifact import Artifact
-from generator.catalog.deploy import variant_services
+from generator.catalog.deploy import GPU_RESOURCE, swarm_constraints, swarm_gpus, variant_services
 from generator.catalog.model import Accelerator, Catalog, Service, Stack
+from generator.escape import sh_quoted
 from generator.render.compose.service import build_service, healthcheck_entry, labels
-from generator.render.configs import config_key, generated_names
+from generator.render.configs import config_key, generated_file, generated_names
 from generator.render.yaml_text import to_yaml
 
 NETWORKS_SCRIPT = "scripts/swarm-networks.sh"
-GPU_LABEL = "ai-stack.gpu"  # node label: nvidia on the nodes with NVIDIA GPUs
-POOL_LABEL = "ai-stack.pool"  # node label: ai-stack.pool.<pool>=true where the pool is
-GPU_RESOURCE = "NVIDIA-GPU"  # the generic resource the nodes advertise (daemon.json)
 # compose restart policy -> Swarm restart_policy.condition (a one-shot task is never restarted)
 SWARM_RESTART = {"no": "none", "on-failure": "on-failure"}
 # Keys of a standalone service that `docker stack deploy` ignores or refuses.
@@ -58,8 +62,22 @@ def build_swarm(catalog: Catalog, stack: Stack, variant: Accelerator) -> tuple[d
         document["volumes"] = {name: {"name": name} for name in volumes}
     configs = generated_names(services)
     if configs:  # the generated files beside this one (Swarm stack files take no inline content)
-        document["configs"] = {config_key(name): {"file": f"./{name}"} for name in configs}
+        document["configs"] = {
+            config_key(name): {
+                "name": config_name(stack, name, generated_file(catalog, name, variant, services)),
+                "file": f"./{name}",
+            }
+            for name in configs
+        }
     return document, dropped
+
+
+def config_name(stack: Stack, file_name: str, content: str) -> str:
+    """A Swarm config cannot change once made: a name that follows the content makes a changed
+    file (a catalog edit, the other variant) a new config that `docker stack deploy` rolls the
+    service over to, instead of refusing the update. `docker stack rm` removes them all."""
+    digest = hashlib.sha256(content.encode("utf-8")).hexdigest()[:12]
+    return f"{stack.id}_{config_key(file_name)}_{digest}"
 
 
 def _service(
@@ -81,8 +99,11 @@ def _service(
         ]
         if any(p.host_ip for p in service.ports if p.host is not None):
             lost.append("host_ip (a Swarm port opens on every address of its node)")
-    nvidia = service.gpu.nvidia if service.gpu else None
-    if variant == "nvidia" and nvidia and not nvidia.device_ids and nvidia.count == "all":
+    nvidia = service.gpu.nvidia if service.gpu and variant == "nvidia" else None
+    if nvidia and nvidia.shared:
+        # no reservation: the NVIDIA runtime (the GPU nodes' default) shows it every GPU
+        entry.setdefault("environment", {}).setdefault("NVIDIA_VISIBLE_DEVICES", "all")
+    elif nvidia and not nvidia.device_ids and nvidia.count == "all":
         lost.append("all GPUs (Swarm reserves a number of them: 1)")
     for mount in entry.get("volumes", []):
         mount.pop("bind", None)  # create_host_path: Swarm never creates a missing bind source
@@ -98,13 +119,11 @@ def _deploy(
     catalog: Catalog, stack: Stack, service: Service, variant: Accelerator, resources: dict[str, Any]
 ) -> dict[str, Any]:
     reservations = dict(resources.get("reservations", {}))
-    devices = reservations.pop("devices", [])
-    if devices:
-        device = devices[0]
-        count = len(device["device_ids"]) if "device_ids" in device else device["count"]
-        value = 1 if count == "all" else int(count)
+    reservations.pop("devices", None)
+    gpus = swarm_gpus(service, variant)
+    if gpus:
         reservations["generic_resources"] = [
-            {"discrete_resource_spec": {"kind": GPU_RESOURCE, "value": value}}
+            {"discrete_resource_spec": {"kind": GPU_RESOURCE, "value": gpus}}
         ]
     deploy_resources: dict[str, Any] = {"limits": resources["limits"]}
     if reservations:
@@ -112,7 +131,8 @@ def _deploy(
     return {
         "mode": "replicated",
         "replicas": service.swarm_replicas,
-        "placement": {"constraints": constraints(catalog, service, variant)},
+        "endpoint_mode": "dnsrr",
+        "placement": {"constraints": swarm_constraints(catalog, service, variant)},
         "resources": deploy_resources,
         "restart_policy": {
             "condition": SWARM_RESTART.get(service.restart, "any"),
@@ -130,55 +150,78 @@ def _deploy(
     }
 
 
-def constraints(catalog: Catalog, service: Service, variant: Accelerator) -> list[str]:
-    """Where a task may run: GPU nodes, the nodes holding its pools, managers for the socket."""
-    found = []
-    if variant == "nvidia" and service.gpu and service.gpu.nvidia:
-        found.append(f"node.labels.{GPU_LABEL} == nvidia")
-    found += [f"node.labels.{POOL_LABEL}.{pool} == true" for pool in pools_of(catalog, service)]
-    if any(v.source == "/var/run/docker.sock" for v in service.volumes):
-        found.append("node.role == manager")
-    found += [c for c in service.swarm_constraints if c not in found]
-    return found
-
-
-def pools_of(catalog: Catalog, service: Service) -> list[str]:
-    """The pools whose datasets the service mounts, sorted."""
-    return sorted({catalog.datasets[v.source].pool for v in service.volumes if v.source_kind == "dataset"})
-
-
 def _network(catalog: Catalog, network_id: str) -> dict[str, Any]:
     # External: `docker stack deploy` refuses to create a network that exists, so networks two
     # stacks share are made once by scripts/swarm-networks.sh, before any stack.
     return {"name": catalog.networks[network_id].name, "external": True}
 
 
+# The fixed part of scripts/swarm-networks.sh; the catalog adds `networks=` and a `create` line
+# per network.
+NETWORKS_SCRIPT_BODY = r"""create() {  # create NAME SUBNET [OPTIONS...]
+  name=$1; subnet=$2; shift 2
+  if docker network inspect "$name" >/dev/null 2>&1; then
+    echo "swarm-networks.sh: $name exists"
+  else
+    docker network create --driver overlay --attachable --subnet "$subnet" "$@" "$name" >/dev/null
+    echo "swarm-networks.sh: created $name ($subnet)"
+  fi
+}
+remove() {  # every network, or none while a service uses one
+  attached='{{range .Spec.TaskTemplate.Networks}}{{.Target}} {{end}}'
+  users=''
+  for name in $networks; do
+    id=$(docker network inspect --format '{{.Id}}' "$name" 2>/dev/null) || continue
+    for service in $(docker service ls --quiet); do
+      targets=$(docker service inspect --format "$attached" "$service")
+      case " $targets " in
+        *" $id "*|*" $name "*)
+          users="$users $(docker service inspect --format '{{.Spec.Name}}' "$service") ($name)" ;;
+      esac
+    done
+  done
+  if [ -n "$users" ]; then
+    echo "swarm-networks.sh: nothing removed: in use by$users; run docker stack rm first" >&2
+    exit 1
+  fi
+  for name in $networks; do
+    if docker network inspect "$name" >/dev/null 2>&1; then
+      docker network rm "$name" >/dev/null
+      echo "swarm-networks.sh: removed $name"
+    fi
+  done
+}
+case "${1:-create}" in
+  create) ;;
+  remove) remove; exit 0 ;;
+  *) echo "usage: sh swarm-networks.sh [create|remove]" >&2; exit 2 ;;
+esac
+"""
+
+
 def networks_script(catalog: Catalog) -> str:
-    """scripts/swarm-networks.sh: create the catalog's overlay networks once (idempotent)."""
+    """scripts/swarm-networks.sh: create the catalog's overlay networks once (idempotent), or
+    remove them once no service uses them."""
+    overlays = sorted((n for n in catalog.networks.values() if n.type == "bridge"), key=lambda n: n.id)
+    names = " ".join(n.name for n in overlays)  # the schema allows letters, digits, _ and -
     lines = [
         "#!/bin/sh",
         "# Create the catalog's networks as Swarm overlay networks, once, on a manager node, before",
         "# `docker stack deploy` of any stack (they are external in every swarm.yaml, since stacks",
         "# share them). Generated by `gen build` from catalog/networks/: do not edit.",
-        "# Networks that exist are left as they are; run it again after adding a network.",
+        "#   sh swarm-networks.sh          create them; networks that exist are left as they are",
+        "#   sh swarm-networks.sh remove   remove them; refuses, removing nothing, while a service",
+        "#                                 uses one (run `docker stack rm` for every stack first)",
         "set -eu",
-        "create() {  # create NAME SUBNET [OPTIONS...]",
-        "  name=$1; subnet=$2; shift 2",
-        '  if docker network inspect "$name" >/dev/null 2>&1; then',
-        '    echo "swarm-networks.sh: $name exists"',
-        "  else",
-        '    docker network create --driver overlay --attachable --subnet "$subnet" "$@" "$name" >/dev/null',
-        '    echo "swarm-networks.sh: created $name ($subnet)"',
-        "  fi",
-        "}",
+        f"networks='{sh_quoted(names)}'",
+        NETWORKS_SCRIPT_BODY.rstrip("\n"),
     ]
-    for network in sorted(catalog.networks.values(), key=lambda n: n.id):
-        if network.type != "bridge":
-            continue
+    for network in overlays:
         options = (["--internal"] if network.internal else []) + (
             ["--opt", "encrypted"] if network.encrypted else []
         )
-        lines.append(" ".join(["create", f"'{network.name}'", f"'{network.subnet}'", *options]))
+        quoted = [f"'{sh_quoted(value)}'" for value in (network.name, network.subnet)]
+        lines.append(" ".join(["create", *quoted, *options]))
     return "\n".join(lines) + "\n"
 
 

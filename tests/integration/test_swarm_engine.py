@@ -5,64 +5,22 @@ and limits are what the catalog says, `docker stack rm` cleans up."""
 from __future__ import annotations
 
 import os
-import subprocess
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import docker
 import pytest
 
 from generator.catalog import load_catalog
 from generator.units import memory_bytes
-from tests.conftest import DEFAULT_CATALOG, ROOT
+from tests.conftest import DEFAULT_CATALOG
 from tests.docker_env import effective_cpus, firewalled_engine, prepared_host
+from tests.swarm_env import deploy, docker_cli, networks_script, stack_services, wait_until_converged
 
 pytestmark = pytest.mark.integration
 CATALOG = load_catalog(DEFAULT_CATALOG)
 STACKS = sorted(CATALOG.stacks)
 POOLS = sorted(CATALOG.pools)
-
-
-def _docker(host: str, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    environment = {**os.environ, **(env or {}), "DOCKER_HOST": host}
-    return subprocess.run(["docker", *args], capture_output=True, text=True, env=environment, timeout=300)
-
-
-def _variables(env_file: Path) -> dict[str, str]:
-    return dict(line.split("=", 1) for line in env_file.read_text().splitlines() if "=" in line)
-
-
-def _stack_services(client: docker.DockerClient, stack: str) -> list[Any]:
-    return list(client.services.list(filters={"label": f"com.docker.stack.namespace={stack}"}))
-
-
-def _converged(client: docker.DockerClient, stack: str) -> bool:
-    """Every service has its replicas running, and healthy where it has a healthcheck."""
-    services = _stack_services(client, stack)
-    if not services:
-        return False
-    for service in services:
-        wanted = service.attrs["Spec"]["Mode"]["Replicated"]["Replicas"]
-        if service.attrs["Spec"]["TaskTemplate"].get("RestartPolicy", {}).get("Condition") == "none":
-            # a one-shot job: converged once its task has run to completion
-            if not any(t["Status"]["State"] == "complete" for t in service.tasks()):
-                return False
-            continue
-        running = [
-            t
-            for t in service.tasks(filters={"desired-state": "running"})
-            if t["Status"]["State"] == "running"
-        ]
-        if len(running) != wanted:
-            return False
-        for task in running:
-            container = client.containers.get(task["Status"]["ContainerStatus"]["ContainerID"])
-            health = container.attrs["State"].get("Health")
-            if health and health["Status"] != "healthy":
-                return False
-    return True
 
 
 @pytest.fixture(scope="module")
@@ -77,21 +35,18 @@ def swarm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     spec["Labels"] = {**spec.get("Labels", {}), **{f"ai-stack.pool.{pool}": "true" for pool in POOLS}}
     node.update(spec)
     env_files = prepared_host(client, CATALOG, tmp_path_factory.mktemp("swarm"))
-    networks = _docker(host, "network", "ls", "-q", "--filter", "driver=overlay").stdout.split()
+    networks = docker_cli(host, "network", "ls", "-q", "--filter", "driver=overlay").stdout.split()
     try:
-        result = subprocess.run(
-            ["sh", str(ROOT / "dist/scripts/swarm-networks.sh")], capture_output=True, text=True,
-            env={**os.environ, "DOCKER_HOST": host}, check=False,
-        )  # fmt: skip
+        result = networks_script(host)
         assert result.returncode == 0, result.stderr
         yield {"client": client, "host": host, "env": env_files}
     finally:
         for stack in STACKS:
-            _docker(host, "stack", "rm", stack)
+            docker_cli(host, "stack", "rm", stack)
         time.sleep(10)
-        for network in _docker(host, "network", "ls", "-q", "--filter", "driver=overlay").stdout.split():
+        for network in docker_cli(host, "network", "ls", "-q", "--filter", "driver=overlay").stdout.split():
             if network not in networks:
-                _docker(host, "network", "rm", network)
+                docker_cli(host, "network", "rm", network)
         if joined_here:
             client.swarm.leave(force=True)
 
@@ -99,16 +54,8 @@ def swarm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
 def test_every_stack_converges_with_its_placement_and_limits_and_is_removed(swarm: dict[str, Any]) -> None:
     client, host = swarm["client"], swarm["host"]
     for stack in STACKS:
-        file = ROOT / f"dist/stacks/{stack}/cpu/swarm.yaml"
-        result = _docker(
-            host, "stack", "deploy", "--resolve-image", "never", "-c", str(file), stack,
-            env=_variables(swarm["env"][stack]),
-        )  # fmt: skip
-        assert result.returncode == 0, result.stderr
-    deadline = time.monotonic() + 240
-    while not all(_converged(client, stack) for stack in STACKS):
-        assert time.monotonic() < deadline, {s: _converged(client, s) for s in STACKS}
-        time.sleep(3)
+        deploy(host, stack, "cpu", swarm["env"][stack])
+    wait_until_converged(client, STACKS, {client.info()["Swarm"]["NodeID"]: client}, 240)
 
     ollama = client.services.get("ai_ollama").attrs["Spec"]["TaskTemplate"]
     assert ollama["Placement"]["Constraints"] == [
@@ -123,9 +70,9 @@ def test_every_stack_converges_with_its_placement_and_limits_and_is_removed(swar
     assert client.services.get("ai_ollama").attrs["Spec"]["UpdateConfig"]["FailureAction"] == "rollback"
 
     for stack in STACKS:
-        assert _docker(host, "stack", "rm", stack).returncode == 0
+        assert docker_cli(host, "stack", "rm", stack).returncode == 0
     deadline = time.monotonic() + 120
     while client.containers.list(all=True, filters={"label": "com.docker.stack.namespace"}):
         assert time.monotonic() < deadline, "stack rm left containers behind"
         time.sleep(2)
-    assert not [s for stack in STACKS for s in _stack_services(client, stack)]
+    assert not [s for stack in STACKS for s in stack_services(client, stack)]

@@ -1,0 +1,193 @@
+"""`gen doctor --swarm`'s reasoning on recorded answers of a real swarm (tests/fixtures/swarm:
+`docker node inspect` of the three-node test cluster, Docker 26.1). The same checks run against
+the live cluster in tests/integration/test_swarm_cluster.py; here, the cases that cluster does
+not have: an old engine, too few GPUs, a port held on every candidate node."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from generator.catalog import load_catalog
+from generator.catalog.model import Accelerator
+from generator.hosts.swarm_doctor import _node, candidates, plan, run_swarm_doctor, satisfies
+from tests.conftest import DEFAULT_CATALOG, ROOT
+
+CATALOG = load_catalog(DEFAULT_CATALOG)
+NODES: list[dict[str, Any]] = json.loads((ROOT / "tests/fixtures/swarm/nodes.json").read_text())
+MANAGER, WORKER, GPU_WORKER = NODES  # 10.231.0.11, .12, .13
+
+
+@dataclass
+class Recorded:
+    attrs: dict[str, Any]
+    running_on: list[str] = field(default_factory=list)
+
+    @property
+    def id(self) -> str:
+        return str(self.attrs.get("ID", ""))
+
+    @property
+    def name(self) -> str:
+        return str(self.attrs.get("Name", ""))
+
+    def tasks(self, filters: dict[str, str] | None = None) -> list[dict[str, str]]:
+        return [{"NodeID": node} for node in self.running_on]
+
+
+class Listing:
+    def __init__(self, items: list[Recorded]) -> None:
+        self.items = items
+
+    def list(self, **_: Any) -> list[Recorded]:
+        return self.items
+
+
+class RecordedSwarm:
+    """A manager's answers: info, nodes, networks and services as the Engine API gives them."""
+
+    def __init__(self, nodes: list[dict[str, Any]], services: list[Recorded] | None = None) -> None:
+        self.nodes = Listing([Recorded(n) for n in nodes])
+        self.networks = Listing([])
+        self.services = Listing(services or [])
+
+    def info(self) -> dict[str, Any]:
+        return {"Swarm": {"LocalNodeState": "active", "ControlAvailable": True}}
+
+
+def _checks(
+    nodes: list[dict[str, Any]], variant: Accelerator = "nvidia", services: list[Recorded] | None = None
+) -> Any:
+    stacks = [CATALOG.stacks[s] for s in sorted(CATALOG.stacks)]
+    return {c.name: c for c in run_swarm_doctor(RecordedSwarm(nodes, services), CATALOG, stacks, variant)}
+
+
+def _name(node: dict[str, Any]) -> str:
+    return _node(node).name
+
+
+def test_constraints_match_as_swarm_matches_them() -> None:
+    gpu = _node(GPU_WORKER)
+    assert satisfies(gpu, "node.labels.ai-stack.gpu == nvidia")
+    assert satisfies(gpu, "node.labels.ai-stack.gpu == NVIDIA")  # values compare without case
+    assert not satisfies(gpu, "node.labels.ai-stack.gpu != nvidia")
+    assert not satisfies(gpu, "node.labels.ai-stack.pool.media-pool == true")  # a missing label is ''
+    assert satisfies(gpu, "node.labels.ai-stack.pool.media-pool != true")
+    assert satisfies(gpu, "node.role == worker") and not satisfies(gpu, "node.role == manager")
+    assert satisfies(gpu, f"node.id == {GPU_WORKER['ID']}")
+    assert satisfies(gpu, "node.platform.os == linux")
+    assert satisfies(gpu, "node.foo == bar") is None  # not a key this check knows: Swarm decides
+    assert gpu.gpus == 1 and _node(WORKER).gpus == 0
+
+
+def test_each_service_can_go_only_where_the_recorded_labels_allow() -> None:
+    nodes = [_node(n) for n in NODES]
+    where = {
+        p.label: [n.name for n in candidates(nodes, p)]
+        for p in plan(CATALOG, list(CATALOG.stacks.values()), "nvidia")
+    }
+    assert where["ai/ollama"] == [_name(GPU_WORKER)]
+    assert where["ai/continue-dev"] == [_name(WORKER)]
+    assert where["management/portainer"] == [_name(MANAGER)]
+    assert where["monitoring/nvidia-exporter"] == [_name(GPU_WORKER)]
+    assert len(where["edge/caddy"]) == 3
+
+
+def test_the_recorded_cluster_passes() -> None:
+    checks = _checks(NODES)
+    assert not [c for c in checks.values() if c.status != "ok"], [
+        c for c in checks.values() if c.status != "ok"
+    ]
+    assert checks[f"gpu resource {_name(GPU_WORKER)}"].message == "advertises 1 NVIDIA-GPU"
+
+
+def test_an_engine_before_23_on_a_gpu_worker_fails() -> None:
+    old = copy.deepcopy(GPU_WORKER)
+    old["Description"]["Engine"]["EngineVersion"] = "20.10.24+dfsg1"  # Debian 12's docker.io
+    check = _checks([MANAGER, WORKER, old])[f"gpu resource {_name(old)}"]
+    assert check.status == "fail" and "moby/moby#44378" in check.message
+    assert "23.0" in check.hint
+
+
+def test_more_gpu_reservations_than_gpus_fail(catalog_copy: Callable[..., Path]) -> None:
+    catalog_dir = catalog_copy(DEFAULT_CATALOG)
+    ollama = catalog_dir / "services" / "ollama.yaml"
+    ollama.write_text(ollama.read_text() + "swarm:\n  replicas: 2\n")
+    catalog = load_catalog(catalog_dir)
+    checks = {
+        c.name: c for c in run_swarm_doctor(RecordedSwarm(NODES), catalog, [catalog.stacks["ai"]], "nvidia")
+    }
+    capacity = checks["gpu capacity"]
+    assert capacity.status == "fail"
+    assert (
+        "reserve 2 NVIDIA-GPU, the GPU nodes advertise 1" in capacity.message
+        and "ai/ollama (2)" in capacity.message
+    )
+
+
+def test_a_gpu_label_without_the_gpu_resource_fails() -> None:
+    labelled = copy.deepcopy(NODES)
+    labelled[1]["Spec"]["Labels"]["ai-stack.gpu"] = "nvidia"
+    check = _checks(labelled)[f"gpu resource {_name(labelled[1])}"]
+    assert check.status == "fail" and "advertises 0 NVIDIA-GPU" in check.message
+    assert "node-generic-resources" in check.hint
+
+
+def test_no_gpu_node_and_no_pool_label_fail_with_what_to_run() -> None:
+    bare = copy.deepcopy(NODES)
+    for node in bare:
+        node["Spec"]["Labels"] = {}
+    checks = _checks(bare)
+    assert checks["gpu nodes"].status == "fail"
+    assert checks["gpu nodes"].hint == "docker node update --label-add ai-stack.gpu=nvidia <GPU node>"
+    pool = checks["label ai-stack.pool.service-pool"]
+    assert pool.status == "fail" and pool.hint.startswith(
+        "docker node update --label-add ai-stack.pool.service-pool=true"
+    )
+    assert checks["placement ai/ollama"].status == "fail"
+
+
+def _service(name: str, labels: dict[str, str], port: int, mode: str, running_on: list[str]) -> Recorded:
+    """A Swarm service as `docker service inspect` shows it, publishing one port."""
+    published = {"Protocol": "tcp", "TargetPort": 80, "PublishedPort": port, "PublishMode": mode}
+    attrs = {
+        "ID": name,
+        "Spec": {"Name": name, "Labels": labels},
+        "Endpoint": {"Spec": {"Ports": [published]}},
+    }
+    return Recorded(attrs, running_on)
+
+
+def test_a_port_held_in_ingress_mode_or_on_every_candidate_fails() -> None:
+    ingress = _service("other_web", {}, 9090, "ingress", [])
+    host_mode = _service("other_api", {}, 11434, "host", [GPU_WORKER["ID"]])
+    ours = _service("ai_ollama", {"com.docker.stack.namespace": "ai"}, 11434, "host", [GPU_WORKER["ID"]])
+    checks = _checks(NODES, services=[ingress, host_mode])
+    assert (
+        checks["port 9090/tcp"].status == "fail"
+        and "ingress mode by service other_web" in checks["port 9090/tcp"].message
+    )
+    assert checks["port 11434/tcp"].status == "fail"
+    assert "other_api on every node ai/ollama can run on" in checks["port 11434/tcp"].message
+    # a stack being redeployed holds its own port: not a conflict
+    assert _checks(NODES, services=[ours])["port 11434/tcp"].status == "ok"
+
+
+def test_a_worker_or_a_lone_engine_is_told_to_ask_a_manager() -> None:
+    class Worker(RecordedSwarm):
+        def info(self) -> dict[str, Any]:
+            return {"Swarm": {"LocalNodeState": "active", "ControlAvailable": False}}
+
+    class Lone(RecordedSwarm):
+        def info(self) -> dict[str, Any]:
+            return {"Swarm": {"LocalNodeState": "inactive"}}
+
+    stacks = [CATALOG.stacks["ai"]]
+    (worker,) = run_swarm_doctor(Worker(NODES), CATALOG, stacks, "cpu")
+    assert worker.status == "fail" and "a worker" in worker.message and "manager" in worker.hint
+    (lone,) = run_swarm_doctor(Lone(NODES), CATALOG, stacks, "cpu")
+    assert lone.status == "fail" and "not in a swarm (inactive)" in lone.message
