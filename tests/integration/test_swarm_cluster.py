@@ -30,6 +30,7 @@ from tests.standins import build_standins, standin_images
 from tests.swarm_env import (
     STACK_LABEL,
     deploy,
+    docker_cli,
     networks_script,
     running_tasks,
     stack_services,
@@ -253,8 +254,9 @@ def test_removal_leaves_nothing_and_the_networks_go_only_after_the_stacks(cluste
     assert all(manager.networks.list(names=[name]) for name in networks)
 
     for stack in STACKS:
-        for service in stack_services(manager, stack):
-            service.remove()
+        result = docker_cli(_host(1), "stack", "rm", stack)
+        assert result.returncode == 0, result.stderr
+    assert not manager.configs.list(), "docker stack rm left configs"
     deadline = time.monotonic() + 180
     while any(c.containers.list(all=True, filters={"label": STACK_LABEL}) for c in engines.values()):
         assert time.monotonic() < deadline, "stack rm left containers behind"
