@@ -26,7 +26,10 @@ SPARSE = {
     "gpu": {"nvidia": {"count": 1}, "amd": {}, "cpu_fallback": True},
     "metrics": {"port": 9100},
     "ports": [{"name": "http", "container": 80}],
-    "env": [{"name": "TOKEN", "secret": {"generate": "hex"}}],
+    "env": [
+        {"name": "TOKEN", "secret": {"generate": "hex"}},
+        {"name": "URLS", "model_servers": {"api": "ollama"}},
+    ],
     "swarm": {},
     "proxy": {"domain": "x.home.arpa"},
     "probe": {"port": "http", "via": "blackbox"},
@@ -52,6 +55,7 @@ DOCUMENTED: dict[str, Callable[[Any], Any]] = {  # Any: the sparse service has e
     "properties/proxy/properties/password_env": lambda s: s.proxy.password_env,
     "$defs/port/properties/protocol": lambda s: s.ports[0].protocol,
     "$defs/env/properties/secret/properties/length": lambda s: s.env[0].secret_length,
+    "$defs/env/properties/model_servers/properties/as": lambda s: s.env[1].model_servers[1],
     "$defs/volume/properties/create_host_path": lambda s: s.volumes[0].create_host_path,
 }
 # stated in words, not as one value: what the converter leaves for the renderer to decide

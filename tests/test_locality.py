@@ -83,3 +83,42 @@ def test_each_ide_lists_only_the_server_it_can_reach(
         ]
     default = yaml.load((tmp_path / "out" / "stacks" / "ai" / "cpu" / "continue-config.yaml").read_text())
     assert {m["apiBase"] for m in default["models"]} == {"http://ollama:11434"}
+
+
+def test_open_webui_connects_to_the_servers_it_reaches_by_their_api(
+    catalog_copy: Callable[..., Path], tmp_path: Path
+) -> None:
+    """Open WebUI's connection settings follow model_api: an OpenAI-compatible server added to the
+    AI network becomes an OpenAI connection (and turns that API on), Ollama stays an Ollama one,
+    and a server on another network changes nothing."""
+    catalog = catalog_copy(DEFAULT_CATALOG)
+    _add_unrelated_stack(catalog, 0, "openai")  # on its own network: Open WebUI cannot reach it
+    llama = (catalog / "services" / "llm0.yaml").read_text()
+    (catalog / "services" / "llama.yaml").write_text(
+        llama.replace("id: llm0", "id: llama")
+        .replace("lab0: {ipv4_address: 10.100.0.10}", "ai: {ipv4_address: 172.20.0.30}")
+        .replace("model: lab0-model", "model: qwen2.5-coder")
+    )
+    stack = catalog / "stacks" / "ai.yaml"
+    stack.write_text(stack.read_text().replace("services: [", "services: [llama, ", 1))
+    assert "services: [llama, " in stack.read_text()
+    result = run_gen("build", "--catalog", str(catalog), "--out", str(tmp_path / "out"))
+    assert result.exit_code == 0, result.stderr
+    compose = YAML(typ="safe").load((tmp_path / "out" / "stacks" / "ai" / "cpu" / "compose.yaml").read_text())
+    environment = compose["services"]["open-webui"]["environment"]
+    assert environment["OLLAMA_BASE_URLS"] == "${OLLAMA_BASE_URLS:-http://ollama:11434}"
+    assert environment["OLLAMA_BASE_URL"] == "${OLLAMA_BASE_URL:-http://ollama:11434}"
+    assert environment["ENABLE_OLLAMA_API"] == "${ENABLE_OLLAMA_API:-true}"
+    assert environment["OPENAI_API_BASE_URLS"] == "${OPENAI_API_BASE_URLS:-http://llama:8000/v1}"
+    assert environment["ENABLE_OPENAI_API"] == "${ENABLE_OPENAI_API:-true}"
+    ide = YAML(typ="safe").load(
+        (tmp_path / "out" / "stacks" / "ai" / "cpu" / "continue-config.yaml").read_text()
+    )
+    assert {(m["provider"], m["apiBase"]) for m in ide["models"]} >= {("openai", "http://llama:8000/v1")}
+
+
+def test_without_an_openai_server_open_webui_keeps_that_api_off() -> None:
+    compose = YAML(typ="safe").load((DEFAULT_CATALOG.parent / "dist/stacks/ai/cpu/compose.yaml").read_text())
+    environment = compose["services"]["open-webui"]["environment"]
+    assert environment["ENABLE_OPENAI_API"] == "${ENABLE_OPENAI_API:-false}"  # not api.openai.com
+    assert environment["OPENAI_API_BASE_URLS"] == "${OPENAI_API_BASE_URLS:-}"

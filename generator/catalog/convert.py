@@ -237,6 +237,7 @@ def _volume(d: Data) -> m.Volume:
 
 def _env(d: Data) -> m.EnvVar:
     secret = d.get("secret")
+    servers = d.get("model_servers")
     return m.EnvVar(
         name=d["name"],
         value=d.get("value"),
@@ -247,6 +248,7 @@ def _env(d: Data) -> m.EnvVar:
         options=tuple(d.get("options", ())),
         label=d.get("label"),
         description=d.get("description"),
+        model_servers=(servers["api"], servers.get("as", "urls")) if servers else None,
     )
 
 

@@ -198,6 +198,8 @@ class EnvVar:
     options: tuple[str, ...]
     label: str | None
     description: str | None
+    # made by the build from the model servers the service reaches: (model_api, urls|first|present)
+    model_servers: tuple[str, str] | None = None
 
     @property
     def is_secret(self) -> bool:

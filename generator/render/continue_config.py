@@ -10,36 +10,24 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from generator.catalog.deploy import model_api_url, reachable_model_servers
 from generator.catalog.model import Accelerator, Catalog, Service
 from generator.render.yaml_text import to_yaml
 
-API_PORT = "api"
-PROVIDERS = {"ollama": ("ollama", ""), "openai": ("openai", "/v1")}  # model_api -> provider, path
-
-
-def reachable_model_servers(catalog: Catalog, consumers: Sequence[Service]) -> list[Service]:
-    """Model servers on a network one of the consumers is on, sorted by id."""
-    networks = {a.network for consumer in consumers for a in consumer.networks}
-    neighbours = {s.id: s for network in networks for s in catalog.network_members(network)}
-    return sorted(
-        (s for s in neighbours.values() if s.models and s.model_api and s.port(API_PORT)),
-        key=lambda s: s.id,
-    )
+PROVIDERS = {"ollama": "ollama", "openai": "openai"}  # model_api -> Continue provider
 
 
 def build_continue_config(catalog: Catalog, consumers: Sequence[Service]) -> dict[str, Any]:
     models = []
     for service in reachable_model_servers(catalog, consumers):
-        port = service.port(API_PORT)
-        assert port is not None and service.model_api is not None  # reachable_model_servers checked
-        provider, path = PROVIDERS[service.model_api]
+        assert service.model_api is not None  # reachable_model_servers checked
         for model in service.models:
             models.append(
                 {
                     "name": model.title,
-                    "provider": provider,
+                    "provider": PROVIDERS[service.model_api],
                     "model": model.model,
-                    "apiBase": f"http://{service.id}:{port.container}{path}",
+                    "apiBase": model_api_url(service),
                     "roles": list(model.roles),
                 }
             )
