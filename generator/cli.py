@@ -104,20 +104,7 @@ def validate(catalog_dir: Path, output_format: str) -> None:
         sys.exit(1 if problems else 0)
     if problems:
         raise CatalogInvalid(problems)
-    counts = ", ".join(
-        _plural(len(entities), noun)
-        for entities, noun in (
-            (catalog.services, "service"),
-            (catalog.stacks, "stack"),
-            (catalog.networks, "network"),
-            (catalog.datasets, "dataset"),
-        )
-    )
-    click.echo(f"{catalog_dir}/ is valid: {counts}")
-
-
-def _plural(count: int, noun: str) -> str:
-    return f"{count} {noun}{'' if count == 1 else 's'}"
+    click.echo(f"{catalog_dir}/ is valid: {catalog.summary()}")
 
 
 @cli.command("list")
@@ -184,29 +171,13 @@ def build(catalog_dir: Path, out_dir: Path, check: bool, show_diff: bool, dry_ru
       gen build --out dist
       gen build --check            # in CI: fail when dist/ is stale
     """
-    from generator import writer
-    from generator.errors import StaleOutput, UsageError
-    from generator.render import render_all
+    from generator.build import build_output
+    from generator.errors import StaleOutput
 
-    if sum((check, show_diff, dry_run)) > 1:
-        raise UsageError("use only one of --check, --diff and --dry-run")
-    artifacts = render_all(_catalog(catalog_dir))
-    if show_diff:
-        click.echo(writer.diff(out_dir, artifacts), nl=False)
-        return
-    if check or dry_run:
-        changes = [c for c in writer.plan(out_dir, artifacts) if c.status != "unchanged"]
-        for change in changes:
-            click.echo(f"{change.status:<9} {out_dir / change.path}")
-        if check and changes:
-            raise StaleOutput(f"{out_dir}/ is stale: {len(changes)} file(s) differ; run `gen build`")
-        if not changes:
-            click.echo(f"{out_dir}/ is up to date ({len(artifacts)} files)")
-        return
-    changes = writer.write_output(out_dir, artifacts, sources=catalog_dir)
-    counts = {s: sum(c.status == s for c in changes) for s in ("created", "changed", "removed")}
-    summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n) or "nothing changed"
-    click.echo(f"wrote {out_dir}/: {len(artifacts)} files ({summary})")
+    text, stale = build_output(_catalog(catalog_dir), catalog_dir, out_dir, check, show_diff, dry_run)
+    click.echo(text, nl=False)
+    if stale:
+        raise StaleOutput(stale)
 
 
 @cli.command()
@@ -442,20 +413,10 @@ def images_group(context: click.Context, catalog_dir: Path, output_format: str) 
     if context.invoked_subcommand is not None:
         return
 
-    from generator.images.catalog_images import image_uses
+    from generator.images.catalog_images import image_uses, uses_text
 
     uses = image_uses(_catalog(catalog_dir))
-    rows = [
-        {"service": u.service, "variant": u.variant, "image": u.image.text, "registry": u.image.registry,
-         "repository": u.image.repository, "tag": u.image.tag, "digest": u.image.digest}
-        for u in uses
-    ]  # fmt: skip
-    width = max((len(u.service) for u in uses), default=0)
-    emit(
-        output_format,
-        rows,
-        lambda: "".join(f"{u.service:<{width}}  {u.variant:<6}  {u.image.text}\n" for u in uses),
-    )
+    emit(output_format, [u.to_dict() for u in uses], lambda: uses_text(uses))
 
 
 PRE_RELEASES_OPTION = click.option(

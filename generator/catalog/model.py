@@ -403,6 +403,12 @@ class Catalog:
                 members.setdefault(network, []).append(service)
         object.__setattr__(self, "_network_members", {n: tuple(m) for n, m in members.items()})
 
+    def summary(self) -> str:
+        """How much the catalog holds, e.g. '11 services, 4 stacks, 6 networks, 7 datasets'."""
+        counts = {"service": len(self.services), "stack": len(self.stacks)}
+        counts |= {"network": len(self.networks), "dataset": len(self.datasets)}
+        return ", ".join(f"{n} {noun}{'' if n == 1 else 's'}" for noun, n in counts.items())
+
     def network_members(self, network_id: str) -> tuple[Service, ...]:
         """The services attached to a network, in the catalog's order."""
         return self._network_members.get(network_id, ())

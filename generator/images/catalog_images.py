@@ -17,6 +17,24 @@ class ImageUse:
     variant: str
     image: ImageReference
 
+    def to_dict(self) -> dict[str, str | None]:
+        image = self.image
+        return {
+            "service": self.service,
+            "variant": self.variant,
+            "image": image.text,
+            "registry": image.registry,
+            "repository": image.repository,
+            "tag": image.tag,
+            "digest": image.digest,
+        }
+
+
+def uses_text(uses: list[ImageUse]) -> str:
+    """`gen images` as text: service, variant, image, one per line."""
+    width = max((len(u.service) for u in uses), default=0)
+    return "".join(f"{u.service:<{width}}  {u.variant:<6}  {u.image.text}\n" for u in uses)
+
 
 @dataclass
 class ImageStatus:
