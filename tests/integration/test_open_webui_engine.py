@@ -67,6 +67,18 @@ def test_first_admin_models_and_upload_with_the_real_open_webui(tmp_path: Path) 
         status, body = _post(webui, "http://localhost:8080/api/v1/auths/signup", intruder)
         assert status == 403, body
 
+        # the connections the catalog derives from model_api: Ollama by name, the OpenAI API off
+        status, body = _curl(
+            webui, "-H", f"Authorization: Bearer {token}", "http://localhost:8080/ollama/config"
+        )
+        assert status == 200, body
+        assert body["ENABLE_OLLAMA_API"] is True and body["OLLAMA_BASE_URLS"] == ["http://ollama:11434"]
+        status, body = _curl(
+            webui, "-H", f"Authorization: Bearer {token}", "http://localhost:8080/openai/config"
+        )
+        assert status == 200, body
+        assert body["ENABLE_OPENAI_API"] is False, body
+
         # Ollama (the stand-in) gets the catalog's chat and embedding models, by name over the AI network
         models = {m.model for m in catalog.services["ollama"].models}
         for model in ("llama3.1:8b", "nomic-embed-text"):

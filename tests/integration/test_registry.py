@@ -24,6 +24,7 @@ from typing import Any
 
 import pytest
 
+from generator.catalog import load_catalog
 from tests.conftest import DEFAULT_CATALOG, run_gen
 from tests.docker_env import missing
 
@@ -146,11 +147,14 @@ class Pusher:
         self._send("PUT", f"http://{self.host}/v2/{repository}/manifests/{tag}", body, OCI_INDEX)
 
 
+OPEN_WEBUI_TAG = load_catalog(DEFAULT_CATALOG).services["open-webui"].image.rsplit(":", 1)[1]  # the pin
+
+
 def _fill(pusher: Pusher) -> None:
     for tag in ("0.12.5", "0.12.6", "0.12.7", "0.12.6-rocm", "0.13.0-rocm", "0.14.0-rc1"):
         pusher.manifest("ollama/ollama", tag)
     pusher.index("ollama/ollama", "0.13.0")
-    pusher.manifest("open-webui/open-webui", "v0.6.34")
+    pusher.manifest("open-webui/open-webui", OPEN_WEBUI_TAG)
 
 
 IMAGE_LINE = re.compile(r"^(\s*image: )([^\s:]+):", re.MULTILINE)
@@ -197,7 +201,7 @@ def test_outdated_against_the_real_registry(tmp_path: Path) -> None:
     assert found[f"{registry}/ollama/ollama:0.12.6"]["status"] == "outdated"
     assert found[f"{registry}/ollama/ollama:0.12.6"]["newer"] == ["0.12.7", "0.13.0"]  # not the rc, not -rocm
     assert found[f"{registry}/ollama/ollama:0.12.6-rocm"]["newer"] == ["0.13.0-rocm"]
-    assert found[f"{registry}/open-webui/open-webui:v0.6.34"]["status"] == "current"
+    assert found[f"{registry}/open-webui/open-webui:{OPEN_WEBUI_TAG}"]["status"] == "current"
     others = [e for image, e in found.items() if not image.startswith(registry)]
     assert others and all(e["status"] == "error" and e["message"].startswith("unreachable") for e in others)
     assert _snapshot(catalog) == before  # asking changes nothing
