@@ -59,18 +59,24 @@ def converged(manager: docker.DockerClient, stack: str, engines: Mapping[str, do
     if not services:
         return False
     for service in services:
-        wanted = service.attrs["Spec"]["Mode"]["Replicated"]["Replicas"]
+        mode = service.attrs["Spec"]["Mode"]
+        # a global service: a task on each node its placement allows, so at least one
+        wanted = mode["Replicated"]["Replicas"] if "Replicated" in mode else None
         if service.attrs["Spec"]["TaskTemplate"].get("RestartPolicy", {}).get("Condition") == "none":
             # a one-shot job: converged once its task has run to completion
             if not any(t["Status"]["State"] == "complete" for t in service.tasks()):
                 return False
             continue
         running = running_tasks(service)
-        if len(running) != wanted:
+        scheduled = service.tasks(filters={"desired-state": "running"})
+        if len(running) != (wanted if wanted is not None else max(len(scheduled), 1)):
             return False
         for task in running:
             container_id = task["Status"]["ContainerStatus"]["ContainerID"]
-            health = engines[task["NodeID"]].containers.get(container_id).attrs["State"].get("Health")
+            try:
+                health = engines[task["NodeID"]].containers.get(container_id).attrs["State"].get("Health")
+            except docker.errors.NotFound:  # the task is being replaced (an update under way)
+                return False
             if health and health["Status"] != "healthy":
                 return False
     return True

@@ -50,6 +50,7 @@ DOCUMENTED: dict[str, Callable[[Any], Any]] = {  # Any: the sparse service has e
     "properties/probe/properties/path": lambda s: s.probe.path,
     "properties/probe/properties/module": lambda s: s.probe.module,
     "properties/swarm/properties/replicas": lambda s: s.swarm_replicas,
+    "properties/swarm/properties/mode": lambda s: s.swarm_mode,
     "properties/proxy/properties/tls": lambda s: s.proxy.tls,
     "properties/proxy/properties/user": lambda s: s.proxy.user,
     "properties/proxy/properties/password_env": lambda s: s.proxy.password_env,

@@ -26,10 +26,10 @@ def _folder(variant: str) -> Path:
     return ROOT / "dist" / "stacks" / "monitoring" / variant
 
 
-def _config_for_host(variant: str, tmp_path: Path) -> Path:
-    """prometheus.yml with its rule file at the path it has on this machine."""
-    text = (_folder(variant) / "prometheus.yml").read_text()
-    config = tmp_path / "prometheus.yml"
+def _config_for_host(variant: str, tmp_path: Path, name: str = "prometheus.yml") -> Path:
+    """prometheus.yml (or the Swarm one) with its rule file at the path it has on this machine."""
+    text = (_folder(variant) / name).read_text()
+    config = tmp_path / name
     config.write_text(
         text.replace("/etc/prometheus/alert-rules.yml", str(_folder(variant) / "alert-rules.yml"))
     )
@@ -40,6 +40,8 @@ def _config_for_host(variant: str, tmp_path: Path) -> Path:
 def test_promtool_checks_config_and_rules(variant: str, tmp_path: Path) -> None:
     config = _promtool("check", "config", str(_config_for_host(variant, tmp_path)))
     assert config.returncode == 0, config.stdout + config.stderr
+    swarm = _promtool("check", "config", str(_config_for_host(variant, tmp_path, "swarm.prometheus.yml")))
+    assert swarm.returncode == 0, swarm.stdout + swarm.stderr
     rules = _promtool("check", "rules", str(_folder(variant) / "alert-rules.yml"))
     assert rules.returncode == 0, rules.stdout + rules.stderr
     assert "SUCCESS: 11 rules found" in rules.stdout

@@ -145,3 +145,24 @@ def test_a_gpu_watcher_reserves_no_gpu_and_sees_them_all() -> None:
     assert ai["ollama"]["deploy"]["resources"]["reservations"]["generic_resources"] == [
         {"discrete_resource_spec": {"kind": "NVIDIA-GPU", "value": 1}}
     ]
+
+
+def test_host_exporters_run_on_every_node_and_prometheus_finds_each() -> None:
+    monitoring = _load(DIST / "stacks/monitoring/nvidia/swarm.yaml")
+    for name in ("node-exporter", "cadvisor", "nvidia-exporter"):
+        deploy = monitoring["services"][name]["deploy"]
+        assert deploy["mode"] == "global" and "replicas" not in deploy, name
+    assert monitoring["configs"]["prometheus-yml"]["file"] == "./swarm.prometheus.yml"
+    config = yaml.safe_load((DIST / "stacks/monitoring/nvidia/swarm.prometheus.yml").read_text())
+    jobs = {job["job_name"]: job for job in config["scrape_configs"]}
+    assert jobs["node-exporter"]["dns_sd_configs"] == [
+        {"names": ["tasks.node-exporter"], "type": "A", "port": 9100}
+    ]
+    assert jobs["prometheus"]["static_configs"][0]["targets"] == ["prometheus:9090"]  # by name: no static IPs
+    text = (DIST / "stacks/monitoring/nvidia/swarm.prometheus.yml").read_text()
+    for network in CATALOG.networks.values():
+        if network.subnet is not None:
+            assert str(network.subnet.network_address).rsplit(".", 1)[0] + "." not in text, network.id
+    # compose hosts keep scraping by static IP
+    compose = (DIST / "stacks/monitoring/nvidia/prometheus.yml").read_text()
+    assert "172.21.0." in compose

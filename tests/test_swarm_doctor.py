@@ -173,6 +173,13 @@ def test_a_port_held_in_ingress_mode_or_on_every_candidate_fails() -> None:
     )
     assert checks["port 11434/tcp"].status == "fail"
     assert "other_api on every node ai/ollama can run on" in checks["port 11434/tcp"].message
+    # a global service runs on every node: a port held on one of them is a conflict
+    cadvisor_port = next(p.host for p in CATALOG.services["cadvisor"].ports if p.host)
+    on_one = _service("other_metrics", {}, cadvisor_port, "host", [WORKER["ID"]])
+    check = _checks(NODES, services=[on_one])[f"port {cadvisor_port}/tcp"]
+    assert (
+        check.status == "fail" and f"on {_name(WORKER)}, where monitoring/cadvisor (global)" in check.message
+    )
     # a stack being redeployed holds its own port: not a conflict
     assert _checks(NODES, services=[ours])["port 11434/tcp"].status == "ok"
 

@@ -162,6 +162,7 @@ def service(d: Data) -> m.Service:
         expose=_expose(d["expose"]) if "expose" in d else None,
         proxy=_proxy(d["proxy"]) if "proxy" in d else None,
         swarm_replicas=d.get("swarm", {}).get("replicas", 1),
+        swarm_mode=d.get("swarm", {}).get("mode", "replicated"),
         swarm_constraints=tuple(d.get("swarm", {}).get("constraints", ())),
     )
 

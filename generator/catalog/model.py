@@ -292,6 +292,7 @@ class Service:
     expose: Expose | None = None
     proxy: Proxy | None = None
     swarm_replicas: int = 1
+    swarm_mode: Literal["replicated", "global"] = "replicated"  # global: a task on every node
     swarm_constraints: tuple[str, ...] = ()
     first_start: str | None = None  # what the operator does once after the first deploy
     model_api: Literal["ollama", "openai"] | None = None  # the API its models are served on

@@ -359,12 +359,17 @@ def _ports(client: Any, nodes: list[Node], planned: list[Planned], stack_ids: se
                     f"docker service rm {on_every_node[key]}, or change the port in "
                     f"catalog/services/{item.service.id}.yaml",
                 )
-            elif fitting and len(blocked) == len(fitting):
+            elif blocked and (len(blocked) == len(fitting) or item.service.swarm_mode == "global"):
                 owners = sorted({held[n.id] for n in blocked})
+                where = (
+                    f"on every node {item.label} can run on"
+                    if len(blocked) == len(fitting)
+                    else f"on {', '.join(n.name for n in blocked)}, where {item.label} (global) runs a task"
+                )
                 yield Check(
                     label,
                     "fail",
-                    f"held in host mode by {', '.join(owners)} on every node {item.label} can run on",
+                    f"held in host mode by {', '.join(owners)} {where}",
                     f"move {owners[0]}, or change the port in catalog/services/{item.service.id}.yaml",
                 )
             elif blocked:

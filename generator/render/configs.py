@@ -31,6 +31,21 @@ def _generators() -> dict[str, Generator]:
     }
 
 
+def _swarm_generators() -> dict[str, Generator]:
+    """Files that differ on Swarm (no static IPs there), written beside as swarm.<name>."""
+    from generator.render import monitoring
+
+    return {"prometheus.yml": monitoring.prometheus_swarm_config}
+
+
+SWARM_PREFIX = "swarm."
+
+
+def swarm_file_name(file_name: str) -> str:
+    """The file a Swarm stack mounts for a generated file: its own version where there is one."""
+    return SWARM_PREFIX + file_name if file_name in _swarm_generators() else file_name
+
+
 def config_key(file_name: str) -> str:
     return file_name.replace(".", "-")
 
@@ -40,13 +55,15 @@ def generated_names(services: Iterable[Service]) -> list[str]:
 
 
 def generated_file(
-    catalog: Catalog, file_name: str, variant: Accelerator, services: Sequence[Service]
+    catalog: Catalog, file_name: str, variant: Accelerator, services: Sequence[Service], swarm: bool = False
 ) -> str:
-    """The file as the stack's variant mounts it; `services` are that variant's services."""
+    """The file as the stack's variant mounts it (on Swarm with `swarm`); `services` are that
+    variant's services."""
     consumers = [
         s for s in services if any(v.source == file_name for v in s.volumes if v.source_kind == "generated")
     ]
-    return _generators()[file_name](catalog, variant, consumers)
+    generators = {**_generators(), **(_swarm_generators() if swarm else {})}
+    return generators[file_name](catalog, variant, consumers)
 
 
 def compose_configs(catalog: Catalog, services: Sequence[Service], variant: Accelerator) -> dict[str, Any]:
@@ -70,7 +87,11 @@ def render(catalog: Catalog) -> list[Artifact]:
     for stack, variant in iter_variants(catalog):
         folder = compose_path(stack, variant).rsplit("/", 1)[0]
         services = variant_services(catalog, stack, variant)
+        on_swarm = variant in catalog.swarm_accelerators(stack)
         for name in generated_names(services):
             content = generated_file(catalog, name, variant, services)
             artifacts.append(Artifact(f"{folder}/{name}", content.encode("utf-8")))
+            if on_swarm and swarm_file_name(name) != name:
+                content = generated_file(catalog, name, variant, services, swarm=True)
+                artifacts.append(Artifact(f"{folder}/{swarm_file_name(name)}", content.encode("utf-8")))
     return artifacts

@@ -22,7 +22,7 @@ from generator.catalog.deploy import GPU_RESOURCE, swarm_constraints, swarm_gpus
 from generator.catalog.model import Accelerator, Catalog, Service, Stack
 from generator.escape import sh_quoted
 from generator.render.compose.service import build_service, healthcheck_entry, labels
-from generator.render.configs import config_key, generated_file, generated_names
+from generator.render.configs import config_key, generated_file, generated_names, swarm_file_name
 from generator.render.yaml_text import to_yaml
 
 NETWORKS_SCRIPT = "scripts/swarm-networks.sh"
@@ -64,8 +64,10 @@ def build_swarm(catalog: Catalog, stack: Stack, variant: Accelerator) -> tuple[d
     if configs:  # the generated files beside this one (Swarm stack files take no inline content)
         document["configs"] = {
             config_key(name): {
-                "name": config_name(stack, name, generated_file(catalog, name, variant, services)),
-                "file": f"./{name}",
+                "name": config_name(
+                    stack, name, generated_file(catalog, name, variant, services, swarm=True)
+                ),
+                "file": f"./{swarm_file_name(name)}",
             }
             for name in configs
         }
@@ -128,9 +130,10 @@ def _deploy(
     deploy_resources: dict[str, Any] = {"limits": resources["limits"]}
     if reservations:
         deploy_resources["reservations"] = reservations
+    replicas = {"replicas": service.swarm_replicas} if service.swarm_mode == "replicated" else {}
     return {
-        "mode": "replicated",
-        "replicas": service.swarm_replicas,
+        "mode": service.swarm_mode,
+        **replicas,
         "endpoint_mode": "dnsrr",
         "placement": {"constraints": swarm_constraints(catalog, service, variant)},
         "resources": deploy_resources,

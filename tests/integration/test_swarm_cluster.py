@@ -4,7 +4,8 @@ with `docker swarm join`; the third advertises a GPU as a Swarm generic resource
 there is no GPU here, the engine only counts it). Stand-in images on every node.
 
 Proved here: each service lands on the node its placement allows (pools, GPU, manager for the
-Docker socket), a service reaches one on another node by name over the overlays, the nvidia
+Docker socket), a service reaches one on another node by name over the overlays, the real
+Prometheus scrapes the node exporter of every node (a global service), the nvidia
 variant's GPU service gets the GPU the node advertises, `gen doctor --swarm` finds a missing
 label and a missing GPU resource, and removal leaves nothing.
 """
@@ -212,6 +213,13 @@ def test_every_stack_lands_where_its_placement_allows_and_reaches_across_nodes(
     answer = prometheus.exec_run(["wget", "-q", "-O", "-", f"http://portainer-probe:{probe_port}/"])
     assert answer.exit_code == 0, answer.output
 
+    # the real Prometheus finds the node exporter on every node (a global service, through
+    # tasks.node-exporter) and scrapes each across the overlay
+    deadline = time.monotonic() + 150
+    while (up := _node_exporters_up(prometheus)) != 3:
+        assert time.monotonic() < deadline, f"node exporters up: {up} of 3"
+        time.sleep(5)
+
     # the nvidia variant: Ollama moves to the GPU worker and gets its GPU; the GPU exporter runs
     # there too, beside it, reserving none (Swarm would give the node's one GPU to one of them)
     deploy(_host(1), "ai", "nvidia", env["ai"])
@@ -230,6 +238,15 @@ def test_every_stack_lands_where_its_placement_allows_and_reaches_across_nodes(
     exporter = _container(cluster, "monitoring_nvidia-exporter").attrs["Config"]["Env"]
     assert "NVIDIA_VISIBLE_DEVICES=all" in exporter
     assert not [e for e in exporter if e.startswith("DOCKER_RESOURCE_")]
+
+
+def _node_exporters_up(prometheus: Any) -> int:
+    """How many node-exporter targets Prometheus scrapes successfully (its targets API)."""
+    answer = prometheus.exec_run(["wget", "-q", "-O", "-", "http://localhost:9090/api/v1/targets"])
+    if answer.exit_code != 0:
+        return 0
+    targets = json.loads(answer.output)["data"]["activeTargets"]
+    return sum(t["labels"].get("job") == "node-exporter" and t["health"] == "up" for t in targets)
 
 
 def _gpu_task(cluster: dict[str, Any], service: str) -> dict[str, Any] | None:
