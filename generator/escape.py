@@ -81,7 +81,8 @@ MARKDOWN_TARGET = re.compile(r"\]\(([^)]*)\)?")
 MARKDOWN_REFERENCE = re.compile(r"^([ \t]*)\[([^\]\n]*)\]:([^\n]*)", re.MULTILINE)
 SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):")
 SAFE_SCHEMES = frozenset({"http", "https", "mailto"})
-BRACES_AS_ENTITIES = str.maketrans({"{": "&#123;", "}": "&#125;"})  # shown as braces, read as text
+# each brace as its HTML numeric character reference: shown as a brace, never read as syntax
+BRACES_AS_ENTITIES = str.maketrans({brace: f"&#{ord(brace)};" for brace in "{}"})
 BACKTICK_RUN = re.compile(r"`+")
 
 

@@ -50,9 +50,14 @@ class Listing:
 class RecordedSwarm:
     """A manager's answers: info, nodes, networks and services as the Engine API gives them."""
 
-    def __init__(self, nodes: list[dict[str, Any]], services: list[Recorded] | None = None) -> None:
+    def __init__(
+        self,
+        nodes: list[dict[str, Any]],
+        services: list[Recorded] | None = None,
+        networks: list[Recorded] | None = None,
+    ) -> None:
         self.nodes = Listing([Recorded(n) for n in nodes])
-        self.networks = Listing([])
+        self.networks = Listing(networks or [])
         self.services = Listing(services or [])
 
     def info(self) -> dict[str, Any]:
@@ -198,3 +203,52 @@ def test_a_worker_or_a_lone_engine_is_told_to_ask_a_manager() -> None:
     assert worker.status == "fail" and "a worker" in worker.message and "manager" in worker.hint
     (lone,) = run_swarm_doctor(Lone(NODES), CATALOG, stacks, "cpu")
     assert lone.status == "fail" and "not in a swarm (inactive)" in lone.message
+
+
+def _network(name: str, driver: str, scope: str, subnet: str) -> Recorded:
+    """A network as `docker network inspect` shows it."""
+    return Recorded(
+        {"Name": name, "Driver": driver, "Scope": scope, "IPAM": {"Config": [{"Subnet": subnet}]}}
+    )
+
+
+def test_a_local_network_of_the_same_name_or_a_foreign_subnet_fails() -> None:
+    stacks = [CATALOG.stacks["ai"]]
+    networks = [
+        _network("ai-net", "bridge", "local", "172.20.0.0/24"),  # a Compose deploy's, not an overlay
+        _network("lab", "overlay", "swarm", "172.23.0.0/16"),  # holds ai-egress' subnet
+        _network("monitoring-net", "overlay", "swarm", "172.21.0.0/24"),
+    ]
+    checks = {
+        c.name: c for c in run_swarm_doctor(RecordedSwarm(NODES, networks=networks), CATALOG, stacks, "cpu")
+    }
+    assert (
+        checks["network ai-net"].status == "fail"
+        and "not a Swarm overlay" in checks["network ai-net"].message
+    )
+    assert (
+        checks["network ai-egress"].status == "fail" and "used by lab" in checks["network ai-egress"].message
+    )
+    whole = {
+        c.name: c
+        for c in run_swarm_doctor(
+            RecordedSwarm(NODES, networks=networks), CATALOG, [CATALOG.stacks["monitoring"]], "cpu"
+        )
+    }
+    assert (
+        whole["network monitoring-net"].message == "a Swarm overlay with the catalog's subnet 172.21.0.0/24"
+    )
+
+
+def test_an_answer_the_engine_api_does_not_document_is_a_warning_not_a_traceback() -> None:
+    broken = copy.deepcopy(NODES)
+    del broken[0]["ID"]
+    (check,) = run_swarm_doctor(RecordedSwarm(broken), CATALOG, [CATALOG.stacks["ai"]], "cpu")
+    assert check.status == "warn" and "could not read the nodes" in check.message
+    odd_ports = _service("odd", {}, 9090, "host", [])
+    del odd_ports.attrs["Spec"]["Name"]
+    checks = run_swarm_doctor(
+        RecordedSwarm(NODES, services=[odd_ports]), CATALOG, [CATALOG.stacks["monitoring"]], "cpu"
+    )
+    assert [c.status for c in checks if c.name == "ports"] == ["warn"]
+    assert any(c.name.startswith("placement") and c.status == "ok" for c in checks)  # the others went on

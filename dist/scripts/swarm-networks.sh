@@ -17,15 +17,18 @@ create() {  # create NAME SUBNET [OPTIONS...]
   fi
 }
 remove() {  # every network, or none while a service uses one
+  existing=''  # name=id of each network that exists
+  for name in $networks; do
+    id=$(docker network inspect --format '{{.Id}}' "$name" 2>/dev/null) && existing="$existing $name=$id"
+  done
   attached='{{range .Spec.TaskTemplate.Networks}}{{.Target}} {{end}}'
   users=''
-  for name in $networks; do
-    id=$(docker network inspect --format '{{.Id}}' "$name" 2>/dev/null) || continue
-    for service in $(docker service ls --quiet); do
-      targets=$(docker service inspect --format "$attached" "$service")
-      case " $targets " in
-        *" $id "*|*" $name "*)
-          users="$users $(docker service inspect --format '{{.Spec.Name}}' "$service") ($name)" ;;
+  for service in $(docker service ls --quiet); do
+    targets=" $(docker service inspect --format "$attached" "$service") "
+    for network in $existing; do
+      case "$targets" in
+        *" ${network#*=} "*|*" ${network%%=*} "*)
+          users="$users $(docker service inspect --format '{{.Spec.Name}}' "$service") (${network%%=*})" ;;
       esac
     done
   done
@@ -33,11 +36,9 @@ remove() {  # every network, or none while a service uses one
     echo "swarm-networks.sh: nothing removed: in use by$users; run docker stack rm first" >&2
     exit 1
   fi
-  for name in $networks; do
-    if docker network inspect "$name" >/dev/null 2>&1; then
-      docker network rm "$name" >/dev/null
-      echo "swarm-networks.sh: removed $name"
-    fi
+  for network in $existing; do
+    docker network rm "${network%%=*}" >/dev/null
+    echo "swarm-networks.sh: removed ${network%%=*}"
   done
 }
 case "${1:-create}" in

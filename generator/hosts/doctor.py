@@ -7,12 +7,12 @@ import subprocess
 from collections.abc import Callable, Iterable, Iterator
 from ipaddress import IPv4Network
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from generator.catalog.deploy import LABEL_PREFIX, variant_services
 from generator.catalog.model import Accelerator, Catalog, Service, Stack
 from generator.hosts.engine import is_local
-from generator.hosts.report import Check
+from generator.hosts.report import Check, run_groups
 
 
 def scope(catalog: Catalog, stacks: list[Stack], variant: Accelerator) -> list[tuple[Stack, list[Service]]]:
@@ -45,14 +45,7 @@ def run_doctor(
         ("images", lambda: _images(client, services, variant)),
         ("zfs pools", lambda: _pools(catalog)),
     ]
-    checks: list[Check] = []
-    for name, group in groups:
-        try:
-            checks += list(group())
-        except (KeyError, IndexError, TypeError, ValueError, AttributeError) as error:
-            # what the engine (or a command) answered is not what it documents: say so, go on
-            checks.append(Check(name, "warn", f"could not check: an unexpected answer ({error!r})"))
-    return checks
+    return run_groups(groups)
 
 
 def _engine(client: Any) -> Iterator[Check]:
@@ -89,20 +82,34 @@ def _nvidia_runtime(client: Any) -> Check:
     )
 
 
+class ExistingNetwork(NamedTuple):
+    name: str
+    driver: str
+    scope: str  # local, or swarm for an overlay
+    subnets: list[IPv4Network]
+
+
+def existing_networks(client: Any) -> list[ExistingNetwork]:
+    """The engine's networks with their IPv4 subnets."""
+    found = []
+    for network in client.networks.list():
+        attrs = network.attrs
+        configs = (attrs.get("IPAM") or {}).get("Config") or []
+        subnets = [IPv4Network(c["Subnet"]) for c in configs if "." in c.get("Subnet", "")]
+        found.append(ExistingNetwork(network.name, attrs.get("Driver", ""), attrs.get("Scope", ""), subnets))
+    return found
+
+
 def _networks(client: Any, catalog: Catalog, services: list[Service]) -> Iterator[Check]:
     wanted = {a.network for s in services for a in s.networks}
-    existing = []
-    for network in client.networks.list():
-        configs = (network.attrs.get("IPAM") or {}).get("Config") or []
-        subnets = [IPv4Network(c["Subnet"]) for c in configs if "." in c.get("Subnet", "")]
-        existing.append((network.name, subnets))
+    existing = existing_networks(client)
     for network_id in sorted(wanted):
         network = catalog.networks[network_id]
-        same_name = next((subnets for name, subnets in existing if name == network.name), None)
+        same_name = next((e.subnets for e in existing if e.name == network.name), None)
         foreign = [
-            name
-            for name, subnets in existing
-            if name != network.name and any(network.subnet.overlaps(s) for s in subnets)
+            e.name
+            for e in existing
+            if e.name != network.name and any(network.subnet.overlaps(s) for s in e.subnets)
         ]
         label = f"network {network.name}"
         if foreign:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from generator.escape import terminal_text
@@ -22,6 +22,22 @@ class Finding:
     stack: str
     status: str  # in-sync | drifted | missing | unknown
     differences: list[str] = field(default_factory=list)
+
+
+# What an engine answer that is not what the Engine API documents raises while it is read.
+UNEXPECTED_ANSWER = (KeyError, IndexError, TypeError, ValueError, AttributeError)
+
+
+def run_groups(groups: Iterable[tuple[str, Callable[[], Iterable[Check]]]]) -> list[Check]:
+    """Each group's checks in order; a group that meets an unexpected answer becomes one warning
+    and the others go on."""
+    checks: list[Check] = []
+    for name, group in groups:
+        try:
+            checks += list(group())
+        except UNEXPECTED_ANSWER as error:
+            checks.append(Check(name, "warn", f"could not check: an unexpected answer ({error!r})"))
+    return checks
 
 
 def checks_text(checks: Sequence[Check]) -> str:

@@ -9,9 +9,8 @@ service could run on.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from ipaddress import IPv4Network
 from typing import Any
 
 from generator.catalog.deploy import (
@@ -24,7 +23,8 @@ from generator.catalog.deploy import (
     variant_services,
 )
 from generator.catalog.model import Accelerator, Catalog, Service, Stack
-from generator.hosts.report import Check
+from generator.hosts.doctor import existing_networks
+from generator.hosts.report import UNEXPECTED_ANSWER, Check, run_groups
 
 STACK_LABEL = "com.docker.stack.namespace"  # set by `docker stack deploy` on its services
 
@@ -141,17 +141,27 @@ def run_swarm_doctor(client: Any, catalog: Catalog, stacks: list[Stack], variant
             else "docker swarm init, or a manager's DOCKER_HOST"
         )
         return [Check("swarm", "fail", f"this engine is {where}: a deploy needs a manager", hint)]
-    nodes = sorted((_node(n.attrs) for n in client.nodes.list()), key=lambda n: n.name)
+    try:
+        nodes = sorted((_node(n.attrs) for n in client.nodes.list()), key=lambda n: n.name)
+    except UNEXPECTED_ANSWER as error:
+        return [Check("swarm", "warn", f"could not read the nodes: an unexpected answer ({error!r})")]
     managers = sum(n.role == "manager" for n in nodes)
-    checks = [Check("swarm", "ok", f"a manager of a swarm of {len(nodes)} nodes ({managers} managers)")]
-    checks += list(_nodes(nodes))
     planned = plan(catalog, stacks, variant)
-    checks += list(_pool_labels(catalog, nodes, planned))
-    checks += list(_gpu_resources(nodes, planned))
-    checks += list(_placements(nodes, planned))
-    checks += list(_networks(client, catalog, planned))
-    checks += list(_ports(client, nodes, planned, {s.id for s in stacks}))
-    return checks
+    groups: list[tuple[str, Callable[[], Iterable[Check]]]] = [
+        (
+            "swarm",
+            lambda: [
+                Check("swarm", "ok", f"a manager of a swarm of {len(nodes)} nodes ({managers} managers)")
+            ],
+        ),
+        ("nodes", lambda: _nodes(nodes)),
+        ("pool labels", lambda: _pool_labels(catalog, nodes, planned)),
+        ("gpu resources", lambda: _gpu_resources(nodes, planned)),
+        ("placement", lambda: _placements(nodes, planned)),
+        ("networks", lambda: _networks(client, catalog, planned)),
+        ("ports", lambda: _ports(client, nodes, planned, {s.id for s in stacks})),
+    ]
+    return run_groups(groups)
 
 
 def _nodes(nodes: list[Node]) -> Iterator[Check]:
@@ -279,32 +289,29 @@ def _placements(nodes: list[Node], planned: list[Planned]) -> Iterator[Check]:
 
 def _networks(client: Any, catalog: Catalog, planned: list[Planned]) -> Iterator[Check]:
     wanted = sorted({a.network for p in planned for a in p.service.networks})
-    existing = []
-    for network in client.networks.list():
-        attrs = network.attrs
-        configs = (attrs.get("IPAM") or {}).get("Config") or []
-        subnets = [IPv4Network(c["Subnet"]) for c in configs if "." in c.get("Subnet", "")]
-        existing.append((network.name, attrs.get("Driver"), attrs.get("Scope"), subnets))
+    existing = existing_networks(client)
     for network_id in wanted:
         network = catalog.networks[network_id]
         label = f"network {network.name}"
-        same = next((e for e in existing if e[0] == network.name), None)
+        same = next((e for e in existing if e.name == network.name), None)
         foreign = [
-            e[0] for e in existing if e[0] != network.name and any(network.subnet.overlaps(s) for s in e[3])
+            e.name
+            for e in existing
+            if e.name != network.name and any(network.subnet.overlaps(s) for s in e.subnets)
         ]
-        if same is not None and (same[1], same[2]) != ("overlay", "swarm"):
+        if same is not None and (same.driver, same.scope) != ("overlay", "swarm"):
             yield Check(
                 label,
                 "fail",
-                f"exists as a {same[1]} network ({same[2]} scope), not a Swarm overlay: "
+                f"exists as a {same.driver} network ({same.scope} scope), not a Swarm overlay: "
                 "the stacks cannot attach",
                 f"docker network rm {network.name} on the manager, then run swarm-networks.sh",
             )
-        elif same is not None and network.subnet not in same[3]:
+        elif same is not None and network.subnet not in same.subnets:
             yield Check(
                 label,
                 "fail",
-                f"exists with subnet {', '.join(map(str, same[3]))}, the catalog says {network.subnet}",
+                f"exists with subnet {', '.join(map(str, same.subnets))}, the catalog says {network.subnet}",
                 "sh swarm-networks.sh remove once no service uses it, then sh swarm-networks.sh",
             )
         elif same is not None:

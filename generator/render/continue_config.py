@@ -14,18 +14,15 @@ from generator.catalog.deploy import model_api_url, reachable_model_servers
 from generator.catalog.model import Accelerator, Catalog, Service
 from generator.render.yaml_text import to_yaml
 
-PROVIDERS = {"ollama": "ollama", "openai": "openai"}  # model_api -> Continue provider
-
 
 def build_continue_config(catalog: Catalog, consumers: Sequence[Service]) -> dict[str, Any]:
     models = []
     for service in reachable_model_servers(catalog, consumers):
-        assert service.model_api is not None  # reachable_model_servers checked
         for model in service.models:
             models.append(
                 {
                     "name": model.title,
-                    "provider": PROVIDERS[service.model_api],
+                    "provider": service.model_api,  # Continue names its providers as the APIs
                     "model": model.model,
                     "apiBase": model_api_url(service),
                     "roles": list(model.roles),

@@ -223,18 +223,15 @@ def _swarm_page(catalog: Catalog) -> str:
     for stack in sorted(catalog.stacks.values(), key=lambda s: s.id):
         for variant in catalog.swarm_accelerators(stack):
             dropped.append((swarm_path(stack, variant), build_swarm(catalog, stack, variant)[1]))
+    on_nvidia = [(s, s.gpu.nvidia) for s in catalog.services.values() if s.gpu and s.gpu.nvidia]
     assert catalog.publish is not None
     return render_text(
         "site/install-swarm.md.j2",
         source="catalog/stacks/",
         site_url=catalog.publish.site_url,
         pools=sorted(pools.items()),
-        gpu_users=sorted(
-            s.id for s in catalog.services.values() if s.gpu and s.gpu.nvidia and not s.gpu.nvidia.shared
-        ),
-        gpu_watchers=sorted(
-            s.id for s in catalog.services.values() if s.gpu and s.gpu.nvidia and s.gpu.nvidia.shared
-        ),
+        gpu_users=sorted(s.id for s, nvidia in on_nvidia if not nvidia.shared),
+        gpu_watchers=sorted(s.id for s, nvidia in on_nvidia if nvidia.shared),
         dropped_by_file=dropped,
     )
 
