@@ -16,7 +16,7 @@ import click
 
 from generator import __version__
 from generator.errors import CatalogInvalid, GenError
-from generator.reporting import emit, json_text
+from generator.reporting import emit
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -99,12 +99,10 @@ def validate(catalog_dir: Path, output_format: str) -> None:
     from generator.diagnostics import as_document
 
     catalog, problems = validate_catalog(catalog_dir)
-    if output_format == "json":
-        click.echo(json_text(as_document(problems)), nl=False)
-        sys.exit(1 if problems else 0)
-    if problems:
-        raise CatalogInvalid(problems)
-    click.echo(f"{catalog_dir}/ is valid: {catalog.summary()}")
+    if problems and output_format == "text":
+        raise CatalogInvalid(problems)  # each problem located, on stderr
+    emit(output_format, as_document(problems), lambda: f"{catalog_dir}/ is valid: {catalog.summary()}\n")
+    sys.exit(1 if problems else 0)
 
 
 @cli.command("list")
@@ -143,8 +141,7 @@ def show(entity: str, catalog_dir: Path, output_format: str) -> None:
     from generator import inspect
 
     data = inspect.find(_catalog(catalog_dir), entity)
-    text = json_text(data) if output_format == "json" else inspect.to_yaml_text(data)
-    click.echo(text, nl=False)
+    emit(output_format, data, lambda: inspect.to_yaml_text(data))
 
 
 @cli.command()
@@ -202,11 +199,9 @@ def secrets(stacks: tuple[str, ...], catalog_dir: Path, secrets_dir: Path) -> No
       gen secrets ai
       docker compose --env-file secrets/ai.env -f dist/stacks/ai/cpu/compose.yaml up -d --wait
     """
-    from generator.envfile import write_stack_secrets
+    from generator.envfile import secrets_text, write_stack_secrets
 
-    for result in write_stack_secrets(_catalog(catalog_dir), stacks, secrets_dir):
-        added = ", ".join(result.added) or "none"
-        click.echo(f"{result.path}: added {added}; kept {len(result.kept)} existing")
+    click.echo(secrets_text(write_stack_secrets(_catalog(catalog_dir), stacks, secrets_dir)), nl=False)
 
 
 def _stacks(catalog: Any, stack: str | None) -> list[Any]:
@@ -245,22 +240,12 @@ def doctor(
       gen doctor --swarm --variant nvidia
     """
     from generator.envfile import read_assignments
-    from generator.hosts import report
-    from generator.hosts.doctor import run_doctor
-    from generator.hosts.engine import connect
-    from generator.hosts.swarm_doctor import run_swarm_doctor
+    from generator.hosts import doctor_checks, report
 
     catalog = _catalog(catalog_dir)
     settings = read_assignments(env_file) if env_file else {}
     stacks = _stacks(catalog, stack)  # a wrong name is an error before the engine is asked
-    if swarm and variant == "amd":
-        raise click.UsageError(
-            "Swarm has no amd variant (its services cannot be given devices): cpu or nvidia"
-        )
-    if swarm:
-        checks = run_swarm_doctor(connect(), catalog, stacks, variant)  # type: ignore[arg-type]
-    else:
-        checks = run_doctor(connect(), catalog, stacks, variant, settings)  # type: ignore[arg-type]
+    checks = doctor_checks(catalog, stacks, variant, settings, swarm)
     emit(output_format, checks, lambda: report.checks_text(checks))
     sys.exit(1 if any(c.status == "fail" for c in checks) else 0)
 
@@ -348,8 +333,7 @@ def verify(catalog_dir: Path, markdown_file: Path | None, output_format: str, **
 
     result = run_verify(_catalog(catalog_dir), Request(**choices), cache(connect))  # connects once, when used
     if markdown_file is not None:
-        markdown_file.parent.mkdir(parents=True, exist_ok=True)
-        markdown_file.write_text(verify_report.to_markdown(result))
+        verify_report.write_markdown(result, markdown_file)
     emit(output_format, result.to_dict(), lambda: verify_report.to_text(result))
     sys.exit(0 if result.ok else 1)
 
@@ -381,20 +365,14 @@ def models_pull(catalog_dir: Path, stack: str, ollama_url: str | None, output_fo
       gen models pull
       gen models pull --ollama-url https://ollama.ai.home.arpa --format json
     """
-    from generator.hosts.models import pull_models, stack_models
+    from generator.hosts.models import pull_models, pulled_text, stack_models
     from generator.verify.stack_facts import ollama_url as stack_ollama_url
 
     catalog = _catalog(catalog_dir)
     stacks = _stacks(catalog, stack)
     url = ollama_url or stack_ollama_url(catalog, stacks[0])
     results = pull_models(url, stack_models(catalog, stacks), lambda line: click.echo(line, err=True))
-    emit(
-        output_format,
-        results,
-        lambda: "".join(
-            f"{r.status:<7} {r.model}" + (f": {r.message}" if r.message else "") + "\n" for r in results
-        ),
-    )
+    emit(output_format, results, lambda: pulled_text(results))
     sys.exit(1 if any(r.status == "failed" for r in results) else 0)
 
 
@@ -452,16 +430,10 @@ def images_outdated(
       gen images outdated
       gen images outdated --format json
     """
-    from generator.escape import terminal_text
-    from generator.images.catalog_images import check_images, image_uses
+    from generator.images.catalog_images import check_images, image_uses, statuses_text
 
     results = check_images(image_uses(_catalog(catalog_dir)), plain_http, pre_releases)
-
-    def line(r: Any) -> str:
-        detail = f"{r.newer[-1]} (newer: {', '.join(r.newer)})" if r.newer else r.message
-        return terminal_text(f"{r.status:<11} {r.image}" + (f": {detail}" if detail else "")) + "\n"
-
-    emit(output_format, results, lambda: "".join(line(r) for r in results))
+    emit(output_format, results, lambda: statuses_text(results))
     sys.exit(1 if any(r.status in ("outdated", "error") for r in results) else 0)
 
 
@@ -486,17 +458,12 @@ def images_pin(
       gen images pin --dry-run
       gen images pin --digest
     """
-    from generator.diagnostics import display_path
-    from generator.images.pin import pin_images
+    from generator.images.pin import changes_text, pin_images
 
     changes, diff = pin_images(
         _catalog(catalog_dir), catalog_dir, with_digest, dry_run, pre_releases, plain_http
     )
-    click.echo(diff, nl=False)
-    for change in changes:
-        click.echo(f"{display_path(change.file)}:{change.line}: {change.old} -> {change.new}")
-    if not changes:
-        click.echo("every image is at its newest release" + (" and pinned by digest" if with_digest else ""))
+    click.echo(changes_text(changes, diff, with_digest), nl=False)
 
 
 @cli.group("site")
@@ -558,19 +525,9 @@ def site_serve(catalog_dir: Path, config_file: Path, port: int) -> None:
     Example:
       gen site serve --port 8001
     """
-    import functools
-    import http.server
-    import tempfile
+    from generator.sitebuild import serve_site
 
-    from generator.sitebuild import build_site
-
-    with tempfile.TemporaryDirectory() as scratch:
-        out = Path(scratch) / "site"
-        build_site(catalog_dir, config_file, out)
-        handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(out))
-        with http.server.ThreadingHTTPServer(("127.0.0.1", port), handler) as server:
-            click.echo(f"serving http://127.0.0.1:{port}/ (Ctrl-C stops)")
-            server.serve_forever()
+    serve_site(catalog_dir, config_file, port, click.echo)
 
 
 @cli.group("import")

@@ -69,6 +69,13 @@ def write_stack_secrets(catalog: Catalog, stack_ids: Iterable[str], folder: Path
     return results
 
 
+def secrets_text(results: list[SecretsResult]) -> str:
+    """`gen secrets` as text: per env file, the variables added and how many were kept."""
+    return "".join(
+        f"{r.path}: added {', '.join(r.added) or 'none'}; kept {len(r.kept)} existing\n" for r in results
+    )
+
+
 def write_secrets(path: Path, stack_id: str, variables: Iterable[Variable]) -> SecretsResult:
     """Add a generated value for each secret missing from `path`; keep everything else. The file
     is replaced whole (a private temporary file beside it, then a rename): never written

@@ -12,6 +12,7 @@ import logging
 import shutil
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from generator.catalog import load_catalog
@@ -100,3 +101,17 @@ def build_site(catalog_dir: Path, config_file: Path, out_dir: Path) -> int:
         build(config)
     (out_dir / SITE_MARKER).write_text("Made by `gen site build`; replaced on every build.\n")
     return len(list(out_dir.rglob("index.html")))
+
+
+def serve_site(catalog_dir: Path, config_file: Path, port: int, announce: Callable[[str], None]) -> None:
+    """`gen site serve`: build into a temporary folder and serve it on 127.0.0.1 until stopped."""
+    import functools
+    import http.server
+
+    with tempfile.TemporaryDirectory() as scratch:
+        out = Path(scratch) / "site"
+        build_site(catalog_dir, config_file, out)
+        handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(out))
+        with http.server.ThreadingHTTPServer(("127.0.0.1", port), handler) as server:
+            announce(f"serving http://127.0.0.1:{port}/ (Ctrl-C stops)")
+            server.serve_forever()

@@ -99,6 +99,13 @@ def pull_one(base_url: str, model: str, progress: Callable[[str], None]) -> Pull
     return Pulled(model, "pulled")
 
 
+def pulled_text(results: list[Pulled]) -> str:
+    """`gen models pull` as text: a line per model, its status and what went wrong."""
+    return "".join(
+        f"{r.status:<7} {r.model}" + (f": {r.message}" if r.message else "") + "\n" for r in results
+    )
+
+
 def pull_models(base_url: str, models: list[str], progress: Callable[[str], None]) -> list[Pulled]:
     base_url = base_url.rstrip("/")
     present = present_models(base_url)

@@ -45,6 +45,18 @@ class ImageStatus:
     message: str = ""
 
 
+def statuses_text(results: list[ImageStatus]) -> str:
+    """`gen images outdated` as text: a line per image, its status and its newest release (or
+    what went wrong); registry text is made safe for the terminal."""
+    from generator.escape import terminal_text
+
+    def line(r: ImageStatus) -> str:
+        detail = f"{r.newer[-1]} (newer: {', '.join(r.newer)})" if r.newer else r.message
+        return terminal_text(f"{r.status:<11} {r.image}" + (f": {detail}" if detail else "")) + "\n"
+
+    return "".join(line(r) for r in results)
+
+
 def image_uses(catalog: Catalog) -> list[ImageUse]:
     """Every service's image in every variant it runs in, in the catalog's order."""
     return [

@@ -102,6 +102,18 @@ def diff(texts: dict[Path, str]) -> str:
     return "".join(parts)
 
 
+def changes_text(changes: list[Change], diff_text: str, with_digest: bool) -> str:
+    """`gen images pin` as text: the diff (with --dry-run), then a line per change."""
+    from generator.diagnostics import display_path
+
+    lines = [f"{display_path(c.file)}:{c.line}: {c.old} -> {c.new}\n" for c in changes]
+    if not changes:
+        lines.append(
+            "every image is at its newest release" + (" and pinned by digest" if with_digest else "") + "\n"
+        )
+    return diff_text + "".join(lines)
+
+
 def pin_images(
     catalog: Catalog,
     catalog_dir: Path,

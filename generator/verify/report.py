@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from generator.verify.baselines import Measurement
@@ -106,6 +107,12 @@ def to_markdown(report: Report) -> str:
     lines += ["", "## The host", "", "| | |", "|---|---|"]
     lines += [f"| {key.replace('_', ' ')} | {_cell(value)} |" for key, value in report.host.items()]
     return "\n".join(lines) + "\n"
+
+
+def write_markdown(report: Report, path: Path) -> None:
+    """`gen verify --markdown`: the report as a page of the docs site."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(to_markdown(report))
 
 
 def _cell(text: str) -> str:
