@@ -20,7 +20,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-VERSION = os.environ.get("STANDIN_OLLAMA_VERSION", "0.12.6")
+VERSION = os.environ.get("STANDIN_OLLAMA_VERSION", "0.32.15")
 ANSWER = "Hello from the stand-in Ollama."
 UNKNOWN_PREFIX = "no-such-model"  # pulls of these fail, as pulls of a name not in Ollama's library do
 

@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from generator.catalog import load_catalog
 from generator.images.catalog_images import ImageUse, check_images
 from generator.images.reference import parse_reference
 from generator.images.registry import RegistryError, docker_credentials, list_tags
@@ -179,12 +180,12 @@ def test_gen_images_lists_every_image_per_variant() -> None:
     rows = json.loads(result.stdout)
     ollama = {r["variant"]: r["image"] for r in rows if r["service"] == "ollama"}
     assert ollama == {
-        "cpu": "ollama/ollama:0.12.6",
-        "nvidia": "ollama/ollama:0.12.6",
-        "amd": "ollama/ollama:0.12.6-rocm",
+        "cpu": "ollama/ollama:0.32.15",
+        "nvidia": "ollama/ollama:0.32.15",
+        "amd": "ollama/ollama:0.32.15-rocm",
     }
     text = run_gen("images", "--catalog", str(DEFAULT_CATALOG)).stdout
-    assert any(line.split() == ["ollama", "amd", "ollama/ollama:0.12.6-rocm"] for line in text.splitlines())
+    assert any(line.split() == ["ollama", "amd", "ollama/ollama:0.32.15-rocm"] for line in text.splitlines())
 
 
 def test_repinning_keeps_how_the_reference_is_written() -> None:
@@ -206,9 +207,11 @@ def test_a_pin_plan_changes_only_the_image_values(catalog_copy: Callable[..., Pa
     catalog = catalog_copy(DEFAULT_CATALOG)
     ollama = catalog / "services" / "ollama.yaml"
     original = ollama.read_text()
+    pinned = load_catalog(catalog).services["ollama"]
+    cpu, rocm = pinned.image, pinned.image_for("amd")  # e.g. ollama/ollama:0.32.15 and its -rocm
     statuses = [
-        ImageStatus("ollama/ollama:0.12.6", ["ollama"], "outdated", ["0.12.7", "0.13.0"]),
-        ImageStatus("ollama/ollama:0.12.6-rocm", ["ollama"], "outdated", ["0.13.0-rocm"]),
+        ImageStatus(cpu, ["ollama"], "outdated", ["99.0.1", "99.1.0"]),
+        ImageStatus(rocm, ["ollama"], "outdated", ["99.1.0-rocm"]),
         ImageStatus("caddy:2.10.2-alpine", ["caddy"], "current"),
         ImageStatus("example.org/x:1.0", ["x"], "error", message="unreachable"),
     ]
@@ -219,22 +222,22 @@ def test_a_pin_plan_changes_only_the_image_values(catalog_copy: Callable[..., Pa
         return "sha256:" + "b" * 64
 
     assert pin.wanted_references(statuses, False, digest_of) == {
-        "ollama/ollama:0.12.6": "ollama/ollama:0.13.0",
-        "ollama/ollama:0.12.6-rocm": "ollama/ollama:0.13.0-rocm",
+        cpu: "ollama/ollama:99.1.0",
+        rocm: "ollama/ollama:99.1.0-rocm",
     }
     assert asked == []
     with_digests = pin.wanted_references(statuses, True, digest_of)
     assert with_digests["caddy:2.10.2-alpine"] == "caddy:2.10.2-alpine@sha256:" + "b" * 64
     texts, changes = pin.plan(catalog, pin.wanted_references(statuses, False, digest_of))
     assert [(c.file.name, c.old, c.new) for c in changes] == [
-        ("ollama.yaml", "ollama/ollama:0.12.6", "ollama/ollama:0.13.0"),
-        ("ollama.yaml", "ollama/ollama:0.12.6-rocm", "ollama/ollama:0.13.0-rocm"),
+        ("ollama.yaml", cpu, "ollama/ollama:99.1.0"),
+        ("ollama.yaml", rocm, "ollama/ollama:99.1.0-rocm"),
     ]
-    expected = original.replace("image: ollama/ollama:0.12.6-rocm", "image: ollama/ollama:0.13.0-rocm")
-    expected = expected.replace("image: ollama/ollama:0.12.6\n", "image: ollama/ollama:0.13.0\n")
+    expected = original.replace(f"image: {rocm}", "image: ollama/ollama:99.1.0-rocm")
+    expected = expected.replace(f"image: {cpu}\n", "image: ollama/ollama:99.1.0\n")
     assert texts == {ollama: expected}  # comments, order and layout untouched
     assert pin.validates(catalog, texts) == []
-    assert "-image: ollama/ollama:0.12.6\n+image: ollama/ollama:0.13.0\n" in pin.diff(texts)
+    assert f"-image: {cpu}\n+image: ollama/ollama:99.1.0\n" in pin.diff(texts)
     assert ollama.read_text() == original  # planning writes nothing
     for path, text in texts.items():
         replace_file(path, text.encode())

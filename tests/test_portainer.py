@@ -65,7 +65,7 @@ def test_default_catalog_templates() -> None:
     ]
     assert "ZFS_ALTROOT" not in env  # an empty default would block Portainer's form
     ollama = by_id[10]
-    assert (ollama["type"], ollama["image"]) == (1, "ollama/ollama:0.12.6")
+    assert (ollama["type"], ollama["image"]) == (1, "ollama/ollama:0.32.15")
     # the API is published on 127.0.0.1 only: a template cannot say so, and "11434/tcp" would
     # publish it on a random port of every interface, so the template publishes nothing
     assert "ports" not in ollama

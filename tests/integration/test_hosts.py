@@ -58,7 +58,7 @@ def test_doctor_passes_on_a_clean_engine(host: dict[str, Any]) -> None:
         "hint": "",
     }
     assert checks["port 11434/tcp"]["status"] == "ok"
-    assert checks["image ollama/ollama:0.12.6"]["status"] == "ok"
+    assert checks["image ollama/ollama:0.32.15"]["status"] == "ok"
 
 
 def test_doctor_refuses_a_cpu_limit_above_the_hosts_cores(host: dict[str, Any], tmp_path: Path) -> None:
@@ -80,7 +80,7 @@ def test_doctor_reports_a_foreign_network_a_held_port_and_a_missing_image(host: 
     ipam = docker.types.IPAMConfig(pool_configs=[docker.types.IPAMPool(subnet="172.20.0.0/16")])
     foreign = client.networks.create("foreign-net", driver="bridge", ipam=ipam)
     squatter = client.containers.run(
-        "ollama/ollama:0.12.6", detach=True, ports={"8080/tcp": 11434}, name="squatter"
+        "ollama/ollama:0.32.15", detach=True, ports={"8080/tcp": 11434}, name="squatter"
     )
     client.images.get("codercom/code-server:4.104.3").tag("gen-test/backup", "code-server")
     client.images.remove("codercom/code-server:4.104.3")
