@@ -1,7 +1,7 @@
 """Stand-in for Open VSX, code-server's extension registry (no registry is reachable here).
 
 It answers the two calls code-server's CLI makes for `--install-extension <publisher.name>@<version>`
-(checked against code-server 4.104.0, VS Code 1.104, with a logging server): a POST to
+(checked against code-server 4.104.0 and 4.133.0, VS Code 1.104 and 1.133, with a logging server): a POST to
 `<serviceUrl>/extensionquery` (filter type 7 holds the extension id) and GETs of the version's
 assets under its `assetUri` (the package manifest, then the VSIX). The VSIX it serves is a
 stand-in extension with the requested id and version: the real Continue package cannot be fetched.

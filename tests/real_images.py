@@ -315,7 +315,7 @@ def build_open_webui(client: docker.DockerClient, image: str) -> bool:
     return _import_image(client, image, files, extra, changes)
 
 
-# codercom/code-server's /usr/bin/entrypoint.sh (ci/release-image/entrypoint.sh, checked at v4.104.3).
+# codercom/code-server's /usr/bin/entrypoint.sh (ci/release-image/entrypoint.sh, checked at v4.133.0).
 CODE_SERVER_ENTRYPOINT = """#!/bin/sh
 set -eu
 
@@ -354,14 +354,17 @@ def build_code_server(client: docker.DockerClient, image: str) -> bool:
     """The REAL code-server, laid out as upstream's image: the release in /usr/lib/code-server
     (its Node.js in lib/node, VS Code in lib/vscode), /usr/bin/code-server linking to it,
     upstream's entrypoint.sh under dumb-init, curl for the healthcheck, user coder (1000).
-    From npm, whose nearest release to the catalog's pin is 4.104.0 (same VS Code 1.104)."""
+    From npm, at the image's own version. Left out: the GitHub Copilot agent VS Code bundles
+    (`@github/copilot*`, half the release), which only runs signed in to GitHub."""
     from tests.docker_env import missing
 
-    release = code_server_release("4.104.0")
+    release = code_server_release(image.rsplit(":", 1)[1])
     if not (release / ".complete").exists():
         missing(f"code-server is not installed in {release} (scripts/install-code-server installs it)")
     files: dict[str, Path] = {}
     for folder, names, filenames in os.walk(release / "usr"):
+        if Path(folder).name == "@github":  # VS Code's Copilot agent: 0.75 of 1.4 GB, needs GitHub
+            names[:] = [n for n in names if not n.startswith("copilot")]
         for name in [*filenames, *(n for n in names if (Path(folder) / n).is_symlink())]:
             path = Path(folder) / name
             if not path.name.endswith(".map"):  # source maps: only a debugger reads them

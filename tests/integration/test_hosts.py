@@ -82,8 +82,9 @@ def test_doctor_reports_a_foreign_network_a_held_port_and_a_missing_image(host: 
     squatter = client.containers.run(
         "ollama/ollama:0.32.15", detach=True, ports={"8080/tcp": 11434}, name="squatter"
     )
-    client.images.get("codercom/code-server:4.104.3").tag("gen-test/backup", "code-server")
-    client.images.remove("codercom/code-server:4.104.3")
+    ide = CATALOG.services["continue-dev"].image
+    client.images.get(ide).tag("gen-test/backup", "code-server")
+    client.images.remove(ide)
     try:
         code, checks = _doctor("--stack", "ai")
         assert code == 1
@@ -94,15 +95,13 @@ def test_doctor_reports_a_foreign_network_a_held_port_and_a_missing_image(host: 
         )
         assert checks["port 11434/tcp"]["status"] == "fail"
         assert checks["port 11434/tcp"]["message"] == "published by container squatter (needed by ollama)"
-        assert checks["image codercom/code-server:4.104.3"]["status"] == "fail"
-        assert (
-            checks["image codercom/code-server:4.104.3"]["hint"] == "docker pull codercom/code-server:4.104.3"
-        )
+        assert checks[f"image {ide}"]["status"] == "fail"
+        assert checks[f"image {ide}"]["hint"] == f"docker pull {ide}"
         assert checks["network ai-egress"]["status"] == "ok"  # the other networks are not affected
     finally:
         squatter.remove(force=True)
         foreign.remove()
-        client.images.get("gen-test/backup:code-server").tag("codercom/code-server", "4.104.3")
+        client.images.get("gen-test/backup:code-server").tag(ide)
         client.images.remove("gen-test/backup:code-server")
 
 
