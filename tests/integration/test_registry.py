@@ -147,13 +147,20 @@ class Pusher:
         self._send("PUT", f"http://{self.host}/v2/{repository}/manifests/{tag}", body, OCI_INDEX)
 
 
-OPEN_WEBUI_TAG = load_catalog(DEFAULT_CATALOG).services["open-webui"].image.rsplit(":", 1)[1]  # the pin
+PINNED = load_catalog(DEFAULT_CATALOG).services
+OPEN_WEBUI_TAG = PINNED["open-webui"].image.rsplit(":", 1)[1]
+OLLAMA = PINNED["ollama"].image.rsplit(":", 1)[1]  # the pin, e.g. 0.32.15
+_major, _minor, _patch = (int(n) for n in OLLAMA.split("."))
+OLDER = f"{_major}.{_minor}.{_patch - 1}" if _patch else f"{_major}.{_minor - 1}.0"
+NEWER_PATCH = f"{_major}.{_minor}.{_patch + 1}"
+NEWER_MINOR = f"{_major}.{_minor + 1}.0"  # a multi-platform index, with a -rocm sibling
 
 
 def _fill(pusher: Pusher) -> None:
-    for tag in ("0.12.5", "0.12.6", "0.12.7", "0.12.6-rocm", "0.13.0-rocm", "0.14.0-rc1"):
+    pre_release = f"{_major}.{_minor + 2}.0-rc1"
+    for tag in (OLDER, OLLAMA, NEWER_PATCH, f"{OLLAMA}-rocm", f"{NEWER_MINOR}-rocm", pre_release):
         pusher.manifest("ollama/ollama", tag)
-    pusher.index("ollama/ollama", "0.13.0")
+    pusher.index("ollama/ollama", NEWER_MINOR)
     pusher.manifest("open-webui/open-webui", OPEN_WEBUI_TAG)
 
 
@@ -198,9 +205,10 @@ def test_outdated_against_the_real_registry(tmp_path: Path) -> None:
         before = _snapshot(catalog)
         code, found = _outdated(catalog, registry, env={"DOCKER_CONFIG": str(tmp_path / "no-docker-config")})
     assert code == 1
-    assert found[f"{registry}/ollama/ollama:0.12.6"]["status"] == "outdated"
-    assert found[f"{registry}/ollama/ollama:0.12.6"]["newer"] == ["0.12.7", "0.13.0"]  # not the rc, not -rocm
-    assert found[f"{registry}/ollama/ollama:0.12.6-rocm"]["newer"] == ["0.13.0-rocm"]
+    assert found[f"{registry}/ollama/ollama:{OLLAMA}"]["status"] == "outdated"
+    # not the older one, not the pre-release, not the -rocm ones
+    assert found[f"{registry}/ollama/ollama:{OLLAMA}"]["newer"] == [NEWER_PATCH, NEWER_MINOR]
+    assert found[f"{registry}/ollama/ollama:{OLLAMA}-rocm"]["newer"] == [f"{NEWER_MINOR}-rocm"]
     assert found[f"{registry}/open-webui/open-webui:{OPEN_WEBUI_TAG}"]["status"] == "current"
     others = [e for image, e in found.items() if not image.startswith(registry)]
     assert others and all(e["status"] == "error" and e["message"].startswith("unreachable") for e in others)
@@ -218,7 +226,7 @@ def test_outdated_with_a_login_from_the_docker_config(tmp_path: Path) -> None:
     with real_registry(tmp_path / "basic", tmp_path / "htpasswd") as registry:
         _fill(Pusher(registry, ("gen", "s3cret")))
         catalog = _catalog_on(registry, tmp_path / "catalog")
-        image = f"{registry}/ollama/ollama:0.12.6"
+        image = f"{registry}/ollama/ollama:{OLLAMA}"
         _, anonymous = _outdated(catalog, registry, env={"DOCKER_CONFIG": str(tmp_path / "none")})
         assert anonymous[image]["status"] == "error"
         assert anonymous[image]["message"] == f"the registry needs a login: docker login {registry}"
@@ -229,7 +237,7 @@ def test_outdated_with_a_login_from_the_docker_config(tmp_path: Path) -> None:
             (config / "config.json").write_text(json.dumps({"auths": {registry: {"auth": auth}}}))
             _, found = _outdated(catalog, registry, env={"DOCKER_CONFIG": str(config)})
             assert found[image]["status"] == expected, found[image]
-        assert found[image]["newer"] == ["0.12.7", "0.13.0"]
+        assert found[image]["newer"] == [NEWER_PATCH, NEWER_MINOR]
 
 
 def test_pin_rewrites_to_the_newest_release_and_digest_or_nothing(tmp_path: Path) -> None:
@@ -256,14 +264,14 @@ def test_pin_rewrites_to_the_newest_release_and_digest_or_nothing(tmp_path: Path
         before = ollama.read_text()
         dry = run_gen("images", "pin", "--catalog", str(catalog), "--plain-http", registry, "--dry-run")
         assert dry.exit_code == 0, dry.stderr
-        assert f"+image: {registry}/ollama/ollama:0.13.0\n" in dry.stdout
+        assert f"+image: {registry}/ollama/ollama:{NEWER_MINOR}\n" in dry.stdout
         assert ollama.read_text() == before
         pinned = run_gen("images", "pin", "--catalog", str(catalog), "--plain-http", registry, "--digest")
         assert pinned.exit_code == 0, pinned.stderr
-        index_digest = _digest_of(registry, "ollama/ollama", "0.13.0")
+        index_digest = _digest_of(registry, "ollama/ollama", NEWER_MINOR)
         after = ollama.read_text()
-        assert f"image: {registry}/ollama/ollama:0.13.0@{index_digest}\n" in after  # the index's digest
-        assert f"image: {registry}/ollama/ollama:0.13.0-rocm@sha256:" in after
+        assert f"image: {registry}/ollama/ollama:{NEWER_MINOR}@{index_digest}\n" in after  # the index's
+        assert f"image: {registry}/ollama/ollama:{NEWER_MINOR}-rocm@sha256:" in after
         changed = [a for a, b in zip(before.splitlines(), after.splitlines(), strict=True) if a != b]
         assert len(changed) == 2 and all("image:" in line for line in changed)  # nothing else moved
         assert run_gen("validate", "--catalog", str(catalog)).exit_code == 0
