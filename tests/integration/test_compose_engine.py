@@ -171,7 +171,9 @@ def test_a_file_written_in_a_container_lands_in_its_dataset_and_the_ide_comes_up
         config = continue_dev.exec_run(["cat", "/home/coder/.continue/config.yaml"]).output.decode()
         assert "apiBase: http://ollama:11434" in config  # copied by the "$@"-passing entrypoint
         version = continue_dev.exec_run(["code-server", "--version"]).output.decode()
-        assert "with Code 1.104" in version, version
+        # the real code-server at the catalog's pin (e.g. "4.133.0 <commit> with Code 1.133.0")
+        assert version.startswith(CATALOG.services["continue-dev"].image.rsplit(":", 1)[1] + " "), version
+        assert " with Code 1." in version, version
 
         # the one-shot job installed the pinned extension, through code-server's own CLI, into
         # the IDE's home dataset, and the IDE lists it
