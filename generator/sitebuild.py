@@ -2,7 +2,8 @@
 
 The hand-written pages of site/, the pages generated from the catalog, every build artifact
 (templates.json at the root, compose files, scripts) and the JSON Schemas are laid out in a
-temporary docs folder; mkdocs then builds it with --strict (broken links fail the build).
+temporary docs folder; mkdocs then builds it with --strict (broken links fail the build). The
+pages written as HTML reach mkdocs through the GeneratedPages plugin.
 """
 
 from __future__ import annotations
@@ -15,10 +16,16 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from mkdocs.plugins import BasePlugin
+from mkdocs.structure.files import Files
+from mkdocs.structure.pages import Page
+from mkdocs.structure.toc import get_toc
+
 from generator.catalog import load_catalog
 from generator.errors import OutputRefused, UsageError
 from generator.render import render_all
 from generator.render.site import downloads_page, nav, pages
+from generator.render.site_html import HtmlPage, resolve_links
 from generator.resources import schemas_dir
 from generator.writer import MARKER
 
@@ -28,7 +35,24 @@ SITE_MARKER = ".gen-site"
 MEASURED_PAGE = "measured.md"  # `gen verify --markdown site/measured.md` writes it
 
 
-def _docs_folder(catalog_dir: Path, source_dir: Path, docs: Path) -> tuple[str, list[object]]:
+class GeneratedPages(BasePlugin):  # type: ignore[type-arg,no-untyped-call]
+    """Puts the HTML of the pages written as HTML in place of their one-line Markdown."""
+
+    def __init__(self, html_pages: dict[str, HtmlPage]) -> None:
+        super().__init__()
+        self.html_pages = html_pages
+
+    def on_page_content(self, html: str, page: Page, config: object, files: Files) -> str:
+        generated = self.html_pages.get(page.file.src_uri)
+        if generated is None:
+            return html
+        page.toc = get_toc(generated.toc)  # type: ignore[arg-type]
+        return resolve_links(generated.body, page, files, logging.getLogger("mkdocs.gen").warning)
+
+
+def _docs_folder(
+    catalog_dir: Path, source_dir: Path, docs: Path, html_pages: dict[str, HtmlPage]
+) -> tuple[str, list[object]]:
     catalog = load_catalog(catalog_dir)
     if catalog.publish is None:
         raise UsageError("the catalog has no publish.yaml")
@@ -52,9 +76,13 @@ def _docs_folder(catalog_dir: Path, source_dir: Path, docs: Path) -> tuple[str, 
         (docs / "schemas").mkdir(exist_ok=True)
         (docs / "schemas" / schema_file.name).write_text(json.dumps(schema, indent=2) + "\n", "utf-8")
         schemas.append(schema_file.name)
-    for path, text in pages(catalog, templates).items():
+    for path, page in pages(catalog, templates).items():
         (docs / path).parent.mkdir(parents=True, exist_ok=True)
-        (docs / path).write_text(text, "utf-8")
+        if isinstance(page, HtmlPage):
+            html_pages[path] = page
+            (docs / path).write_text(page.stub(), "utf-8")
+        else:
+            (docs / path).write_text(page, "utf-8")
     (docs / "reference").mkdir(exist_ok=True)
     (docs / "reference" / "downloads.md").write_text(downloads_page(catalog, files, schemas), "utf-8")
     site_nav = nav(catalog)
@@ -89,7 +117,8 @@ def build_site(catalog_dir: Path, config_file: Path, out_dir: Path) -> int:
     with tempfile.TemporaryDirectory() as scratch:
         docs = Path(scratch) / "docs"
         source_dir = config_file.parent / "site"
-        site_url, site_nav = _docs_folder(catalog_dir, source_dir, docs)
+        html_pages: dict[str, HtmlPage] = {}
+        site_url, site_nav = _docs_folder(catalog_dir, source_dir, docs, html_pages)
         config = load_config(
             config_file=str(config_file),
             docs_dir=str(docs),
@@ -98,6 +127,7 @@ def build_site(catalog_dir: Path, config_file: Path, out_dir: Path) -> int:
             nav=site_nav,
             strict=True,
         )
+        config.plugins["gen-generated-pages"] = GeneratedPages(html_pages)
         build(config)
     (out_dir / SITE_MARKER).write_text("Made by `gen site build`; replaced on every build.\n")
     return len(list(out_dir.rglob("index.html")))

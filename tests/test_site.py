@@ -12,6 +12,7 @@ import pytest
 
 from generator.catalog import load_catalog
 from generator.render.site import nav, pages
+from generator.render.site_html import HtmlPage
 from tests.conftest import DEFAULT_CATALOG, ROOT, build_default_site
 
 
@@ -43,22 +44,31 @@ def test_a_large_catalog_is_built_for_size(tmp_path: Path) -> None:
     write_catalog(10 * (site.SIDEBAR_LIMIT + 1), tmp_path / "catalog")  # 10 services a stack
     large = load_catalog(tmp_path / "catalog")
     large_pages = pages(large, {"templates": []})
+    index = large_pages["catalog/index.md"]
+    assert isinstance(index, str)
     in_nav = _nav_paths(nav(large))
     services = {f"catalog/services/{service_id}.md" for service_id in large.services}
     assert services <= set(large_pages) and not services & in_nav
     stacks = {f"catalog/stacks/{stack_id}.md" for stack_id in large.stacks}
     assert stacks <= set(large_pages) and not stacks & in_nav
     for stack_id in large.stacks:
-        assert f"(stacks/{stack_id}.md)" in large_pages["catalog/index.md"]
+        assert f"(stacks/{stack_id}.md)" in index
     for service_id in large.services:
         stack = large.stack_of(service_id)
         assert stack is not None
-        assert f"(services/{service_id}.md)" in large_pages["catalog/index.md"]
-        assert f"(../services/{service_id}.md)" in large_pages[f"catalog/stacks/{stack.id}.md"]
-    assert "```text" in large_pages["catalog/services/app-1.md"]
-    assert "```yaml" not in large_pages["catalog/services/app-1.md"]
+        assert f"(services/{service_id}.md)" in index
+        assert f'href="../services/{service_id}.md"' in _html(large_pages[f"catalog/stacks/{stack.id}.md"])
+    # a large catalog's listings are plain text; a small one's are highlighted
+    assert '<span class="nt">' not in _html(large_pages["catalog/services/app-1.md"])
     small = load_catalog(DEFAULT_CATALOG)
-    assert "```yaml" in pages(small, {"templates": []})["catalog/services/ollama.md"]
+    assert '<span class="nt">ollama</span>' in _html(
+        pages(small, {"templates": []})["catalog/services/ollama.md"]
+    )
+
+
+def _html(page: object) -> str:
+    assert isinstance(page, HtmlPage)
+    return page.body
 
 
 def test_published_files_at_stable_paths(site: Path) -> None:
@@ -138,12 +148,11 @@ def test_a_service_page_lists_its_compose_once_per_distinct_definition() -> None
     catalog = load_catalog(DEFAULT_CATALOG)
     templates = json.loads((ROOT / "dist" / "templates.json").read_text())
     generated = pages(catalog, templates)
-    ide = generated["catalog/services/continue-dev.md"]
-    assert "The same in every variant (cpu, nvidia, amd) but for its `ai-stack.variant` label" in ide
-    assert '=== "' not in ide and ide.count("continue-dev:\n") == 1
-    ollama = generated["catalog/services/ollama.md"]
-    assert [line for line in ollama.splitlines() if line.startswith('=== "')] == [
-        '=== "cpu"',
-        '=== "nvidia"',
-        '=== "amd"',
-    ]
+    ide = _html(generated["catalog/services/continue-dev.md"])
+    assert (
+        "The same in every variant (cpu, nvidia, amd) but for its <code>ai-stack.variant</code> label" in ide
+    )
+    assert "tabbed-set" not in ide and ide.count('<span class="nt">continue-dev</span>') == 1
+    ollama = _html(generated["catalog/services/ollama.md"])
+    assert re.findall(r'<label for="__tabbed_1_\d">([^<]*)</label>', ollama) == ["cpu", "nvidia", "amd"]
+    assert ollama.count('<div class="tabbed-block">') == 3

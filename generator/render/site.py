@@ -1,5 +1,6 @@
-"""Markdown pages generated from the catalog for the docs site (one per service and stack, the
-catalog index, network and storage maps, roles, install guides, downloads) and the nav."""
+"""Pages generated from the catalog for the docs site and its nav: one per service and stack
+(HTML, see site_html.py), the catalog index, network and storage maps, roles, install guides
+and downloads (Markdown)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,10 @@ from markupsafe import Markup, escape
 
 from generator.catalog.deploy import LABEL_PREFIX, compose_path, format_cpus, iter_variants, limit_variables
 from generator.catalog.model import Catalog, Service
-from generator.escape import backtick_fence
 from generator.render.compose.service import build_service
 from generator.render.gpu import services_min_driver
 from generator.render.proxy import proxy_service
+from generator.render.site_html import HtmlPage, catalog_markup, code, with_anchors
 from generator.render.text import render_text
 from generator.render.yaml_text import to_yaml
 from generator.render.zfs import build_plan
@@ -33,18 +34,24 @@ def _tuning(catalog: Catalog, dataset_id: str) -> str:
     return ", ".join(f"{k}={v}" for k, v in props.items())
 
 
-def _security(service: Service) -> list[str]:
+def _security(service: Service) -> list[Markup]:
+    """The service's security notes, each an HTML line (catalog reasons rendered as text)."""
     lines = []
     sec = service.security
-    lines.append("Runs **privileged**: " + sec.privileged if sec.privileged else "Not privileged.")
+    if sec.privileged:
+        lines.append(
+            Markup("Runs <strong>privileged</strong>: ") + catalog_markup(sec.privileged, inline=True)
+        )
+    else:
+        lines.append(Markup("Not privileged."))
     if sec.no_new_privileges:
-        lines.append("`no-new-privileges` is set.")
+        lines.append(Markup("<code>no-new-privileges</code> is set."))
     if sec.read_only_rootfs:
-        lines.append("The root filesystem is read-only.")
+        lines.append(Markup("The root filesystem is read-only."))
     if sec.cap_add:
-        lines.append(f"Added capabilities: {', '.join(sec.cap_add)}.")
+        lines.append(Markup("Added capabilities: {}.").format(", ".join(sec.cap_add)))
     if sec.pid_host:
-        lines.append(f"Shares the host's PID namespace: {sec.pid_host}")
+        lines.append(Markup("Shares the host's PID namespace: ") + catalog_markup(sec.pid_host, inline=True))
     for volume in service.volumes:
         if volume.source_kind == "host_path":
             socket = (
@@ -53,25 +60,27 @@ def _security(service: Service) -> list[str]:
                 else ""
             )
             mode = "read-only" if volume.read_only else "read-write"
-            lines.append(f"Mounts the host path `{volume.source}`{socket}, {mode}: {volume.reason}")
+            lines.append(
+                Markup("Mounts the host path {}{}, {}: ").format(code(volume.source), socket, mode)
+                + catalog_markup(volume.reason, inline=True)
+            )
     if service.user:
-        lines.append(f"Runs as uid:gid {service.user.uid}:{service.user.gid}.")
+        lines.append(Markup("Runs as uid:gid {}:{}.").format(service.user.uid, service.user.gid))
     return lines
 
 
-def _volume_source(catalog: Catalog, service: Service, index: int) -> tuple[str, str]:
+def _volume_source(catalog: Catalog, service: Service, index: int) -> tuple[Markup, str]:
+    """Where a volume comes from (HTML) and its dataset's tuning."""
     volume = service.volumes[index]
     if volume.source_kind == "dataset":
         dataset = catalog.datasets[volume.source]
-        return f"dataset `{dataset.full_name}` at `{dataset.mountpoint}`", _tuning(catalog, dataset.id)
-    if volume.source_kind == "host_path":
-        return f"host path `{volume.source}`", ""
-    if volume.source_kind == "generated":
-        return f"generated `{volume.source}`", ""
-    return f"Docker volume `{volume.source}`", ""
+        where = Markup("dataset {} at {}").format(code(dataset.full_name), code(dataset.mountpoint))
+        return where, _tuning(catalog, dataset.id)
+    kinds = {"host_path": "host path", "generated": "generated"}
+    return Markup("{} {}").format(kinds.get(volume.source_kind, "Docker volume"), code(volume.source)), ""
 
 
-def service_page(catalog: Catalog, service: Service, proxy: Service | None) -> str:
+def service_page(catalog: Catalog, service: Service, proxy: Service | None) -> HtmlPage:
     stack = catalog.stack_of(service.id)
     variants = [
         v for v in (catalog.stack_accelerators(stack) if stack else ("cpu",)) if service.in_variant(v)
@@ -84,11 +93,10 @@ def service_page(catalog: Catalog, service: Service, proxy: Service | None) -> s
             snippet = to_yaml({service.id: build_service(catalog, stack, service, variant)}).decode("utf-8")
             label = f"{LABEL_PREFIX}.variant: {variant}\n"
             shown.setdefault(snippet.replace(label, ""), ([], snippet))[0].append(variant)
-    # a fenced code block shows its text as text: no HTML escaping inside it
-    snippets = [(", ".join(names), Markup(text.rstrip("\n"))) for names, text in shown.values()]
+    snippets = [(", ".join(names), text) for names, text in shown.values()]
     sources = [_volume_source(catalog, service, i) for i in range(len(service.volumes))]
-    return render_text(
-        "site/service.md.j2",
+    html = render_text(
+        "site/service.html.j2",
         s=service,
         source=catalog.sources.get("service", {}).get(service.id, "catalog/services/"),
         stack=stack,
@@ -100,32 +108,33 @@ def service_page(catalog: Catalog, service: Service, proxy: Service | None) -> s
         limit_names=limit_variables(service),
         security=_security(service),
         snippets=snippets,
-        # a fence no line of the listings can close
-        fence=Markup(backtick_fence("\n".join(text for _, text in snippets), 3)),
         snippet_language="yaml" if len(catalog.services) <= SIDEBAR_LIMIT else "text",
         proxy=proxy,
     )
+    return with_anchors(service.title, html)
 
 
-def pages(catalog: Catalog, templates: dict[str, Any]) -> dict[str, str]:
-    """path in the docs folder -> Markdown, for every generated page."""
+def pages(catalog: Catalog, templates: dict[str, Any]) -> dict[str, str | HtmlPage]:
+    """path in the docs folder -> Markdown, or HTML (the service and stack pages), for every
+    generated page."""
     assert catalog.publish is not None
     publish = catalog.publish
     services = sorted(catalog.services.values(), key=lambda s: s.id)
     stacks = sorted(catalog.stacks.values(), key=lambda s: s.id)
     stack_of = {s.id: stack.id for s in services if (stack := catalog.stack_of(s.id))}
-    result: dict[str, str] = {}
+    result: dict[str, str | HtmlPage] = {}
     proxy = proxy_service(catalog)
     for service in services:
         result[f"catalog/services/{service.id}.md"] = service_page(catalog, service, proxy)
     for stack in stacks:
-        result[f"catalog/stacks/{stack.id}.md"] = render_text(
-            "site/stack.md.j2",
+        html = render_text(
+            "site/stack.html.j2",
             stack=stack,
             source=catalog.sources.get("stack", {}).get(stack.id, ""),
             services=catalog.stack_services(stack),
             variants=catalog.stack_accelerators(stack),
         )
+        result[f"catalog/stacks/{stack.id}.md"] = with_anchors(stack.title, html)
     categories = sorted({c for s in services for c in s.categories})
     result["catalog/index.md"] = render_text(
         "site/index.md.j2",
