@@ -1,23 +1,22 @@
 """`gen site build|serve`: the static docs site (mkdocs-material) from site/ plus generated pages.
 
-The hand-written pages of site/, the pages generated from the catalog, every build artifact
-(templates.json at the root, compose files, scripts) and the JSON Schemas are laid out in a
-temporary docs folder; mkdocs then builds it with --strict (broken links fail the build). The
-pages written as HTML reach mkdocs through the GeneratedPages plugin.
+mkdocs builds the hand-written pages of site/ with --strict (broken links fail the build), and
+the GeneratedPages plugin adds, from memory, the pages generated from the catalog, every build
+artifact (templates.json at the root, compose files, scripts) and the JSON Schemas.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import shutil
 import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from mkdocs.plugins import BasePlugin
-from mkdocs.structure.files import Files
+from mkdocs.plugins import BasePlugin, CombinedEvent, event_priority
+from mkdocs.structure.files import File, Files, file_sort_key
 from mkdocs.structure.pages import Page
 from mkdocs.structure.toc import get_toc
 
@@ -25,7 +24,7 @@ from generator.catalog import load_catalog
 from generator.errors import OutputRefused, UsageError
 from generator.render import render_all
 from generator.render.site import downloads_page, nav, pages
-from generator.render.site_html import HtmlPage, resolve_links
+from generator.render.site_html import HtmlPage, resolve_links, search_view
 from generator.resources import schemas_dir
 from generator.writer import MARKER
 
@@ -36,11 +35,23 @@ MEASURED_PAGE = "measured.md"  # `gen verify --markdown site/measured.md` writes
 
 
 class GeneratedPages(BasePlugin):  # type: ignore[type-arg,no-untyped-call]
-    """Puts the HTML of the pages written as HTML in place of their one-line Markdown."""
+    """Adds the generated files to site/'s own (from memory: nothing is written twice), puts the
+    HTML of the pages written as HTML in place of their one-line Markdown, and gives the search
+    index their search view while it reads them."""
 
-    def __init__(self, html_pages: dict[str, HtmlPage]) -> None:
+    def __init__(self, generated: dict[str, str | bytes], html_pages: dict[str, HtmlPage]) -> None:
         super().__init__()
+        self.generated = generated
         self.html_pages = html_pages
+        self.full_content: str | None = None
+
+    def on_files(self, files: Files, config: Any) -> Files:
+        for path, content in self.generated.items():
+            hand_written = files.get_file_from_path(path)
+            if hand_written is not None:  # the generated one wins, as it always has
+                files.remove(hand_written)
+            files.append(File.generated(config, path, content=content))
+        return Files(sorted(files, key=file_sort_key))  # in mkdocs' own order, as if read from disk
 
     def on_page_content(self, html: str, page: Page, config: object, files: Files) -> str:
         generated = self.html_pages.get(page.file.src_uri)
@@ -49,46 +60,54 @@ class GeneratedPages(BasePlugin):  # type: ignore[type-arg,no-untyped-call]
         page.toc = get_toc(generated.toc)  # type: ignore[arg-type]
         return resolve_links(generated.body, page, files, logging.getLogger("mkdocs.gen").warning)
 
+    @event_priority(100)  # before the search plugin reads the page
+    def _search_view(self, /, context: Any, page: Page, **_: Any) -> Any:
+        if page.file.src_uri in self.html_pages and page.content is not None:
+            self.full_content, page.content = page.content, search_view(page.content)
+        return context
 
-def _docs_folder(
-    catalog_dir: Path, source_dir: Path, docs: Path, html_pages: dict[str, HtmlPage]
-) -> tuple[str, list[object]]:
+    @event_priority(-100)  # after it, before the theme shows the page
+    def _full_view(self, /, context: Any, page: Page, **_: Any) -> Any:
+        if self.full_content is not None:
+            page.content, self.full_content = self.full_content, None
+        return context
+
+    on_page_context = CombinedEvent(_search_view, _full_view)
+
+
+def _generated_files(catalog_dir: Path, source_dir: Path) -> tuple[str, list[object], GeneratedPages]:
+    """The site's generated files (path in the docs -> content), its URL and its nav."""
     catalog = load_catalog(catalog_dir)
     if catalog.publish is None:
         raise UsageError("the catalog has no publish.yaml")
-    shutil.copytree(source_dir, docs)
-    files = []
+    generated: dict[str, str | bytes] = {}
+    html_pages: dict[str, HtmlPage] = {}
     templates: dict[str, object] = {}
     for artifact in render_all(catalog):
         if artifact.path == MARKER:
             continue
         path = artifact.path.replace(".env.example", "env.example")  # mkdocs skips dot files
-        target = docs / path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(artifact.content)
-        files.append(path)
+        generated[path] = artifact.content
         if artifact.path == "templates.json":
             templates = json.loads(artifact.content)
+    files = list(generated)
     schemas = []
     for schema_file in sorted(schemas_dir().glob("*.schema.json")):
         schema = json.loads(schema_file.read_text("utf-8"))
         schema["$id"] = f"{catalog.publish.site_url}schemas/{schema_file.name}"  # editors resolve $refs here
-        (docs / "schemas").mkdir(exist_ok=True)
-        (docs / "schemas" / schema_file.name).write_text(json.dumps(schema, indent=2) + "\n", "utf-8")
+        generated[f"schemas/{schema_file.name}"] = json.dumps(schema, indent=2) + "\n"
         schemas.append(schema_file.name)
     for path, page in pages(catalog, templates).items():
-        (docs / path).parent.mkdir(parents=True, exist_ok=True)
         if isinstance(page, HtmlPage):
             html_pages[path] = page
-            (docs / path).write_text(page.stub(), "utf-8")
+            generated[path] = page.stub()
         else:
-            (docs / path).write_text(page, "utf-8")
-    (docs / "reference").mkdir(exist_ok=True)
-    (docs / "reference" / "downloads.md").write_text(downloads_page(catalog, files, schemas), "utf-8")
+            generated[path] = page
+    generated["reference/downloads.md"] = downloads_page(catalog, files, schemas)
     site_nav = nav(catalog)
-    if (docs / MEASURED_PAGE).is_file():
+    if (source_dir / MEASURED_PAGE).is_file():
         site_nav.insert(-1, {"Measured on this host": MEASURED_PAGE})
-    return catalog.publish.site_url, site_nav
+    return catalog.publish.site_url, site_nav, GeneratedPages(generated, html_pages)
 
 
 def _show_mkdocs_warnings() -> None:
@@ -114,21 +133,20 @@ def build_site(catalog_dir: Path, config_file: Path, out_dir: Path) -> int:
         )
     if not config_file.is_file():
         raise UsageError(f"no mkdocs configuration at {config_file}")
-    with tempfile.TemporaryDirectory() as scratch:
-        docs = Path(scratch) / "docs"
-        source_dir = config_file.parent / "site"
-        html_pages: dict[str, HtmlPage] = {}
-        site_url, site_nav = _docs_folder(catalog_dir, source_dir, docs, html_pages)
-        config = load_config(
-            config_file=str(config_file),
-            docs_dir=str(docs),
-            site_dir=str(out_dir.resolve()),
-            site_url=site_url,
-            nav=site_nav,
-            strict=True,
-        )
-        config.plugins["gen-generated-pages"] = GeneratedPages(html_pages)
-        build(config)
+    source_dir = config_file.parent / "site"
+    if not source_dir.is_dir():
+        raise UsageError(f"no site/ folder beside {config_file}: its hand-written pages")
+    site_url, site_nav, generated = _generated_files(catalog_dir, source_dir)
+    config = load_config(
+        config_file=str(config_file),
+        docs_dir=str(source_dir),
+        site_dir=str(out_dir.resolve()),
+        site_url=site_url,
+        nav=site_nav,
+        strict=True,
+    )
+    config.plugins["gen-generated-pages"] = generated
+    build(config)
     (out_dir / SITE_MARKER).write_text("Made by `gen site build`; replaced on every build.\n")
     return len(list(out_dir.rglob("index.html")))
 

@@ -66,3 +66,30 @@ def test_a_broken_link_in_a_generated_page_fails_the_strict_build(
     with caplog.at_level(logging.WARNING, logger="mkdocs"), pytest.raises(Abort, match="strict mode"):
         build_site(DEFAULT_CATALOG, ROOT / "mkdocs.yml", tmp_path / "site")
     assert "contains a link '../../install/nowhere.md', but the target is not found" in caplog.text
+
+
+def test_the_search_index_reads_the_same_sections_from_the_search_view() -> None:
+    """Material's own search parser finds the same sections, titles and text in a generated
+    page's search view as in the page (the left-out Compose section aside)."""
+    import json
+
+    from material.plugins.search.plugin import Parser
+
+    from generator.catalog import load_catalog
+    from generator.render.site import pages
+    from generator.render.site_html import HtmlPage, search_view
+
+    def sections(html: str) -> list[tuple[str | None, str, str]]:
+        parser = Parser()
+        parser.feed(html)
+        parser.close()
+        return [(s.id, "".join(s.title), "".join(s.text).strip()) for s in parser.data if not s.is_excluded()]
+
+    templates = json.loads((ROOT / "dist" / "templates.json").read_text())
+    generated = [
+        p for p in pages(load_catalog(DEFAULT_CATALOG), templates).values() if isinstance(p, HtmlPage)
+    ]
+    assert len(generated) == 15
+    for page in generated:
+        assert sections(search_view(page.body)) == sections(page.body), page.title
+        assert len(search_view(page.body)) < len(page.body)
