@@ -103,7 +103,9 @@ def _generated_files(catalog_dir: Path, source_dir: Path) -> tuple[str, list[obj
             generated[path] = page.stub()
         else:
             generated[path] = page
-    generated["reference/downloads.md"] = downloads_page(catalog, files, schemas)
+    downloads = downloads_page(catalog, files, schemas)
+    html_pages["reference/downloads.md"] = downloads
+    generated["reference/downloads.md"] = downloads.stub()
     site_nav = nav(catalog)
     if (source_dir / MEASURED_PAGE).is_file():
         site_nav.insert(-1, {"Measured on this host": MEASURED_PAGE})

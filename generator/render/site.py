@@ -136,14 +136,15 @@ def pages(catalog: Catalog, templates: dict[str, Any]) -> dict[str, str | HtmlPa
         )
         result[f"catalog/stacks/{stack.id}.md"] = with_anchors(stack.title, html)
     categories = sorted({c for s in services for c in s.categories})
-    result["catalog/index.md"] = render_text(
-        "site/index.md.j2",
+    index = render_text(
+        "site/index.html.j2",
         source="catalog/",
         services=services,
         stacks=stacks,
         stack_of=stack_of,
         categories=categories,
     )
+    result["catalog/index.md"] = with_anchors("Catalog", index)
     members: dict[str, list[Any]] = {}
     for service in services:
         for attachment in service.networks:
@@ -168,16 +169,19 @@ def pages(catalog: Catalog, templates: dict[str, Any]) -> dict[str, str | HtmlPa
         for volume in service.volumes:
             if volume.source_kind == "dataset":
                 users[volume.source].append((service, volume))
-    result["catalog/storage-map.md"] = render_text(
-        "site/storage-map.md.j2",
-        source="catalog/datasets/",
-        pools=sorted(catalog.pools.values(), key=lambda p: p.id),
-        datasets=datasets,
-        users=users,
-        tuning={d.id: _tuning(catalog, d.id) for d in datasets},
-        classes=catalog.storage_classes,
-        key=lambda text: text.replace("-", "_"),
-        pool_key=lambda text: text.replace("-", "_"),
+    result["catalog/storage-map.md"] = with_anchors(
+        "Storage map",
+        render_text(
+            "site/storage-map.html.j2",
+            source="catalog/datasets/",
+            pools=sorted(catalog.pools.values(), key=lambda p: p.id),
+            datasets=datasets,
+            users=users,
+            tuning={d.id: _tuning(catalog, d.id) for d in datasets},
+            classes=catalog.storage_classes,
+            key=lambda text: text.replace("-", "_"),
+            pool_key=lambda text: text.replace("-", "_"),
+        ),
     )
     result["catalog/roles.md"] = render_text(
         "site/roles.md.j2", source="catalog/roles/", roles=sorted(catalog.roles.values(), key=lambda r: r.id)
@@ -269,7 +273,7 @@ def _access_page(catalog: Catalog) -> str:
     )
 
 
-def downloads_page(catalog: Catalog, files: list[str], schemas: list[str]) -> str:
+def downloads_page(catalog: Catalog, files: list[str], schemas: list[str]) -> HtmlPage:
     assert catalog.publish is not None
     by_folder: dict[str, list[str]] = {}
     for file in files:
@@ -280,14 +284,15 @@ def downloads_page(catalog: Catalog, files: list[str], schemas: list[str]) -> st
         folder = compose_path(stack, variant).rsplit("/", 1)[0]
         compose_files.append((stack, variant, sorted(by_folder.get(folder, []))))
     scripts = sorted(f.removeprefix("scripts/") for f in files if f.startswith("scripts/"))
-    return render_text(
-        "site/downloads.md.j2",
+    html = render_text(
+        "site/downloads.html.j2",
         source="dist/",
         site_url=catalog.publish.site_url,
         compose_files=compose_files,
         scripts=scripts,
         schemas=schemas,
     )
+    return with_anchors("Downloads", html)
 
 
 # Beyond this many services (or stacks) the site is built for size: each page renders

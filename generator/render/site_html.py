@@ -144,4 +144,7 @@ EXCLUDED_SECTION = re.compile(r"(<h2 data-search-exclude[^>]*>.*?</h2>).*?(?=<h[
 def search_view(html: str) -> str:
     """A generated page as the search index reads it: the same sections and text with fewer
     tags to parse (a service page's tables were most of the index's time on a large site)."""
-    return INLINE_TAGS.sub("", TABLE_TAGS.sub("\n", EXCLUDED_SECTION.sub(r"\1", html)))
+    # a run of table tags becomes one void tag, which the index ignores but which still ends the
+    # text before it, with the run's white space (the index shows a run of it as one space)
+    html = TABLE_TAGS.sub(lambda run: "\n<br>" if re.search(r"\s", run.group(0)) else "<br>", html)
+    return INLINE_TAGS.sub("", EXCLUDED_SECTION.sub(r"\1", html))
