@@ -12,6 +12,7 @@ import logging
 import sys
 import tempfile
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +23,9 @@ from mkdocs.structure.toc import get_toc
 
 from generator.catalog import load_catalog
 from generator.errors import OutputRefused, UsageError
-from generator.render import render_all
-from generator.render.site import downloads_page, nav, pages
+from generator.parallel import in_child, worth_it
+from generator.render import PARALLEL_FROM_SERVICES, render_all
+from generator.render.site import downloads_page, entity_pages, nav, overview_pages
 from generator.render.site_html import HtmlPage, resolve_links, search_view
 from generator.resources import schemas_dir
 from generator.writer import MARKER
@@ -83,6 +85,11 @@ def _generated_files(catalog_dir: Path, source_dir: Path) -> tuple[str, list[obj
     generated: dict[str, str | bytes] = {}
     html_pages: dict[str, HtmlPage] = {}
     templates: dict[str, object] = {}
+    if worth_it(len(catalog.services), PARALLEL_FROM_SERVICES):
+        # a second core writes the service and stack pages while this one renders the artifacts
+        entities = in_child(entity_pages, catalog)
+    else:
+        entities = partial(entity_pages, catalog)
     for artifact in render_all(catalog):
         if artifact.path == MARKER:
             continue
@@ -97,7 +104,7 @@ def _generated_files(catalog_dir: Path, source_dir: Path) -> tuple[str, list[obj
         schema["$id"] = f"{catalog.publish.site_url}schemas/{schema_file.name}"  # editors resolve $refs here
         generated[f"schemas/{schema_file.name}"] = json.dumps(schema, indent=2) + "\n"
         schemas.append(schema_file.name)
-    for path, page in pages(catalog, templates).items():
+    for path, page in {**entities(), **overview_pages(catalog, templates)}.items():
         if isinstance(page, HtmlPage):
             html_pages[path] = page
             generated[path] = page.stub()

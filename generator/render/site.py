@@ -115,18 +115,17 @@ def service_page(catalog: Catalog, service: Service, proxy: Service | None) -> H
 
 
 def pages(catalog: Catalog, templates: dict[str, Any]) -> dict[str, str | HtmlPage]:
-    """path in the docs folder -> Markdown, or HTML (the service and stack pages), for every
-    generated page."""
-    assert catalog.publish is not None
-    publish = catalog.publish
-    services = sorted(catalog.services.values(), key=lambda s: s.id)
-    stacks = sorted(catalog.stacks.values(), key=lambda s: s.id)
-    stack_of = {s.id: stack.id for s in services if (stack := catalog.stack_of(s.id))}
+    """path in the docs folder -> Markdown, or HTML, for every generated page."""
+    return {**entity_pages(catalog), **overview_pages(catalog, templates)}
+
+
+def entity_pages(catalog: Catalog) -> dict[str, str | HtmlPage]:
+    """A page per service and per stack (most of a large site's pages)."""
     result: dict[str, str | HtmlPage] = {}
     proxy = proxy_service(catalog)
-    for service in services:
+    for service in sorted(catalog.services.values(), key=lambda s: s.id):
         result[f"catalog/services/{service.id}.md"] = service_page(catalog, service, proxy)
-    for stack in stacks:
+    for stack in sorted(catalog.stacks.values(), key=lambda s: s.id):
         html = render_text(
             "site/stack.html.j2",
             stack=stack,
@@ -135,6 +134,17 @@ def pages(catalog: Catalog, templates: dict[str, Any]) -> dict[str, str | HtmlPa
             variants=catalog.stack_accelerators(stack),
         )
         result[f"catalog/stacks/{stack.id}.md"] = with_anchors(stack.title, html)
+    return result
+
+
+def overview_pages(catalog: Catalog, templates: dict[str, Any]) -> dict[str, str | HtmlPage]:
+    """The pages about the whole catalog: the overview, the maps, the roles and the guides."""
+    assert catalog.publish is not None
+    publish = catalog.publish
+    services = sorted(catalog.services.values(), key=lambda s: s.id)
+    stacks = sorted(catalog.stacks.values(), key=lambda s: s.id)
+    stack_of = {s.id: stack.id for s in services if (stack := catalog.stack_of(s.id))}
+    result: dict[str, str | HtmlPage] = {}
     categories = sorted({c for s in services for c in s.categories})
     index = render_text(
         "site/index.html.j2",
@@ -154,8 +164,8 @@ def pages(catalog: Catalog, templates: dict[str, Any]) -> dict[str, str | HtmlPa
         ((f"{p.host_ip or '0.0.0.0'}:{p.host}", s, p) for s in services for p in s.ports if p.host),
         key=lambda x: x[2].host or 0,
     )
-    result["catalog/network-map.md"] = render_text(
-        "site/network-map.md.j2",
+    network_map = render_text(
+        "site/network-map.html.j2",
         source="catalog/networks/",
         lans=[n for n in networks if n.type == "lan"],
         bridges=[n for n in networks if n.type == "bridge"],
@@ -163,6 +173,7 @@ def pages(catalog: Catalog, templates: dict[str, Any]) -> dict[str, str | HtmlPa
         all_networks=networks,
         published=published,
     )
+    result["catalog/network-map.md"] = with_anchors("Network map", network_map)
     datasets = sorted(catalog.datasets.values(), key=lambda d: d.full_name)
     users: dict[str, list[Any]] = {d.id: [] for d in datasets}
     for service in services:
@@ -199,15 +210,17 @@ def pages(catalog: Catalog, templates: dict[str, Any]) -> dict[str, str | HtmlPa
         "model_servers": [(stack, s) for stack, s in in_stacks if s.models],
         "first_start": [s for _, s in in_stacks if s.first_start],
     }
-    result["install/portainer.md"] = render_text(
-        "site/install-portainer.md.j2",
+    portainer = render_text(
+        "site/install-portainer.html.j2",
         source="catalog/publish.yaml",
         templates=templates["templates"],
         **common,
     )
-    result["install/zfs.md"] = render_text(
-        "site/install-zfs.md.j2", source="catalog/datasets/", plan=build_plan(catalog), **common
+    result["install/portainer.md"] = with_anchors("Add the App Templates to Portainer", portainer)
+    zfs = render_text(
+        "site/install-zfs.html.j2", source="catalog/datasets/", plan=build_plan(catalog), **common
     )
+    result["install/zfs.md"] = with_anchors("Create the ZFS datasets", zfs)
     generations = sorted(catalog.gpu_generations.values(), key=lambda g: float(g.compute_capabilities[0]))
     result["install/gpu.md"] = render_text(
         "site/install-gpu.md.j2",
@@ -216,9 +229,10 @@ def pages(catalog: Catalog, templates: dict[str, Any]) -> dict[str, str | HtmlPa
         services_min_driver=services_min_driver(catalog),
         **common,
     )
-    result["install/cli.md"] = render_text(
-        "site/install-cli.md.j2", source="catalog/stacks/", variants=list(iter_variants(catalog)), **common
+    cli = render_text(
+        "site/install-cli.html.j2", source="catalog/stacks/", variants=list(iter_variants(catalog)), **common
     )
+    result["install/cli.md"] = with_anchors("Deploy from the command line", cli)
     result["install/access.md"] = _access_page(catalog)
     result["install/swarm.md"] = _swarm_page(catalog)
     return result
@@ -249,7 +263,7 @@ def _swarm_page(catalog: Catalog) -> str:
     )
 
 
-def _access_page(catalog: Catalog) -> str:
+def _access_page(catalog: Catalog) -> HtmlPage:
     from generator.render.proxy import exposed_services, proxy_service
 
     proxy = proxy_service(catalog)
@@ -260,8 +274,8 @@ def _access_page(catalog: Catalog) -> str:
         n: [s.title for s in sorted(catalog.network_members(n), key=lambda s: by_title[s.id])]
         for n in catalog.networks
     }
-    return render_text(
-        "site/install-access.md.j2",
+    html = render_text(
+        "site/install-access.html.j2",
         source="catalog/services/ (expose:, proxy:) and catalog/networks/",
         proxy=proxy,
         proxy_stack=proxy_stack.id if proxy_stack else "",
@@ -271,6 +285,7 @@ def _access_page(catalog: Catalog) -> str:
         networks=sorted((n for n in catalog.networks.values() if n.type == "bridge"), key=lambda n: n.id),
         members=members,
     )
+    return with_anchors("Access from the LAN, and what stays inside", html)
 
 
 def downloads_page(catalog: Catalog, files: list[str], schemas: list[str]) -> HtmlPage:
