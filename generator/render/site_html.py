@@ -1,9 +1,11 @@
-"""The catalog's service and stack pages as HTML, written directly in the markup mkdocs-material
+"""The generated pages of the docs site as HTML, written directly in the markup mkdocs-material
 would make of their Markdown: mkdocs' Markdown costs ~0.7 ms per KB of page, which was most of a
 large catalog's site build (1,000 service pages of tables and listings; see the performance
 section of the README). mkdocs gets a one-line page (the title) and `GeneratedPages` puts the
-body in; links are written as in Markdown (to .md pages and files, relative to the page's file)
-and resolved by mkdocs' own file list, so a broken one fails the strict build as before.
+body in; links are written as in Markdown (to .md pages and files, relative to the page's file,
+in catalog prose too) and resolved by mkdocs' own file list, so a broken one fails the strict
+build as before. Catalog prose is rendered by Markdown itself (no extension: its subset is
+emphasis, code, lists and links), and only when it holds Markdown syntax.
 """
 
 from __future__ import annotations

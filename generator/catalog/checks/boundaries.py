@@ -4,7 +4,6 @@ without a stated reason, the AI network kept apart from the networks it is isola
 from __future__ import annotations
 
 from collections.abc import Iterator
-from itertools import combinations
 
 from generator.catalog.checks.context import Context
 from generator.catalog.model import Service
@@ -103,14 +102,13 @@ def check_published_on_the_lan(context: Context) -> Iterator[Diagnostic]:
 def check_isolated_networks(context: Context) -> Iterator[Diagnostic]:
     networks = context.catalog.networks
     for service in sorted(context.catalog.services.values(), key=lambda s: s.id):
-        joined = sorted(a.network for a in service.networks if a.network in networks)
-        for first, second in combinations(joined, 2):
-            if second in networks[first].isolate_from:
-                owner, other = first, second
-            elif first in networks[second].isolate_from:
-                owner, other = second, first
-            else:
-                continue
+        joined = {a.network for a in service.networks if a.network in networks}
+        # the pairs an isolation names, not every pair: a proxy may join hundreds of networks
+        pairs = {
+            tuple(sorted((n, other))) for n in joined for other in networks[n].isolate_from if other in joined
+        }
+        for first, second in sorted(pairs):
+            owner, other = (first, second) if second in networks[first].isolate_from else (second, first)
             message = (
                 f"service '{service.id}' joins both '{first}' and '{second}': network "
                 f"'{owner}' is isolated from '{other}' (isolate_from)"

@@ -46,6 +46,7 @@ def check_env_options(context: Context) -> Iterator[Diagnostic]:
 
 def check_health_dependencies(context: Context) -> Iterator[Diagnostic]:
     services = context.catalog.services
+    known_networks = context.catalog.networks.keys()
     for service in services.values():
         for index, dependency in enumerate(service.depends_on):
             target = services.get(dependency.service)
@@ -67,7 +68,7 @@ def check_health_dependencies(context: Context) -> Iterator[Diagnostic]:
                 yield context.at("service", service.id, ["depends_on", index], message)
             mine = {a.network for a in service.networks}
             theirs = {a.network for a in target.networks}
-            if not (mine | theirs) <= set(context.catalog.networks):
+            if not (mine | theirs) <= known_networks:
                 continue  # an unknown network is reported by itself
             if theirs and not mine & theirs:
                 message = f"'{target.id}' shares no network with '{service.id}', so it cannot be reached"
