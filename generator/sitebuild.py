@@ -104,15 +104,13 @@ def _generated_files(catalog_dir: Path, source_dir: Path) -> tuple[str, list[obj
         schema["$id"] = f"{catalog.publish.site_url}schemas/{schema_file.name}"  # editors resolve $refs here
         generated[f"schemas/{schema_file.name}"] = json.dumps(schema, indent=2) + "\n"
         schemas.append(schema_file.name)
-    for path, page in {**entities(), **overview_pages(catalog, templates)}.items():
+    downloads = {"reference/downloads.md": downloads_page(catalog, files, schemas)}
+    for path, page in {**entities(), **overview_pages(catalog, templates), **downloads}.items():
         if isinstance(page, HtmlPage):
             html_pages[path] = page
             generated[path] = page.stub()
         else:
             generated[path] = page
-    downloads = downloads_page(catalog, files, schemas)
-    html_pages["reference/downloads.md"] = downloads
-    generated["reference/downloads.md"] = downloads.stub()
     site_nav = nav(catalog)
     if (source_dir / MEASURED_PAGE).is_file():
         site_nav.insert(-1, {"Measured on this host": MEASURED_PAGE})

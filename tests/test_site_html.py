@@ -38,7 +38,8 @@ def test_catalog_text_keeps_its_markdown_subset_and_no_html() -> None:
 
 
 def test_headings_get_ids_permanent_links_and_a_table_of_contents() -> None:
-    page = with_anchors("R&D (lab)", "<h1>R&amp;D (lab)</h1><h2>Ports</h2><h2 data-search-exclude>Ports</h2>")
+    page = with_anchors("<h1>R&amp;D (lab)</h1><h2>Ports</h2><h2 data-search-exclude>Ports</h2>")
+    assert page.title == "R&D (lab)"
     assert page.body.startswith('<h1 id="rd-lab">R&amp;D (lab)<a class="headerlink" href="#rd-lab"')
     assert '<h2 data-search-exclude id="ports_1">' in page.body
     [title] = page.toc
@@ -55,8 +56,8 @@ def test_a_broken_link_in_a_generated_page_fails_the_strict_build(
 
     original = site_html.with_anchors
 
-    def broken(title: str, html: str) -> site_html.HtmlPage:
-        return original(title, html.replace("../../install/access.md", "../../install/nowhere.md"))
+    def broken(html: str) -> site_html.HtmlPage:
+        return original(html.replace("../../install/access.md", "../../install/nowhere.md"))
 
     monkeypatch.setattr("generator.render.site.with_anchors", broken)
     from mkdocs.exceptions import Abort

@@ -1,6 +1,6 @@
-"""Pages generated from the catalog for the docs site and its nav: one per service and stack
-(HTML, see site_html.py), the catalog index, network and storage maps, roles, install guides
-and downloads (Markdown)."""
+"""Pages generated from the catalog for the docs site and its nav: one per service and stack,
+the catalog index, network and storage maps, install guides and downloads as HTML (see
+site_html.py); the roles, GPU and Swarm pages as Markdown."""
 
 from __future__ import annotations
 
@@ -80,6 +80,10 @@ def _volume_source(catalog: Catalog, service: Service, index: int) -> tuple[Mark
     return Markup("{} {}").format(kinds.get(volume.source_kind, "Docker volume"), code(volume.source)), ""
 
 
+def _html_page(template: str, **values: Any) -> HtmlPage:
+    return with_anchors(render_text(template, **values))
+
+
 def service_page(catalog: Catalog, service: Service, proxy: Service | None) -> HtmlPage:
     stack = catalog.stack_of(service.id)
     variants = [
@@ -95,7 +99,7 @@ def service_page(catalog: Catalog, service: Service, proxy: Service | None) -> H
             shown.setdefault(snippet.replace(label, ""), ([], snippet))[0].append(variant)
     snippets = [(", ".join(names), text) for names, text in shown.values()]
     sources = [_volume_source(catalog, service, i) for i in range(len(service.volumes))]
-    html = render_text(
+    return _html_page(
         "site/service.html.j2",
         s=service,
         source=catalog.sources.get("service", {}).get(service.id, "catalog/services/"),
@@ -111,7 +115,6 @@ def service_page(catalog: Catalog, service: Service, proxy: Service | None) -> H
         snippet_language="yaml" if len(catalog.services) <= SIDEBAR_LIMIT else "text",
         proxy=proxy,
     )
-    return with_anchors(service.title, html)
 
 
 def pages(catalog: Catalog, templates: dict[str, Any]) -> dict[str, str | HtmlPage]:
@@ -126,14 +129,13 @@ def entity_pages(catalog: Catalog) -> dict[str, str | HtmlPage]:
     for service in sorted(catalog.services.values(), key=lambda s: s.id):
         result[f"catalog/services/{service.id}.md"] = service_page(catalog, service, proxy)
     for stack in sorted(catalog.stacks.values(), key=lambda s: s.id):
-        html = render_text(
+        result[f"catalog/stacks/{stack.id}.md"] = _html_page(
             "site/stack.html.j2",
             stack=stack,
             source=catalog.sources.get("stack", {}).get(stack.id, ""),
             services=catalog.stack_services(stack),
             variants=catalog.stack_accelerators(stack),
         )
-        result[f"catalog/stacks/{stack.id}.md"] = with_anchors(stack.title, html)
     return result
 
 
@@ -146,7 +148,7 @@ def overview_pages(catalog: Catalog, templates: dict[str, Any]) -> dict[str, str
     stack_of = {s.id: stack.id for s in services if (stack := catalog.stack_of(s.id))}
     result: dict[str, str | HtmlPage] = {}
     categories = sorted({c for s in services for c in s.categories})
-    index = render_text(
+    result["catalog/index.md"] = _html_page(
         "site/index.html.j2",
         source="catalog/",
         services=services,
@@ -154,7 +156,6 @@ def overview_pages(catalog: Catalog, templates: dict[str, Any]) -> dict[str, str
         stack_of=stack_of,
         categories=categories,
     )
-    result["catalog/index.md"] = with_anchors("Catalog", index)
     members: dict[str, list[Any]] = {}
     for service in services:
         for attachment in service.networks:
@@ -164,7 +165,7 @@ def overview_pages(catalog: Catalog, templates: dict[str, Any]) -> dict[str, str
         ((f"{p.host_ip or '0.0.0.0'}:{p.host}", s, p) for s in services for p in s.ports if p.host),
         key=lambda x: x[2].host or 0,
     )
-    network_map = render_text(
+    result["catalog/network-map.md"] = _html_page(
         "site/network-map.html.j2",
         source="catalog/networks/",
         lans=[n for n in networks if n.type == "lan"],
@@ -173,26 +174,21 @@ def overview_pages(catalog: Catalog, templates: dict[str, Any]) -> dict[str, str
         all_networks=networks,
         published=published,
     )
-    result["catalog/network-map.md"] = with_anchors("Network map", network_map)
     datasets = sorted(catalog.datasets.values(), key=lambda d: d.full_name)
     users: dict[str, list[Any]] = {d.id: [] for d in datasets}
     for service in services:
         for volume in service.volumes:
             if volume.source_kind == "dataset":
                 users[volume.source].append((service, volume))
-    result["catalog/storage-map.md"] = with_anchors(
-        "Storage map",
-        render_text(
-            "site/storage-map.html.j2",
-            source="catalog/datasets/",
-            pools=sorted(catalog.pools.values(), key=lambda p: p.id),
-            datasets=datasets,
-            users=users,
-            tuning={d.id: _tuning(catalog, d.id) for d in datasets},
-            classes=catalog.storage_classes,
-            key=lambda text: text.replace("-", "_"),
-            pool_key=lambda text: text.replace("-", "_"),
-        ),
+    result["catalog/storage-map.md"] = _html_page(
+        "site/storage-map.html.j2",
+        source="catalog/datasets/",
+        pools=sorted(catalog.pools.values(), key=lambda p: p.id),
+        datasets=datasets,
+        users=users,
+        tuning={d.id: _tuning(catalog, d.id) for d in datasets},
+        classes=catalog.storage_classes,
+        key=lambda text: text.replace("-", "_"),  # a Mermaid node id
     )
     result["catalog/roles.md"] = render_text(
         "site/roles.md.j2", source="catalog/roles/", roles=sorted(catalog.roles.values(), key=lambda r: r.id)
@@ -210,17 +206,15 @@ def overview_pages(catalog: Catalog, templates: dict[str, Any]) -> dict[str, str
         "model_servers": [(stack, s) for stack, s in in_stacks if s.models],
         "first_start": [s for _, s in in_stacks if s.first_start],
     }
-    portainer = render_text(
+    result["install/portainer.md"] = _html_page(
         "site/install-portainer.html.j2",
         source="catalog/publish.yaml",
         templates=templates["templates"],
         **common,
     )
-    result["install/portainer.md"] = with_anchors("Add the App Templates to Portainer", portainer)
-    zfs = render_text(
+    result["install/zfs.md"] = _html_page(
         "site/install-zfs.html.j2", source="catalog/datasets/", plan=build_plan(catalog), **common
     )
-    result["install/zfs.md"] = with_anchors("Create the ZFS datasets", zfs)
     generations = sorted(catalog.gpu_generations.values(), key=lambda g: float(g.compute_capabilities[0]))
     result["install/gpu.md"] = render_text(
         "site/install-gpu.md.j2",
@@ -229,10 +223,9 @@ def overview_pages(catalog: Catalog, templates: dict[str, Any]) -> dict[str, str
         services_min_driver=services_min_driver(catalog),
         **common,
     )
-    cli = render_text(
+    result["install/cli.md"] = _html_page(
         "site/install-cli.html.j2", source="catalog/stacks/", variants=list(iter_variants(catalog)), **common
     )
-    result["install/cli.md"] = with_anchors("Deploy from the command line", cli)
     result["install/access.md"] = _access_page(catalog)
     result["install/swarm.md"] = _swarm_page(catalog)
     return result
@@ -274,7 +267,7 @@ def _access_page(catalog: Catalog) -> HtmlPage:
         n: [s.title for s in sorted(catalog.network_members(n), key=lambda s: by_title[s.id])]
         for n in catalog.networks
     }
-    html = render_text(
+    return _html_page(
         "site/install-access.html.j2",
         source="catalog/services/ (expose:, proxy:) and catalog/networks/",
         proxy=proxy,
@@ -285,7 +278,6 @@ def _access_page(catalog: Catalog) -> HtmlPage:
         networks=sorted((n for n in catalog.networks.values() if n.type == "bridge"), key=lambda n: n.id),
         members=members,
     )
-    return with_anchors("Access from the LAN, and what stays inside", html)
 
 
 def downloads_page(catalog: Catalog, files: list[str], schemas: list[str]) -> HtmlPage:
@@ -299,7 +291,7 @@ def downloads_page(catalog: Catalog, files: list[str], schemas: list[str]) -> Ht
         folder = compose_path(stack, variant).rsplit("/", 1)[0]
         compose_files.append((stack, variant, sorted(by_folder.get(folder, []))))
     scripts = sorted(f.removeprefix("scripts/") for f in files if f.startswith("scripts/"))
-    html = render_text(
+    return _html_page(
         "site/downloads.html.j2",
         source="dist/",
         site_url=catalog.publish.site_url,
@@ -307,7 +299,6 @@ def downloads_page(catalog: Catalog, files: list[str], schemas: list[str]) -> Ht
         scripts=scripts,
         schemas=schemas,
     )
-    return with_anchors("Downloads", html)
 
 
 # Beyond this many services (or stacks) the site is built for size: each page renders

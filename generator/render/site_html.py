@@ -14,6 +14,7 @@ import posixpath
 import re
 from dataclasses import dataclass
 from functools import cache
+from html import unescape
 from typing import Any
 
 from markupsafe import Markup, escape
@@ -88,9 +89,10 @@ HEADING = re.compile(r"<h([1-6])((?: [a-z-]+(?:=\"[^\"]*\")?)*)>(.*?)</h\1>")
 TAG = re.compile(r"<[^>]+>")
 
 
-def with_anchors(title: str, html: str) -> HtmlPage:
+def with_anchors(html: str) -> HtmlPage:
     """Ids and permanent links for the headings, as the toc extension (permalink: true) makes
-    them, and the table of contents: each heading under the last one of a higher level."""
+    them, and the table of contents: each heading under the last one of a higher level. The
+    page's title is its first heading's text."""
     from markdown.extensions.toc import slugify, unique
 
     used: set[str] = set()
@@ -100,7 +102,7 @@ def with_anchors(title: str, html: str) -> HtmlPage:
     def anchor(found: re.Match[str]) -> str:
         level, attributes, inner = int(found.group(1)), found.group(2), found.group(3)
         name = TAG.sub("", inner)
-        identifier = unique(slugify(Markup(name).unescape(), "-"), used)
+        identifier = unique(slugify(unescape(name), "-"), used)
         token = {"level": level, "id": identifier, "name": name, "children": []}
         while open_levels and open_levels[-1]["level"] >= level:
             open_levels.pop()
@@ -109,7 +111,8 @@ def with_anchors(title: str, html: str) -> HtmlPage:
         link = f'<a class="headerlink" href="#{identifier}" title="Permanent link">&para;</a>'
         return f'<h{level}{attributes} id="{identifier}">{inner}{link}</h{level}>'
 
-    return HtmlPage(title, HEADING.sub(anchor, html), toc)
+    body = HEADING.sub(anchor, html)
+    return HtmlPage(unescape(toc[0]["name"]) if toc else "", body, toc)
 
 
 LINK = re.compile(r'(<a href=")([^"#?]*)((?:[?#][^"]*)?")')
