@@ -76,11 +76,10 @@ def test_the_networks_script_makes_every_bridge_network_an_attachable_overlay() 
     script = (DIST / "scripts/swarm-networks.sh").read_text()
     for network in CATALOG.networks.values():
         if network.type == "bridge":
-            expected = f"create '{network.name}' '{network.subnet}'" + (
-                " --internal" if network.internal else ""
-            )
-            assert expected in script
+            internal = "true" if network.internal else "false"
+            assert f"\"$1\" '{network.name}' '{network.subnet}' {internal} false\n" in script
     assert "--driver overlay --attachable" in script
+    assert script.index("each differs") < script.index("each create")  # checked before any is made
 
 
 def test_type_2_templates_deploy_the_swarm_files() -> None:
@@ -105,7 +104,7 @@ def test_an_encrypted_network_and_own_constraints_reach_the_swarm_files(
         service.read_text() + "swarm:\n  replicas: 2\n  constraints: [node.labels.zone == rack1]\n"
     )
     catalog = load_catalog(catalog_dir)
-    assert "create 'monitoring-net' '172.21.0.0/24' --opt encrypted" in networks_script(catalog)
+    assert "\"$1\" 'monitoring-net' '172.21.0.0/24' false true\n" in networks_script(catalog)
     document, _ = build_swarm(catalog, catalog.stacks["monitoring"], "cpu")
     deploy = document["services"]["prometheus"]["deploy"]
     assert deploy["replicas"] == 2

@@ -6,6 +6,7 @@ not have: an old engine, too few GPUs, a port held on every candidate node."""
 from __future__ import annotations
 
 import copy
+import gzip
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -13,8 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from generator.catalog import load_catalog
+from generator.catalog.deploy import ENCRYPTED_OVERLAY
 from generator.catalog.model import Accelerator
-from generator.hosts.swarm_doctor import _node, candidates, plan, run_swarm_doctor, satisfies
+from generator.hosts.kernel import read_config
+from generator.hosts.swarm_doctor import _encryption, _node, candidates, plan, run_swarm_doctor, satisfies
 from tests.conftest import DEFAULT_CATALOG, ROOT
 
 CATALOG = load_catalog(DEFAULT_CATALOG)
@@ -205,10 +208,24 @@ def test_a_worker_or_a_lone_engine_is_told_to_ask_a_manager() -> None:
     assert lone.status == "fail" and "not in a swarm (inactive)" in lone.message
 
 
-def _network(name: str, driver: str, scope: str, subnet: str) -> Recorded:
+def _network(
+    name: str,
+    driver: str,
+    scope: str,
+    subnet: str,
+    internal: bool = False,
+    options: dict[str, str] | None = None,
+) -> Recorded:
     """A network as `docker network inspect` shows it."""
     return Recorded(
-        {"Name": name, "Driver": driver, "Scope": scope, "IPAM": {"Config": [{"Subnet": subnet}]}}
+        {
+            "Name": name,
+            "Driver": driver,
+            "Scope": scope,
+            "IPAM": {"Config": [{"Subnet": subnet}]},
+            "Internal": internal,
+            "Options": options or {},
+        }
     )
 
 
@@ -252,3 +269,72 @@ def test_an_answer_the_engine_api_does_not_document_is_a_warning_not_a_traceback
     )
     assert [c.status for c in checks if c.name == "ports"] == ["warn"]
     assert any(c.name.startswith("placement") and c.status == "ok" for c in checks)  # the others went on
+
+
+def test_an_overlay_that_is_not_internal_or_encrypted_as_the_catalog_says_fails(
+    catalog_copy: Callable[..., Path],
+) -> None:
+    catalog_dir = catalog_copy(DEFAULT_CATALOG)
+    network_file = catalog_dir / "networks" / "monitoring.yaml"
+    network_file.write_text(network_file.read_text() + "encrypted: true\n")
+    catalog = load_catalog(catalog_dir)
+    networks = [
+        # made before the catalog said internal: the AI services would have a way out
+        _network("ai-net", "overlay", "swarm", "172.20.0.0/24", internal=False),
+        _network("ai-egress", "overlay", "swarm", "172.23.0.0/24"),
+        _network("monitoring-net", "overlay", "swarm", "172.21.0.0/24"),  # not encrypted
+    ]
+    stacks = [catalog.stacks[s] for s in ("ai", "monitoring")]
+    checks = {
+        c.name: c for c in run_swarm_doctor(RecordedSwarm(NODES, networks=networks), catalog, stacks, "cpu")
+    }
+    assert checks["network ai-net"].status == "fail"
+    assert checks["network ai-net"].message == "exists with internal false, the catalog says true"
+    assert "swarm-networks.sh remove" in checks["network ai-net"].hint
+    assert checks["network monitoring-net"].message == "exists with encrypted false, the catalog says true"
+    assert checks["network ai-egress"].status == "ok"
+    encrypted = _network(
+        "monitoring-net", "overlay", "swarm", "172.21.0.0/24", options={"encrypted": "", "x": "1"}
+    )
+    checks = {
+        c.name: c
+        for c in run_swarm_doctor(
+            RecordedSwarm(NODES, networks=[encrypted]), catalog, [catalog.stacks["monitoring"]], "cpu"
+        )
+    }
+    assert checks["network monitoring-net"].status == "ok"
+
+
+def test_an_encrypted_network_needs_ipsec_in_the_kernel(
+    catalog_copy: Callable[..., Path], tmp_path: Path
+) -> None:
+    catalog_dir = catalog_copy(DEFAULT_CATALOG)
+    network_file = catalog_dir / "networks" / "monitoring.yaml"
+    network_file.write_text(network_file.read_text() + "encrypted: true\n")
+    catalog = load_catalog(catalog_dir)
+    planned = plan(catalog, [catalog.stacks["monitoring"]], "cpu")
+    full = "\n".join(f"CONFIG_{name}=y" for name in ENCRYPTED_OVERLAY)
+    # a kernel configured as the test machine's: no ESP, no GCM (its /proc/config.gz)
+    lacking = full.replace("CONFIG_INET_ESP=y", "# CONFIG_INET_ESP is not set").replace(
+        "CONFIG_CRYPTO_GCM=y", "CONFIG_CRYPTO_GCM=n"
+    )
+    (tmp_path / "config.gz").write_bytes(gzip.compress(lacking.encode()))
+    (tmp_path / "config").write_text(full.replace("INET_ESP=y", "INET_ESP=m"))
+
+    def reader(name: str) -> Callable[[], Any]:
+        return lambda: read_config([tmp_path / "absent", tmp_path / name])
+
+    (check,) = _encryption(catalog, planned, True, reader("config.gz"))
+    assert check.status == "fail"
+    assert "lacks CONFIG_CRYPTO_GCM, CONFIG_INET_ESP: Docker makes the network" in check.message
+    assert str(tmp_path / "config.gz") in check.message and "monitoring.yaml" in check.hint
+    (check,) = _encryption(catalog, planned, True, reader("config"))
+    assert check.status == "ok" and "has IPsec ESP for monitoring-net" in check.message
+    (check,) = _encryption(catalog, planned, True, reader("absent"))
+    assert check.status == "warn" and "not readable" in check.message
+    (check,) = _encryption(catalog, planned, False, reader("config"))  # DOCKER_HOST elsewhere
+    assert check.status == "warn" and "cannot be read from here" in check.message
+    # no encrypted network, no check
+    assert not list(
+        _encryption(CATALOG, plan(CATALOG, [CATALOG.stacks["monitoring"]], "cpu"), True, reader("config"))
+    )

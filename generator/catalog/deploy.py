@@ -139,6 +139,24 @@ POOL_LABEL = f"{LABEL_PREFIX}.pool"  # node label: {POOL_LABEL}.<pool>=true wher
 GPU_RESOURCE = "NVIDIA-GPU"  # the generic resource GPU nodes advertise
 DOCKER_SOCKET = "/var/run/docker.sock"
 
+# The kernel options Docker's contrib/check-config.sh lists as "Optional (for encrypted networks)"
+# (read in moby at commit 00148c88).
+# Docker encrypts an overlay with IPsec ESP in transport mode, AEAD rfc4106(gcm(aes)); without
+# these it still makes the network and starts the tasks, but nothing gets through between nodes
+# (seen on a kernel without ESP: names resolve, connections time out).
+ENCRYPTED_OVERLAY = (
+    "CRYPTO",
+    "CRYPTO_AEAD",
+    "CRYPTO_GCM",
+    "CRYPTO_SEQIV",
+    "CRYPTO_GHASH",
+    "XFRM",
+    "XFRM_USER",
+    "XFRM_ALGO",
+    "INET_ESP",
+    "NETFILTER_XT_MATCH_BPF",
+)
+
 
 def pools_of(catalog: Catalog, service: Service) -> list[str]:
     """The pools whose datasets the service mounts, sorted."""

@@ -87,6 +87,8 @@ class ExistingNetwork(NamedTuple):
     driver: str
     scope: str  # local, or swarm for an overlay
     subnets: list[IPv4Network]
+    internal: bool
+    encrypted: bool  # an overlay's IPsec (the `encrypted` option)
 
 
 def existing_networks(client: Any) -> list[ExistingNetwork]:
@@ -96,7 +98,16 @@ def existing_networks(client: Any) -> list[ExistingNetwork]:
         attrs = network.attrs
         configs = (attrs.get("IPAM") or {}).get("Config") or []
         subnets = [IPv4Network(c["Subnet"]) for c in configs if "." in c.get("Subnet", "")]
-        found.append(ExistingNetwork(network.name, attrs.get("Driver", ""), attrs.get("Scope", ""), subnets))
+        found.append(
+            ExistingNetwork(
+                network.name,
+                attrs.get("Driver", ""),
+                attrs.get("Scope", ""),
+                subnets,
+                bool(attrs.get("Internal")),
+                "encrypted" in (attrs.get("Options") or {}),
+            )
+        )
     return found
 
 

@@ -3,17 +3,20 @@
 One check per line: the engine is a manager; each node's state; each pool label on some node;
 the GPU resource on the GPU nodes (nvidia variant); each service has a node that satisfies its
 placement (constraints and GPU reservation, evaluated as the Swarm scheduler does); the overlay
-networks exist or can be made; no port the stacks publish in host mode is held on every node a
-service could run on.
+networks exist as the catalog says (subnet, internal, encrypted) or can be made; an encrypted
+network's IPsec in this node's kernel; no port the stacks publish in host mode is held on every
+node a service could run on.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from generator.catalog.deploy import (
+    ENCRYPTED_OVERLAY,
     GPU_LABEL,
     GPU_RESOURCE,
     POOL_LABEL,
@@ -22,8 +25,10 @@ from generator.catalog.deploy import (
     swarm_gpus,
     variant_services,
 )
-from generator.catalog.model import Accelerator, Catalog, Service, Stack
-from generator.hosts.doctor import existing_networks
+from generator.catalog.model import Accelerator, Catalog, Network, Service, Stack
+from generator.hosts.doctor import ExistingNetwork, existing_networks
+from generator.hosts.engine import is_local
+from generator.hosts.kernel import missing, read_config
 from generator.hosts.report import UNEXPECTED_ANSWER, Check, run_groups
 
 STACK_LABEL = "com.docker.stack.namespace"  # set by `docker stack deploy` on its services
@@ -159,6 +164,7 @@ def run_swarm_doctor(client: Any, catalog: Catalog, stacks: list[Stack], variant
         ("gpu resources", lambda: _gpu_resources(nodes, planned)),
         ("placement", lambda: _placements(nodes, planned)),
         ("networks", lambda: _networks(client, catalog, planned)),
+        ("kernel encryption", lambda: _encryption(catalog, planned, is_local(), read_config)),
         ("ports", lambda: _ports(client, nodes, planned, {s.id for s in stacks})),
     ]
     return run_groups(groups)
@@ -307,12 +313,12 @@ def _networks(client: Any, catalog: Catalog, planned: list[Planned]) -> Iterator
                 "the stacks cannot attach",
                 f"docker network rm {network.name} on the manager, then run swarm-networks.sh",
             )
-        elif same is not None and network.subnet not in same.subnets:
+        elif same is not None and (differences := _differences(network, same)):
             yield Check(
                 label,
                 "fail",
-                f"exists with subnet {', '.join(map(str, same.subnets))}, the catalog says {network.subnet}",
-                "sh swarm-networks.sh remove once no service uses it, then sh swarm-networks.sh",
+                f"exists with {', '.join(differences)}",
+                "docker stack rm every stack, sh swarm-networks.sh remove, then sh swarm-networks.sh",
             )
         elif same is not None:
             yield Check(label, "ok", f"a Swarm overlay with the catalog's subnet {network.subnet}")
@@ -325,6 +331,58 @@ def _networks(client: Any, catalog: Catalog, planned: list[Planned]) -> Iterator
             )
         else:
             yield Check(label, "ok", f"missing; {network.subnet} is free (sh swarm-networks.sh creates it)")
+
+
+def _encryption(
+    catalog: Catalog,
+    planned: list[Planned],
+    local: bool,
+    read: Callable[[], tuple[Path, dict[str, str]] | None],
+) -> Iterator[Check]:
+    """The encrypted overlays' IPsec, in the kernel of this machine when the engine runs here."""
+    networks = sorted(
+        {a.network for p in planned for a in p.service.networks if catalog.networks[a.network].encrypted}
+    )
+    if not networks:
+        return
+    names = ", ".join(catalog.networks[n].name for n in networks)
+    label, other_nodes = "kernel encryption", "Docker's contrib/check-config.sh checks each node"
+    found = read() if local else None
+    if found is None:
+        where = "this machine's is not readable" if local else "they cannot be read from here"
+        yield Check(
+            label,
+            "warn",
+            f"{names} encrypted: every node needs IPsec ESP in its kernel ({where})",
+            other_nodes,
+        )
+        return
+    path, options = found
+    lacking = missing(options, ENCRYPTED_OVERLAY)
+    if lacking:
+        yield Check(
+            label,
+            "fail",
+            f"{names} encrypted, but this node's kernel ({path}) lacks {', '.join(lacking)}: Docker "
+            "makes the network and starts the tasks, but nothing gets through between nodes",
+            f"a kernel with them on every node, or encrypted: false in catalog/networks/{networks[0]}.yaml",
+        )
+    else:
+        yield Check(label, "ok", f"this node's kernel ({path}) has IPsec ESP for {names}; {other_nodes}")
+
+
+def _differences(network: Network, existing: ExistingNetwork) -> list[str]:
+    """How a network that exists is not the catalog's (the networks script keeps those that are)."""
+    found = []
+    if network.subnet not in existing.subnets:
+        found.append(f"subnet {', '.join(map(str, existing.subnets))}, the catalog says {network.subnet}")
+    for name, there, wanted in (
+        ("internal", existing.internal, network.internal),
+        ("encrypted", existing.encrypted, network.encrypted),
+    ):
+        if there != wanted:
+            found.append(f"{name} {str(there).lower()}, the catalog says {str(wanted).lower()}")
+    return found
 
 
 def _ports(client: Any, nodes: list[Node], planned: list[Planned], stack_ids: set[str]) -> Iterator[Check]:

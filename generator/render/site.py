@@ -8,7 +8,14 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
-from generator.catalog.deploy import LABEL_PREFIX, compose_path, format_cpus, iter_variants, limit_variables
+from generator.catalog.deploy import (
+    ENCRYPTED_OVERLAY,
+    LABEL_PREFIX,
+    compose_path,
+    format_cpus,
+    iter_variants,
+    limit_variables,
+)
 from generator.catalog.model import Catalog, Service
 from generator.render.compose.service import build_service
 from generator.render.gpu import services_min_driver
@@ -253,6 +260,7 @@ def _swarm_page(catalog: Catalog) -> str:
         gpu_users=sorted(s.id for s, nvidia in on_nvidia if not nvidia.shared),
         gpu_watchers=sorted(s.id for s, nvidia in on_nvidia if nvidia.shared),
         dropped_by_file=dropped,
+        encrypted_overlay_options=[f"CONFIG_{name}" for name in ENCRYPTED_OVERLAY],
     )
 
 

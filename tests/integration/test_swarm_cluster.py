@@ -7,7 +7,10 @@ Proved here: each service lands on the node its placement allows (pools, GPU, ma
 Docker socket), a service reaches one on another node by name over the overlays, the real
 Prometheus scrapes the node exporter of every node (a global service), the nvidia
 variant's GPU service gets the GPU the node advertises, `gen doctor --swarm` finds a missing
-label and a missing GPU resource, and removal leaves nothing.
+label and a missing GPU resource, and removal leaves nothing. An encrypted overlay carries
+traffic between nodes where the kernel has IPsec ESP; where it has not (this machine's kernel),
+the traffic is dropped and `gen doctor --swarm` says so first. The networks script keeps only
+networks that are what the catalog says.
 """
 
 from __future__ import annotations
@@ -16,8 +19,9 @@ import json
 import os
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
+from pathlib import Path
 from typing import Any
 
 import docker
@@ -125,10 +129,10 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
         _leave(engines)
 
 
-def _doctor(variant: str) -> dict[str, dict[str, str]]:
+def _doctor(variant: str, catalog: Path = DEFAULT_CATALOG) -> dict[str, dict[str, str]]:
     """`gen doctor --swarm` asked of the manager: its checks by name."""
     outcome = run_gen(
-        "doctor", "--swarm", "--variant", variant, "--catalog", str(DEFAULT_CATALOG), "--format", "json",
+        "doctor", "--swarm", "--variant", variant, "--catalog", str(catalog), "--format", "json",
         env={"DOCKER_HOST": _host(1)},
     )  # fmt: skip
     return {c["name"]: c for c in json.loads(outcome.stdout)}
@@ -307,18 +311,27 @@ def _esp_missing() -> str | None:
     return None if result.returncode == 0 else result.stderr.strip()
 
 
-def test_an_encrypted_overlay_carries_traffic_between_nodes(cluster: dict[str, Any]) -> None:
-    why = _esp_missing()
-    if why:
-        # not the overlay's basics (which fail under CI=true): only encryption needs ESP
-        pytest.skip(f"this kernel cannot make Docker's IPsec (ESP, rfc4106(gcm(aes))) state: {why}")
+def test_an_encrypted_overlay_carries_traffic_between_nodes_only_with_ipsec_in_the_kernel(
+    cluster: dict[str, Any], catalog_copy: Callable[..., Path]
+) -> None:
+    """Where the kernel has ESP, traffic passes encrypted; where it has not (this machine's
+    kernel), Docker still makes the network and starts the task, the name resolves, and the
+    traffic is dropped: `gen doctor --swarm` fails the catalog's encrypted network beforehand."""
+    esp_missing = _esp_missing()
+    catalog_dir = catalog_copy(DEFAULT_CATALOG)
+    network_file = catalog_dir / "networks" / "monitoring.yaml"
+    network_file.write_text(network_file.read_text() + "encrypted: true\n")
+    checks = _doctor("cpu", catalog_dir)
+    assert checks["kernel encryption"]["status"] == ("fail" if esp_missing else "ok"), (esp_missing, checks)
+
     manager, engines, ids = cluster["manager"], cluster["engines"], cluster["ids"]
-    network = manager.networks.create(
+    network = manager.networks.create(  # as swarm-networks.sh makes an encrypted network
         "gen-test-encrypted", driver="overlay", attachable=True, options={"encrypted": ""}
     )
     server = None
     try:
-        image = next(iter(standin_images(CATALOG)))
+        ollama = CATALOG.services["ollama"]  # a stand-in that serves its API (no real program)
+        image, port = ollama.image_for("cpu"), ollama.ports[0].container
         server = manager.services.create(
             image, name="gen-test-encrypted-server", networks=[network.id],
             constraints=[f"node.id == {ids[3]}"], endpoint_spec=docker.types.EndpointSpec(mode="dnsrr"),
@@ -327,15 +340,65 @@ def test_an_encrypted_overlay_carries_traffic_between_nodes(cluster: dict[str, A
         while not running_tasks(server):
             assert time.monotonic() < deadline, "the encrypted overlay's server did not start"
             time.sleep(2)
-        port = standin_images(CATALOG)[image][0]
-        answer = engines[2].containers.run(
-            image, ["wget", "-q", "-O", "-", f"http://gen-test-encrypted-server:{port}/"],
-            entrypoint=[], network=network.name, remove=True,
-        )  # fmt: skip
-        assert b"stand-in" in answer
+        name = "gen-test-encrypted-server"
+        client = engines[2].containers.run(
+            image, ["sleep", "600"], entrypoint=[], network=network.name, detach=True, remove=True
+        )
+        try:
+            deadline = time.monotonic() + 90
+            while True:
+                answer = client.exec_run(["sh", "-c", f"timeout 20 wget -q -O - http://{name}:{port}/"])
+                if b"bad address" not in answer.output:
+                    break
+                # the name reaches this node by gossip, in a few seconds
+                assert time.monotonic() < deadline, f"{name} does not resolve on the other node"
+                time.sleep(2)
+        finally:
+            client.kill()
+        if esp_missing:
+            assert answer.exit_code == 143, answer  # no answer at all: timeout ended the wait
+        else:
+            assert answer.exit_code == 0 and b"stand-in" in answer.output, answer
     finally:
         if server is not None:
             server.remove()
             time.sleep(5)
         with suppress(docker.errors.APIError):
             network.remove()
+
+
+def test_the_networks_script_refuses_a_network_unlike_the_catalogs(cluster: dict[str, Any]) -> None:
+    """An ai-net made before the catalog said internal (the AI services would have a way out):
+    the script creates nothing and says why, the doctor fails it; made as the catalog says, both
+    pass."""
+    manager = cluster["manager"]
+    networks_script(_host(1), "remove")
+    ai = CATALOG.networks["ai"]
+    made = manager.networks.create(ai.name, driver="overlay", attachable=True, ipam=_ipam(str(ai.subnet)))
+    try:
+        refused = networks_script(_host(1))
+        assert refused.returncode == 1, refused
+        assert (
+            f"nothing created: {ai.name} differs from the catalog: internal false instead of true"
+            in refused.stderr
+        )
+        assert [n.name for n in manager.networks.list() if n.name in _catalog_network_names()] == [ai.name]
+        assert (
+            _doctor("cpu")[f"network {ai.name}"]["message"]
+            == "exists with internal false, the catalog says true"
+        )
+    finally:
+        made.remove()
+    created = networks_script(_host(1))
+    assert created.returncode == 0, created.stderr
+    assert _doctor("cpu")[f"network {ai.name}"]["status"] == "ok"
+    assert networks_script(_host(1)).returncode == 0  # what it made is what the catalog says
+    assert networks_script(_host(1), "remove").returncode == 0
+
+
+def _catalog_network_names() -> set[str]:
+    return {n.name for n in CATALOG.networks.values() if n.type == "bridge"}
+
+
+def _ipam(subnet: str) -> docker.types.IPAMConfig:
+    return docker.types.IPAMConfig(pool_configs=[docker.types.IPAMPool(subnet=subnet)])
