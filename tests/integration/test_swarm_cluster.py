@@ -33,7 +33,6 @@ from tests.conftest import DEFAULT_CATALOG, run_gen
 from tests.docker_env import missing, prepare_host, write_env_files
 from tests.standins import build_standins, standin_images
 from tests.swarm_env import (
-    STACK_LABEL,
     deploy,
     docker_cli,
     networks_script,
@@ -69,6 +68,26 @@ def _leave(engines: dict[int, docker.DockerClient]) -> None:
             engines[node].swarm.leave(force=True)
 
 
+def _formed(manager: docker.DockerClient) -> bool:
+    """Whether the three engines already form the test's swarm (an earlier run's). It is kept
+    between runs: leaving and joining again, the same engines can keep a stale gossip agent
+    (port 7946 in use, in dockerd's log), and names then stop resolving across nodes."""
+    if not manager.info()["Swarm"].get("ControlAvailable"):
+        return False
+    ready = {n.attrs["Status"]["Addr"] for n in manager.nodes.list() if n.attrs["Status"]["State"] == "ready"}
+    return ready == set(ADDRESS.values()) and len(manager.nodes.list()) == len(ADDRESS)
+
+
+def _wait_for_no_tasks(engines: dict[int, docker.DockerClient]) -> None:
+    deadline = time.monotonic() + 180
+    while any(
+        c.containers.list(all=True, filters={"label": "com.docker.swarm.service.id"}, sparse=True)
+        for c in engines.values()
+    ):
+        assert time.monotonic() < deadline, "removed services left containers behind"
+        time.sleep(2)
+
+
 def _set_labels(manager: docker.DockerClient, node_id: str, labels: dict[str, str]) -> None:
     node = manager.nodes.get(node_id)
     spec = node.attrs["Spec"]
@@ -98,14 +117,22 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
                 f"no swarm test node at {_host(node)} (scripts/start-swarm-nodes starts three and says "
                 f"what the kernel lacks when it cannot): {error}"
             )
-    _leave(engines)  # what an interrupted run left
     manager = engines[1]
-    manager.swarm.init(advertise_addr=ADDRESS[1], listen_addr=f"{ADDRESS[1]}:2377")
-    token = manager.swarm.attrs["JoinTokens"]["Worker"]
-    for node in (2, 3):
-        engines[node].swarm.join(
-            remote_addrs=[f"{ADDRESS[1]}:2377"], join_token=token, advertise_addr=ADDRESS[node]
-        )
+    if _formed(manager):  # what an interrupted run left on these test-only engines
+        for service in manager.services.list():
+            service.remove()
+        _wait_for_no_tasks(engines)
+        for network in manager.networks.list(names=["gen-test-encrypted"]):
+            network.remove()
+        networks_script(_host(1), "remove")
+    else:
+        _leave(engines)  # what an interrupted run left
+        manager.swarm.init(advertise_addr=ADDRESS[1], listen_addr=f"{ADDRESS[1]}:2377")
+        token = manager.swarm.attrs["JoinTokens"]["Worker"]
+        for node in (2, 3):
+            engines[node].swarm.join(
+                remote_addrs=[f"{ADDRESS[1]}:2377"], join_token=token, advertise_addr=ADDRESS[node]
+            )
     ids = {}
     for entry in manager.nodes.list():
         node = next(n for n, address in ADDRESS.items() if address == entry.attrs["Status"]["Addr"])
@@ -126,7 +153,6 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
                 for service in stack_services(manager, stack):
                     service.remove()
         networks_script(_host(1), "remove")
-        _leave(engines)
 
 
 def _doctor(variant: str, catalog: Path = DEFAULT_CATALOG) -> dict[str, dict[str, str]]:
@@ -278,12 +304,7 @@ def test_removal_leaves_nothing_and_the_networks_go_only_after_the_stacks(cluste
         result = docker_cli(_host(1), "stack", "rm", stack)
         assert result.returncode == 0, result.stderr
     assert not manager.configs.list(), "docker stack rm left configs"
-    deadline = time.monotonic() + 180
-    while any(
-        c.containers.list(all=True, filters={"label": STACK_LABEL}, sparse=True) for c in engines.values()
-    ):
-        assert time.monotonic() < deadline, "stack rm left containers behind"
-        time.sleep(2)
+    _wait_for_no_tasks(engines)
     removed = networks_script(_host(1), "remove")
     assert removed.returncode == 0, removed.stderr
     assert all(f"removed {name}" in removed.stdout for name in networks), removed.stdout
