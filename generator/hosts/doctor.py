@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from generator.catalog.deploy import LABEL_PREFIX, variant_services
-from generator.catalog.model import Accelerator, Catalog, Service, Stack
+from generator.catalog.model import Accelerator, Catalog, Network, Service, Stack
 from generator.hosts.engine import is_local
 from generator.hosts.report import Check, run_groups
 
@@ -38,7 +38,7 @@ def run_doctor(
         ("engine", lambda: _engine(client)),
         ("compose", lambda: [_compose()]),
         ("nvidia runtime", lambda: [_nvidia_runtime(client)] if variant == "nvidia" else []),
-        ("networks", lambda: _networks(client, catalog, services)),
+        ("networks", lambda: _networks(client, catalog, services, stack_ids)),
         ("ports", lambda: _ports(client, services, stack_ids)),
         ("mountpoints", lambda: _mountpoints(catalog, services)),
         ("cpu limits", lambda: _cpu_limits(client, services, settings or {})),
@@ -82,6 +82,10 @@ def _nvidia_runtime(client: Any) -> Check:
     )
 
 
+COMPOSE_PROJECT = "com.docker.compose.project"
+COMPOSE_CONFIG_HASH = "com.docker.compose.config-hash"
+
+
 class ExistingNetwork(NamedTuple):
     name: str
     driver: str
@@ -89,6 +93,8 @@ class ExistingNetwork(NamedTuple):
     subnets: list[IPv4Network]
     internal: bool
     encrypted: bool  # an overlay's IPsec (the `encrypted` option)
+    compose_project: str  # the Compose project (stack) that made it, if any
+    compose_hash: bool  # Compose recorded the configuration it made it with
 
 
 def existing_networks(client: Any) -> list[ExistingNetwork]:
@@ -98,6 +104,7 @@ def existing_networks(client: Any) -> list[ExistingNetwork]:
         attrs = network.attrs
         configs = (attrs.get("IPAM") or {}).get("Config") or []
         subnets = [IPv4Network(c["Subnet"]) for c in configs if "." in c.get("Subnet", "")]
+        labels = attrs.get("Labels") or {}
         found.append(
             ExistingNetwork(
                 network.name,
@@ -106,17 +113,20 @@ def existing_networks(client: Any) -> list[ExistingNetwork]:
                 subnets,
                 bool(attrs.get("Internal")),
                 "encrypted" in (attrs.get("Options") or {}),
+                str(labels.get(COMPOSE_PROJECT, "")),
+                bool(labels.get(COMPOSE_CONFIG_HASH)),
             )
         )
     return found
 
 
-def _networks(client: Any, catalog: Catalog, services: list[Service]) -> Iterator[Check]:
+def _networks(client: Any, catalog: Catalog, services: list[Service], stack_ids: set[str]) -> Iterator[Check]:
     wanted = {a.network for s in services for a in s.networks}
     existing = existing_networks(client)
     for network_id in sorted(wanted):
         network = catalog.networks[network_id]
-        same_name = next((e.subnets for e in existing if e.name == network.name), None)
+        same = next((e for e in existing if e.name == network.name), None)
+        same_name = same.subnets if same is not None else None
         foreign = [
             e.name
             for e in existing
@@ -137,10 +147,33 @@ def _networks(client: Any, catalog: Catalog, services: list[Service]) -> Iterato
                 f"exists with subnet {', '.join(map(str, same_name))}, the catalog says {network.subnet}",
                 f"docker network rm {network.name} once no container uses it",
             )
+        elif same is not None and same.internal != network.internal:
+            yield _internal_differs(network, same, stack_ids)
         elif same_name is not None:
             yield Check(label, "ok", f"exists with the catalog's subnet {network.subnet}")
         else:
             yield Check(label, "ok", f"{network.subnet} is free")
+
+
+def _internal_differs(network: Network, same: ExistingNetwork, stack_ids: set[str]) -> Check:
+    """Compose (2.31 and later) recreates a network it made for the stack when its configuration
+    changed; one it did not make, 2.x refuses (no network label) and 5.4 and later use as it is
+    (read in docker/compose's create.go at v2.40.3 and observed_state.go at v5.4.0)."""
+    there, wanted = str(same.internal).lower(), str(network.internal).lower()
+    if same.compose_hash and same.compose_project in stack_ids:
+        return Check(
+            f"network {network.name}",
+            "ok",
+            f"exists with internal {there}: Compose recreates it as the catalog says on the next up "
+            "(2.31 and later), stopping the containers on it meanwhile",
+        )
+    return Check(
+        f"network {network.name}",
+        "fail",
+        f"exists with internal {there}, the catalog says {wanted}, and Compose did not make it for "
+        "this stack: Compose 2.x refuses it, 5.4 and later use it as it is",
+        f"docker network rm {network.name} once no container uses it",
+    )
 
 
 def _listening_ports() -> set[tuple[str, int]]:

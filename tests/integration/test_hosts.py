@@ -105,6 +105,48 @@ def test_doctor_reports_a_foreign_network_a_held_port_and_a_missing_image(host: 
         client.images.remove("gen-test/backup:code-server")
 
 
+def test_an_ai_net_that_is_not_internal_fails_unless_compose_recreates_it(host: dict[str, Any]) -> None:
+    """The AI network must stay internal (no way out for the AI services). Compose (2.31 and
+    later) recreates a network it made for the stack when its configuration changed; one made
+    by hand, the Compose here (2.x) refuses (5.4 and later use it as it is). Shown with the real
+    Compose, `up --no-start`."""
+    client: docker.DockerClient = host["client"]
+    ai = CATALOG.networks["ai"]
+    assert ai.internal
+    ipam = docker.types.IPAMConfig(pool_configs=[docker.types.IPAMPool(subnet=str(ai.subnet))])
+
+    made_by_hand = client.networks.create(ai.name, driver="bridge", ipam=ipam, internal=False)
+    try:
+        code, checks = _doctor("--stack", "ai")
+        assert code == 1
+        assert checks[f"network {ai.name}"] == {
+            "name": f"network {ai.name}",
+            "status": "fail",
+            "message": "exists with internal false, the catalog says true, and Compose did not make it "
+            "for this stack: Compose 2.x refuses it, 5.4 and later use it as it is",
+            "hint": f"docker network rm {ai.name} once no container uses it",
+        }
+        refused = compose("-f", AI, "up", "--no-start", env_file=host["env"]["ai"], check=False)
+        assert refused.returncode != 0 and "incorrect label" in refused.stderr, refused
+    finally:
+        compose("-f", AI, "down", "--timeout", "5", env_file=host["env"]["ai"], check=False)
+        made_by_hand.remove()
+
+    # made by Compose for the stack from an earlier catalog (another configuration hash)
+    labels = {"com.docker.compose.project": "ai", "com.docker.compose.network": "ai",
+              "com.docker.compose.config-hash": "an-earlier-configuration"}  # fmt: skip
+    client.networks.create(ai.name, driver="bridge", ipam=ipam, internal=False, labels=labels)
+    try:
+        code, checks = _doctor("--stack", "ai")
+        assert checks[f"network {ai.name}"]["status"] == "ok", checks[f"network {ai.name}"]
+        assert "Compose recreates it" in checks[f"network {ai.name}"]["message"]
+        compose("-f", AI, "up", "--no-start", env_file=host["env"]["ai"])
+        assert client.networks.get(ai.name).attrs["Internal"] is True  # recreated as the catalog says
+    finally:
+        compose("-f", AI, "down", "--timeout", "5", env_file=host["env"]["ai"], check=False)
+    assert not client.networks.list(names=[ai.name])
+
+
 def _recreate(client: docker.DockerClient, service: str, **changes: Any) -> None:
     """Replace a running container by one made by hand, like an operator would with docker run."""
     old = client.containers.list(filters={"label": f"ai-stack.service={service}"})[0]
