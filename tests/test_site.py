@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -155,3 +156,19 @@ def test_a_service_page_lists_its_compose_once_per_distinct_definition() -> None
     ollama = _html(generated["catalog/services/ollama.md"])
     assert re.findall(r'<label for="__tabbed_1_\d">([^<]*)</label>', ollama) == ["cpu", "nvidia", "amd"]
     assert ollama.count('<div class="tabbed-block">') == 3
+
+
+def test_the_access_page_says_which_overlays_are_encrypted(catalog_copy: Callable[..., Path]) -> None:
+    def egress(catalog_dir: Path) -> str:
+        page = _html(pages(load_catalog(catalog_dir), {"templates": []})["install/access.md"])
+        return page[page.index('id="egress') :]
+
+    catalog_dir = catalog_copy(DEFAULT_CATALOG)
+    assert "encrypted overlay" not in egress(catalog_dir)
+    network_file = catalog_dir / "networks" / "monitoring.yaml"
+    network_file.write_text(network_file.read_text() + "encrypted: true\n")
+    lines = [line for line in egress(catalog_dir).splitlines() if "encrypted overlay" in line]
+    assert len(lines) == 1 and "<code>monitoring-net</code>" in lines[0], lines
+    assert '<a href="swarm.md">Docker Swarm</a>' in lines[0], (
+        lines
+    )  # the build resolves it (install/swarm.md)
