@@ -333,7 +333,7 @@ def test_an_encrypted_network_needs_ipsec_in_the_kernel(
     (check,) = _encryption(catalog, planned, True, reader("absent"))
     assert check.status == "warn" and "not readable" in check.message
     (check,) = _encryption(catalog, planned, False, reader("config"))  # DOCKER_HOST elsewhere
-    assert check.status == "warn" and "cannot be read from here" in check.message
+    assert check.status == "warn" and "kernels cannot be read from here" in check.message
     # no encrypted network, no check
     assert not list(
         _encryption(CATALOG, plan(CATALOG, [CATALOG.stacks["monitoring"]], "cpu"), True, reader("config"))

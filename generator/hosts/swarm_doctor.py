@@ -349,7 +349,11 @@ def _encryption(
     label, other_nodes = "kernel encryption", "Docker's contrib/check-config.sh checks each node"
     found = read() if local else None
     if found is None:
-        where = "this machine's is not readable" if local else "they cannot be read from here"
+        where = (
+            "this machine's kernel configuration is not readable"
+            if local
+            else "the nodes' kernels cannot be read from here"
+        )
         yield Check(
             label,
             "warn",
