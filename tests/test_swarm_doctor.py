@@ -338,3 +338,17 @@ def test_an_encrypted_network_needs_ipsec_in_the_kernel(
     assert not list(
         _encryption(CATALOG, plan(CATALOG, [CATALOG.stacks["monitoring"]], "cpu"), True, reader("config"))
     )
+
+
+def test_a_corrupt_or_unreadable_kernel_configuration_is_skipped(tmp_path: Path) -> None:
+    packed = gzip.compress(b"CONFIG_INET_ESP=y\n" * 200)
+    corrupt = bytearray(packed)
+    corrupt[len(packed) // 2] ^= 0xFF
+    (tmp_path / "corrupt.gz").write_bytes(bytes(corrupt))
+    (tmp_path / "cut.gz").write_bytes(packed[: len(packed) // 2])
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "plain").write_text("# CONFIG_INET_ESP is not set\nCONFIG_XFRM=m\nnoise\n")
+    paths = [tmp_path / name for name in ("absent", "corrupt.gz", "cut.gz", "folder", "plain")]
+    found = read_config(paths)
+    assert found == (tmp_path / "plain", {"XFRM": "m"})
+    assert read_config(paths[:-1]) is None

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import gzip
 import os
+import zlib
 from pathlib import Path
 
 
 def config_paths(release: str) -> list[Path]:
+    """Where check-config.sh looks, in its order."""
     return [
         Path("/proc/config.gz"),
         Path(f"/boot/config-{release}"),
@@ -23,7 +25,7 @@ def read_config(paths: list[Path] | None = None) -> tuple[Path, dict[str, str]] 
         try:
             data = path.read_bytes()
             text = (gzip.decompress(data) if path.suffix == ".gz" else data).decode("utf-8", "replace")
-        except (OSError, EOFError, gzip.BadGzipFile):
+        except (OSError, EOFError, gzip.BadGzipFile, zlib.error):  # unreadable or corrupt: the next
             continue
         options = {}
         for line in text.splitlines():
