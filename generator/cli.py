@@ -258,25 +258,29 @@ def doctor(
     type=click.Path(path_type=Path, dir_okay=False, exists=True),
     help="The env file the stacks were deployed with (limits and paths set per host).",
 )
+@click.option("--swarm", is_flag=True, help="Compare a swarm's services (DOCKER_HOST: a manager).")
 @_format_option("text", "json")
-def drift(catalog_dir: Path, stack: str | None, env_file: Path | None, output_format: str) -> None:
+def drift(
+    catalog_dir: Path, stack: str | None, env_file: Path | None, swarm: bool, output_format: str
+) -> None:
     """Compare the running containers with the catalog.
 
     Per service: in sync, drifted (each difference: image, IP, limits, mounts,
     environment variable names, restart policy, health), missing, or unknown.
-    Values of variables are never printed. Exit 1 when anything is not in sync.
+    With --swarm, the stacks' Swarm services instead (image, replicas, placement,
+    networks, limits, mounts, variable names, running tasks). Values of
+    variables are never printed. Exit 1 when anything is not in sync.
 
     \b
     Example:
       gen drift --stack ai --env-file secrets/ai.env
+      DOCKER_HOST=ssh://admin@manager gen drift --swarm --env-file secrets/ai.env
     """
-    from generator.hosts import report
-    from generator.hosts.drift import run_drift
-    from generator.hosts.engine import connect
+    from generator.hosts import drift_findings, report
 
     catalog = _catalog(catalog_dir)
     stack_ids = [s.id for s in _stacks(catalog, stack)]
-    findings = run_drift(connect(), catalog, stack_ids, env_file)
+    findings = drift_findings(catalog, stack_ids, env_file, swarm)
     emit(output_format, findings, lambda: report.findings_text(findings))
     sys.exit(1 if any(f.status != "in-sync" for f in findings) else 0)
 

@@ -6,8 +6,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from generator.catalog.model import Catalog, Stack
-    from generator.hosts.report import Check
+    from generator.hosts.report import Check, Finding
 
 
 def doctor_checks(
@@ -25,3 +27,15 @@ def doctor_checks(
     if swarm:
         return run_swarm_doctor(connect(), catalog, stacks, variant)  # type: ignore[arg-type]
     return run_doctor(connect(), catalog, stacks, variant, settings)  # type: ignore[arg-type]
+
+
+def drift_findings(
+    catalog: Catalog, stack_ids: list[str], env_file: Path | None, swarm: bool
+) -> list[Finding]:
+    """`gen drift`: the containers of the engine DOCKER_HOST names against the catalog or, with
+    `swarm`, the services of the swarm it manages."""
+    from generator.hosts.drift import run_drift
+    from generator.hosts.engine import connect
+    from generator.hosts.swarm_drift import run_swarm_drift
+
+    return (run_swarm_drift if swarm else run_drift)(connect(), catalog, stack_ids, env_file)

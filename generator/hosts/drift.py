@@ -7,6 +7,7 @@ given. Environment variables are compared by NAME only; values are never printed
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,8 @@ from generator.catalog.model import Accelerator, Catalog, Service
 from generator.envfile import read_assignments
 from generator.hosts.report import Finding
 from generator.units import memory_bytes
+
+SWARM_TASK_LABEL = "com.docker.swarm.task.id"  # on the containers of Swarm's tasks
 
 
 def expected_binds(
@@ -51,13 +54,7 @@ def compare(
         actual = (networks.get(name) or {}).get("IPAddress") or "none"
         if actual != str(attachment.ipv4_address):
             differences.append(f"address on {name} is {actual}, the catalog says {attachment.ipv4_address}")
-    cpus_name, memory_name = limit_variables(service)
-    cpus = float(settings.get(cpus_name, format_cpus(service.limits.cpus)))
-    if host.get("NanoCpus") != int(cpus * 1e9):
-        differences.append(f"CPU limit is {host.get('NanoCpus', 0) / 1e9:g}, the catalog says {cpus:g}")
-    memory = settings.get(memory_name, service.limits.memory)
-    if host.get("Memory") != memory_bytes(memory):
-        differences.append(f"memory limit is {host.get('Memory', 0)} bytes, the catalog says {memory}")
+    differences += limit_differences(service, settings, host.get("NanoCpus", 0), host.get("Memory", 0))
     restart = (host.get("RestartPolicy") or {}).get("Name") or "no"
     if restart != service.restart:
         differences.append(f"restart policy is {restart}, the catalog says {service.restart}")
@@ -66,6 +63,20 @@ def compare(
     health = ((attrs.get("State") or {}).get("Health") or {}).get("Status")
     if service.healthcheck and health != "healthy":
         differences.append(f"health is {health or 'unknown'}")
+    return differences
+
+
+def limit_differences(service: Service, settings: dict[str, str], nano_cpus: int, memory: int) -> list[str]:
+    """The container's or Swarm task's CPU and memory limits against the catalog's, with the
+    env file's per-host values."""
+    cpus_name, memory_name = limit_variables(service)
+    cpus = float(settings.get(cpus_name, format_cpus(service.limits.cpus)))
+    differences = []
+    if nano_cpus != int(cpus * 1e9):
+        differences.append(f"CPU limit is {nano_cpus / 1e9:g}, the catalog says {cpus:g}")
+    expected_memory = settings.get(memory_name, service.limits.memory)
+    if memory != memory_bytes(expected_memory):
+        differences.append(f"memory limit is {memory} bytes, the catalog says {expected_memory}")
     return differences
 
 
@@ -102,14 +113,29 @@ def _env_differences(client: Any, service: Service, attrs: Any) -> list[str]:
     return differences
 
 
+def deployed_variants(known: Iterable[Accelerator], labels: list[dict[str, str]]) -> set[Accelerator]:
+    """Of a stack's `known` variants, those its deployed services say they are (their labels),
+    else all: a service only another variant runs is not missing."""
+    found = {label.get(f"{LABEL_PREFIX}.variant") for label in labels}
+    return {v for v in known if v in found} or set(known)
+
+
 def run_drift(client: Any, catalog: Catalog, stack_ids: list[str], env_file: Path | None) -> list[Finding]:
     settings = read_assignments(env_file) if env_file else {}
     # stopped containers too: a one-shot job (restart: "no") has done its work once it exited
-    every = client.containers.list(all=True, filters={"label": f"{LABEL_PREFIX}.service"})
+    labelled = client.containers.list(all=True, filters={"label": f"{LABEL_PREFIX}.service"})
+    # a Swarm task's container is its service's (gen drift --swarm): its overlay address, for
+    # one, is not the catalog's static one
+    every = [c for c in labelled if SWARM_TASK_LABEL not in c.labels]
+    swarm_stacks = {c.labels.get(f"{LABEL_PREFIX}.stack") for c in labelled if SWARM_TASK_LABEL in c.labels}
     containers = [c for c in every if c.status == "running"]
     findings = []
     for stack_id in stack_ids:
         stack = catalog.stacks[stack_id]
+        variants = deployed_variants(
+            catalog.stack_accelerators(stack),
+            [c.labels for c in every if c.labels.get(f"{LABEL_PREFIX}.stack") == stack.id],
+        )
         for service in catalog.stack_services(stack):
             matching = [
                 c
@@ -118,8 +144,11 @@ def run_drift(client: Any, catalog: Catalog, stack_ids: list[str], env_file: Pat
                 and c.labels.get(f"{LABEL_PREFIX}.stack") == stack.id
             ]
             if not matching:
-                if any(service.in_variant(v) for v in catalog.stack_accelerators(stack)):
-                    findings.append(Finding(service.id, stack.id, "missing", ["no running container"]))
+                if any(service.in_variant(v) for v in variants):
+                    why = "no running container" + (
+                        " (Swarm runs this stack here: gen drift --swarm)" if stack.id in swarm_stacks else ""
+                    )
+                    findings.append(Finding(service.id, stack.id, "missing", [why]))
                 continue
             if service.restart == "no" and matching[0].status != "running":
                 code = (matching[0].attrs.get("State") or {}).get("ExitCode")

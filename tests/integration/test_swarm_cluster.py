@@ -30,7 +30,7 @@ import pytest
 from generator.catalog import load_catalog
 from generator.catalog.deploy import DOCKER_SOCKET, GPU_RESOURCE, variant_services
 from tests.conftest import DEFAULT_CATALOG, run_gen
-from tests.docker_env import missing, prepare_host, write_env_files
+from tests.docker_env import effective_cpus, missing, prepare_host, write_env_files
 from tests.standins import build_standins, standin_images
 from tests.swarm_env import (
     deploy,
@@ -164,6 +164,15 @@ def _doctor(variant: str, catalog: Path = DEFAULT_CATALOG) -> dict[str, dict[str
     return {c["name"]: c for c in json.loads(outcome.stdout)}
 
 
+def _drift(stack: str, env_file: Path) -> dict[str, dict[str, Any]]:
+    """`gen drift --swarm` asked of the manager: the stack's findings by service."""
+    outcome = run_gen(
+        "drift", "--swarm", "--stack", stack, "--env-file", str(env_file), "--catalog", str(DEFAULT_CATALOG),
+        "--format", "json", env={"DOCKER_HOST": _host(1)},
+    )  # fmt: skip
+    return {f["service"]: f for f in json.loads(outcome.stdout)}
+
+
 def _node_of(cluster: dict[str, Any], service: str) -> int:
     tasks = running_tasks(cluster["manager"].services.get(service))
     assert len(tasks) == 1, (service, tasks)
@@ -249,6 +258,24 @@ def test_every_stack_lands_where_its_placement_allows_and_reaches_across_nodes(
     while (up := _node_exporters_up(prometheus)) != 3:
         assert time.monotonic() < deadline, f"node exporters up: {up} of 3"
         time.sleep(5)
+
+    # gen drift --swarm: every service as its swarm.yaml says, then one changed behind its back
+    for stack in STACKS:
+        findings = _drift(stack, env[stack])
+        assert {f["status"] for f in findings.values()} == {"in-sync"}, findings
+    # plain gen drift, on the manager where Portainer's task runs, points at --swarm
+    plain = run_gen("drift", "--stack", "management", "--catalog", str(DEFAULT_CATALOG), "--format", "json",
+                    env={"DOCKER_HOST": _host(1)})  # fmt: skip
+    portainer = next(f for f in json.loads(plain.stdout) if f["service"] == "portainer")
+    assert portainer["differences"] == [
+        "no running container (Swarm runs this stack here: gen drift --swarm)"
+    ]
+    result = docker_cli(_host(1), "service", "update", "--detach", "--limit-cpu", "0.5", "ai_open-webui")
+    assert result.returncode == 0, result.stderr
+    webui = _drift("ai", env["ai"])["open-webui"]
+    expected_cpus = effective_cpus(CATALOG, "open-webui")
+    assert webui["status"] == "drifted"
+    assert webui["differences"][0] == f"CPU limit is 0.5, the catalog says {expected_cpus:g}", webui
 
     # the nvidia variant: Ollama moves to the GPU worker and gets its GPU; the GPU exporter runs
     # there too, beside it, reserving none (Swarm would give the node's one GPU to one of them)
