@@ -137,3 +137,11 @@ def test_an_answer_the_engine_api_does_not_document_is_a_finding_not_a_traceback
     assert findings["ollama"].differences[0].startswith("could not compare: an unexpected answer")
     assert findings["open-webui"].differences[0].startswith("could not compare: an unexpected answer")
     assert findings["continue-dev"].status == "in-sync"
+
+
+def test_a_service_without_a_spec_is_compared_as_unlabelled_not_a_traceback(env_file: Path) -> None:
+    recorded = copy.deepcopy(RECORDED)
+    del _service(recorded, "ai_ollama")["Spec"]
+    findings = _drift(recorded, env_file)
+    assert findings["ollama"].status == "missing"  # nothing labelled as the stack's ollama
+    assert findings["open-webui"].status == "in-sync"

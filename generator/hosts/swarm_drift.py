@@ -34,7 +34,7 @@ def run_swarm_drift(
         stack = catalog.stacks[stack_id]
         variants = deployed_variants(
             catalog.swarm_accelerators(stack),
-            [a["Spec"].get("Labels") or {} for a in deployed if _key(a)[0] == stack.id],
+            [_labels(a) for a in deployed if _key(a)[0] == stack.id],
         )
         for service in catalog.stack_services(stack):
             found = [a for a in deployed if _key(a) == (stack.id, service.id)]
@@ -61,23 +61,31 @@ def run_swarm_drift(
     for attrs in deployed:
         key = _key(attrs)
         if key[0] in stack_ids and key not in known:
-            name = attrs["Spec"].get("Name", "")
+            name = (attrs.get("Spec") or {}).get("Name", "")
             findings.append(
                 Finding(key[1], key[0], "unknown", [f"Swarm service {name} is not in the catalog"])
             )
     return findings
 
 
+def _labels(attrs: dict[str, Any]) -> dict[str, str]:
+    """The service's labels (a missing or odd Spec reads as none, and is compared as such)."""
+    labels = (attrs.get("Spec") or {}).get("Labels")
+    return labels if isinstance(labels, dict) else {}
+
+
 def _key(attrs: dict[str, Any]) -> tuple[str, str]:
-    labels = attrs["Spec"].get("Labels") or {}
+    labels = _labels(attrs)
     return labels.get(f"{LABEL_PREFIX}.stack", ""), labels.get(f"{LABEL_PREFIX}.service", "")
 
 
 def _variant(attrs: dict[str, Any]) -> Accelerator:
-    variant = (attrs["Spec"].get("Labels") or {}).get(f"{LABEL_PREFIX}.variant", "cpu")
-    if variant not in ("cpu", "nvidia"):
-        raise ValueError(f"variant label {variant!r}")
-    return variant  # type: ignore[no-any-return]
+    variant = _labels(attrs).get(f"{LABEL_PREFIX}.variant", "cpu")
+    if variant == "nvidia":
+        return "nvidia"
+    if variant == "cpu":
+        return "cpu"
+    raise ValueError(f"variant label {variant!r}")  # Swarm has no amd variant
 
 
 def compare_service(
