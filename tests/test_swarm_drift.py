@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from generator.catalog import load_catalog
+from generator.hosts.drift import deployed_variants
 from generator.hosts.swarm_drift import run_swarm_drift
 from tests.conftest import DEFAULT_CATALOG, ROOT
 
@@ -145,3 +146,15 @@ def test_a_service_without_a_spec_is_compared_as_unlabelled_not_a_traceback(env_
     findings = _drift(recorded, env_file)
     assert findings["ollama"].status == "missing"  # nothing labelled as the stack's ollama
     assert findings["open-webui"].status == "in-sync"
+
+
+def test_a_service_only_the_other_variant_runs_is_not_missing() -> None:
+    cpu = {"ai-stack.variant": "cpu"}
+    assert deployed_variants(("cpu", "nvidia"), [cpu, cpu]) == {"cpu"}
+    assert deployed_variants(("cpu", "nvidia"), []) == {"cpu", "nvidia"}  # nothing deployed: any
+    assert deployed_variants(("cpu", "nvidia"), [{"ai-stack.variant": "amd"}]) == {"cpu", "nvidia"}
+    monitoring = CATALOG.stacks["monitoring"]
+    gpu_only = [s.id for s in CATALOG.stack_services(monitoring) if not s.in_variant("cpu")]
+    assert gpu_only, "the default catalog has a service only the nvidia variant runs"
+    findings = run_swarm_drift(RecordedManager(RECORDED), CATALOG, ["monitoring"], None)
+    assert {f.service for f in findings if f.status == "missing"} >= set(gpu_only)  # none deployed

@@ -5,8 +5,9 @@
 #   sh swarm-networks.sh          create them; a network that exists is kept when it is what
 #                                 the catalog says (an overlay with its subnet, internal and
 #                                 encrypted as there); if one is not, nothing is created
-#   sh swarm-networks.sh remove   remove them; refuses, removing nothing, while a service
-#                                 uses one (run `docker stack rm` for every stack first)
+#   sh swarm-networks.sh remove   remove them (the Swarm overlays of those names); refuses,
+#                                 removing nothing, while a service uses one (run
+#                                 `docker stack rm` for every stack first)
 set -eu
 networks='admin-net ai-net ai-egress monitoring-net'
 each() {  # each FUNCTION: FUNCTION NAME SUBNET INTERNAL ENCRYPTED for every network of the catalog
@@ -43,9 +44,10 @@ create() {  # create NAME SUBNET INTERNAL ENCRYPTED
   echo "swarm-networks.sh: created $name ($subnet)"
 }
 remove() {  # every network, or none while a service uses one
-  existing=''  # name=id of each network that exists
+  existing=''  # name=id of each Swarm overlay that exists (a same-named bridge is a Compose deploy's)
   for name in $networks; do
-    id=$(docker network inspect --format '{{.Id}}' "$name" 2>/dev/null) && existing="$existing $name=$id"
+    found=$(docker network inspect --format '{{.Driver}}/{{.Scope}} {{.Id}}' "$name" 2>/dev/null) || continue
+    case "$found" in overlay/swarm\ *) existing="$existing $name=${found#* }" ;; esac
   done
   attached='{{range .Spec.TaskTemplate.Networks}}{{.Target}} {{end}}'
   users=''
@@ -74,7 +76,7 @@ case "${1:-create}" in
 esac
 each differs
 if [ -n "$differences" ]; then
-  echo "swarm-networks.sh: nothing created: ${differences#; }. Run docker stack rm for every stack, then sh swarm-networks.sh remove, then this again" >&2
+  echo "swarm-networks.sh: nothing created: ${differences#; }. Remove them (an overlay: docker stack rm for every stack, then sh swarm-networks.sh remove; a bridge: it is a Compose deploy's on this node, docker compose down there), then run this again" >&2
   exit 1
 fi
 each create

@@ -437,6 +437,19 @@ def test_the_networks_script_refuses_a_network_unlike_the_catalogs(cluster: dict
         )
     finally:
         made.remove()
+
+    # a Compose deploy's bridge of the same name on the manager: refused, and never removed here
+    admin = CATALOG.networks["admin"]
+    bridge = manager.networks.create(admin.name, driver="bridge", ipam=_ipam(str(admin.subnet)))
+    try:
+        refused = networks_script(_host(1))
+        assert refused.returncode == 1
+        assert f"{admin.name} differs from the catalog: a bridge network (local scope)" in refused.stderr
+        assert "docker compose down there" in refused.stderr
+        assert networks_script(_host(1), "remove").returncode == 0
+        assert manager.networks.list(names=[admin.name]), "remove took a Compose deploy's bridge"
+    finally:
+        bridge.remove()
     created = networks_script(_host(1))
     assert created.returncode == 0, created.stderr
     assert _doctor("cpu")[f"network {ai.name}"]["status"] == "ok"
