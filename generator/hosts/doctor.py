@@ -126,7 +126,6 @@ def _networks(client: Any, catalog: Catalog, services: list[Service], stack_ids:
     for network_id in sorted(wanted):
         network = catalog.networks[network_id]
         same = next((e for e in existing if e.name == network.name), None)
-        same_name = same.subnets if same is not None else None
         foreign = [
             e.name
             for e in existing
@@ -140,38 +139,46 @@ def _networks(client: Any, catalog: Catalog, services: list[Service], stack_ids:
                 f"{network.subnet} is already used by the foreign network {', '.join(foreign)}",
                 f"remove it (docker network rm {foreign[0]}) or change catalog/networks/{network.id}.yaml",
             )
-        elif same_name is not None and network.subnet not in same_name:
-            yield Check(
-                label,
-                "fail",
-                f"exists with subnet {', '.join(map(str, same_name))}, the catalog says {network.subnet}",
-                f"docker network rm {network.name} once no container uses it",
-            )
-        elif same is not None and same.internal != network.internal:
-            yield _internal_differs(network, same, stack_ids)
-        elif same_name is not None:
+        elif same is not None and (differences := network_differences(network, same)):
+            yield _differs(network, same, differences, stack_ids)
+        elif same is not None:
             yield Check(label, "ok", f"exists with the catalog's subnet {network.subnet}")
         else:
             yield Check(label, "ok", f"{network.subnet} is free")
 
 
-def _internal_differs(network: Network, same: ExistingNetwork, stack_ids: set[str]) -> Check:
+def network_differences(network: Network, existing: ExistingNetwork, overlay: bool = False) -> list[str]:
+    """How a network that exists is not the catalog's: subnet, internal and, for a Swarm
+    `overlay`, encrypted."""
+    found = []
+    if network.subnet not in existing.subnets:
+        found.append(f"subnet {', '.join(map(str, existing.subnets))}, the catalog says {network.subnet}")
+    compared = [("internal", existing.internal, network.internal)]
+    if overlay:
+        compared.append(("encrypted", existing.encrypted, network.encrypted))
+    for name, there, wanted in compared:
+        if there != wanted:
+            found.append(f"{name} {str(there).lower()}, the catalog says {str(wanted).lower()}")
+    return found
+
+
+def _differs(network: Network, same: ExistingNetwork, differences: list[str], stack_ids: set[str]) -> Check:
     """Compose (2.31 and later) recreates a network it made for the stack when its configuration
     changed; one it did not make, 2.x refuses (no network label) and 5.4 and later use as it is
-    (read in docker/compose's create.go at v2.40.3 and observed_state.go at v5.4.0)."""
-    there, wanted = str(same.internal).lower(), str(network.internal).lower()
+    (read in docker/compose's create.go and hash.go at v2.40.3, observed_state.go at v5.4.0)."""
+    label, shown = f"network {network.name}", ", ".join(differences)
     if same.compose_hash and same.compose_project in stack_ids:
         return Check(
-            f"network {network.name}",
+            label,
             "ok",
-            f"exists with internal {there}: Compose recreates it as the catalog says on the next up "
-            "(2.31 and later), stopping the containers on it meanwhile",
+            f"exists with {shown}: Compose recreates it as the catalog says on the next up (2.31 and "
+            "later), stopping the containers on it meanwhile",
         )
     return Check(
-        f"network {network.name}",
+        label,
         "fail",
-        f"exists with internal {there}, the catalog says {wanted}, and Compose did not make it for "
-        "this stack: Compose 2.x refuses it, 5.4 and later use it as it is",
+        f"exists with {shown}, and Compose did not make it for this stack: Compose 2.x refuses it, "
+        "5.4 and later use it as it is",
         f"docker network rm {network.name} once no container uses it",
     )
 

@@ -25,8 +25,8 @@ from generator.catalog.deploy import (
     swarm_gpus,
     variant_services,
 )
-from generator.catalog.model import Accelerator, Catalog, Network, Service, Stack
-from generator.hosts.doctor import ExistingNetwork, existing_networks
+from generator.catalog.model import Accelerator, Catalog, Service, Stack
+from generator.hosts.doctor import existing_networks, network_differences
 from generator.hosts.engine import is_local
 from generator.hosts.kernel import missing, read_config
 from generator.hosts.report import UNEXPECTED_ANSWER, Check, run_groups
@@ -313,7 +313,7 @@ def _networks(client: Any, catalog: Catalog, planned: list[Planned]) -> Iterator
                 "the stacks cannot attach",
                 f"docker network rm {network.name} on the manager, then run swarm-networks.sh",
             )
-        elif same is not None and (differences := _differences(network, same)):
+        elif same is not None and (differences := network_differences(network, same, overlay=True)):
             yield Check(
                 label,
                 "fail",
@@ -373,20 +373,6 @@ def _encryption(
         )
     else:
         yield Check(label, "ok", f"this node's kernel ({path}) has IPsec ESP for {names}; {other_nodes}")
-
-
-def _differences(network: Network, existing: ExistingNetwork) -> list[str]:
-    """How a network that exists is not the catalog's (the networks script keeps those that are)."""
-    found = []
-    if network.subnet not in existing.subnets:
-        found.append(f"subnet {', '.join(map(str, existing.subnets))}, the catalog says {network.subnet}")
-    for name, there, wanted in (
-        ("internal", existing.internal, network.internal),
-        ("encrypted", existing.encrypted, network.encrypted),
-    ):
-        if there != wanted:
-            found.append(f"{name} {str(there).lower()}, the catalog says {str(wanted).lower()}")
-    return found
 
 
 def _ports(client: Any, nodes: list[Node], planned: list[Planned], stack_ids: set[str]) -> Iterator[Check]:

@@ -122,8 +122,8 @@ def test_an_ai_net_that_is_not_internal_fails_unless_compose_recreates_it(host: 
         assert checks[f"network {ai.name}"] == {
             "name": f"network {ai.name}",
             "status": "fail",
-            "message": "exists with internal false, the catalog says true, and Compose did not make it "
-            "for this stack: Compose 2.x refuses it, 5.4 and later use it as it is",
+            "message": "exists with internal false, the catalog says true, and Compose did not make it for "
+            "this stack: Compose 2.x refuses it, 5.4 and later use it as it is",
             "hint": f"docker network rm {ai.name} once no container uses it",
         }
         refused = compose("-f", AI, "up", "--no-start", env_file=host["env"]["ai"], check=False)
@@ -135,13 +135,21 @@ def test_an_ai_net_that_is_not_internal_fails_unless_compose_recreates_it(host: 
     # made by Compose for the stack from an earlier catalog (another configuration hash)
     labels = {"com.docker.compose.project": "ai", "com.docker.compose.network": "ai",
               "com.docker.compose.config-hash": "an-earlier-configuration"}  # fmt: skip
-    client.networks.create(ai.name, driver="bridge", ipam=ipam, internal=False, labels=labels)
+    half = docker.types.IPAMConfig(
+        pool_configs=[docker.types.IPAMPool(subnet=str(next(ai.subnet.subnets())))]
+    )
+    client.networks.create(ai.name, driver="bridge", ipam=half, internal=False, labels=labels)
     try:
         code, checks = _doctor("--stack", "ai")
         assert checks[f"network {ai.name}"]["status"] == "ok", checks[f"network {ai.name}"]
-        assert "Compose recreates it" in checks[f"network {ai.name}"]["message"]
+        assert checks[f"network {ai.name}"]["message"].startswith(
+            f"exists with subnet {next(ai.subnet.subnets())}, the catalog says {ai.subnet}, internal false, "
+            "the catalog says true: Compose recreates it"
+        )
         compose("-f", AI, "up", "--no-start", env_file=host["env"]["ai"])
-        assert client.networks.get(ai.name).attrs["Internal"] is True  # recreated as the catalog says
+        recreated = client.networks.get(ai.name).attrs  # as the catalog says
+        assert recreated["Internal"] is True
+        assert recreated["IPAM"]["Config"][0]["Subnet"] == str(ai.subnet)
     finally:
         compose("-f", AI, "down", "--timeout", "5", env_file=host["env"]["ai"], check=False)
     assert not client.networks.list(names=[ai.name])
