@@ -83,6 +83,12 @@ def catalog_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..
     return copy
 
 
+def encrypt_network(catalog_dir: Path, network_id: str = "monitoring") -> None:
+    """Mark a network of a catalog copy `encrypted` (its Swarm overlay; the default catalog has none)."""
+    network_file = catalog_dir / "networks" / f"{network_id}.yaml"
+    network_file.write_text(network_file.read_text() + "encrypted: true\n")
+
+
 def build_default_site(out: Path, config: Path = ROOT / "mkdocs.yml") -> Path:
     """`gen site build` of the default catalog into `out` (the site tests share it); `config`'s
     folder holds the hand-written pages (site/)."""

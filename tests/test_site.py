@@ -14,7 +14,7 @@ import pytest
 from generator.catalog import load_catalog
 from generator.render.site import nav, pages
 from generator.render.site_html import HtmlPage
-from tests.conftest import DEFAULT_CATALOG, ROOT, build_default_site
+from tests.conftest import DEFAULT_CATALOG, ROOT, build_default_site, encrypt_network
 
 
 @pytest.fixture(scope="module")
@@ -165,8 +165,7 @@ def test_the_access_page_says_which_overlays_are_encrypted(catalog_copy: Callabl
 
     catalog_dir = catalog_copy(DEFAULT_CATALOG)
     assert "encrypted overlay" not in egress(catalog_dir)
-    network_file = catalog_dir / "networks" / "monitoring.yaml"
-    network_file.write_text(network_file.read_text() + "encrypted: true\n")
+    encrypt_network(catalog_dir)
     lines = [line for line in egress(catalog_dir).splitlines() if "encrypted overlay" in line]
     assert len(lines) == 1 and "<code>monitoring-net</code>" in lines[0], lines
     assert '<a href="swarm.md">Docker Swarm</a>' in lines[0], (

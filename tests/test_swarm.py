@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from generator.catalog import load_catalog
-from tests.conftest import DEFAULT_CATALOG, ROOT
+from tests.conftest import DEFAULT_CATALOG, ROOT, encrypt_network
 from tests.docker_env import compose
 
 DIST = ROOT / "dist"
@@ -97,8 +97,7 @@ def test_an_encrypted_network_and_own_constraints_reach_the_swarm_files(
     from generator.render.swarm import build_swarm, networks_script
 
     catalog_dir = catalog_copy(DEFAULT_CATALOG)
-    network = catalog_dir / "networks" / "monitoring.yaml"
-    network.write_text(network.read_text() + "encrypted: true\n")
+    encrypt_network(catalog_dir)
     service = catalog_dir / "services" / "prometheus.yaml"
     service.write_text(
         service.read_text() + "swarm:\n  replicas: 2\n  constraints: [node.labels.zone == rack1]\n"

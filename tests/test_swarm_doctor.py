@@ -18,7 +18,7 @@ from generator.catalog.deploy import ENCRYPTED_OVERLAY
 from generator.catalog.model import Accelerator
 from generator.hosts.kernel import read_config
 from generator.hosts.swarm_doctor import _encryption, _node, candidates, plan, run_swarm_doctor, satisfies
-from tests.conftest import DEFAULT_CATALOG, ROOT
+from tests.conftest import DEFAULT_CATALOG, ROOT, encrypt_network
 
 CATALOG = load_catalog(DEFAULT_CATALOG)
 NODES: list[dict[str, Any]] = json.loads((ROOT / "tests/fixtures/swarm/nodes.json").read_text())
@@ -275,8 +275,7 @@ def test_an_overlay_that_is_not_internal_or_encrypted_as_the_catalog_says_fails(
     catalog_copy: Callable[..., Path],
 ) -> None:
     catalog_dir = catalog_copy(DEFAULT_CATALOG)
-    network_file = catalog_dir / "networks" / "monitoring.yaml"
-    network_file.write_text(network_file.read_text() + "encrypted: true\n")
+    encrypt_network(catalog_dir)
     catalog = load_catalog(catalog_dir)
     networks = [
         # made before the catalog said internal: the AI services would have a way out
@@ -309,8 +308,7 @@ def test_an_encrypted_network_needs_ipsec_in_the_kernel(
     catalog_copy: Callable[..., Path], tmp_path: Path
 ) -> None:
     catalog_dir = catalog_copy(DEFAULT_CATALOG)
-    network_file = catalog_dir / "networks" / "monitoring.yaml"
-    network_file.write_text(network_file.read_text() + "encrypted: true\n")
+    encrypt_network(catalog_dir)
     catalog = load_catalog(catalog_dir)
     planned = plan(catalog, [catalog.stacks["monitoring"]], "cpu")
     full = "\n".join(f"CONFIG_{name}=y" for name in ENCRYPTED_OVERLAY)

@@ -9,7 +9,6 @@
 #                                 removing nothing, while a service uses one (run
 #                                 `docker stack rm` for every stack first)
 set -eu
-networks='admin-net ai-net ai-egress monitoring-net'
 each() {  # each FUNCTION: FUNCTION NAME SUBNET INTERNAL ENCRYPTED for every network of the catalog
   "$1" 'admin-net' '172.22.0.0/24' false false
   "$1" 'ai-net' '172.20.0.0/24' true false
@@ -43,12 +42,13 @@ create() {  # create NAME SUBNET INTERNAL ENCRYPTED
   docker network create "$@" "$name" >/dev/null
   echo "swarm-networks.sh: created $name ($subnet)"
 }
+overlay() {  # overlay NAME ...: add NAME=id to $existing when it is a Swarm overlay
+  found=$(docker network inspect --format '{{.Driver}}/{{.Scope}} {{.Id}}' "$1" 2>/dev/null) || return 0
+  case "$found" in overlay/swarm\ *) existing="$existing $1=${found#* }" ;; esac
+}
 remove() {  # every network, or none while a service uses one
   existing=''  # name=id of each Swarm overlay that exists (a same-named bridge is a Compose deploy's)
-  for name in $networks; do
-    found=$(docker network inspect --format '{{.Driver}}/{{.Scope}} {{.Id}}' "$name" 2>/dev/null) || continue
-    case "$found" in overlay/swarm\ *) existing="$existing $name=${found#* }" ;; esac
-  done
+  each overlay
   attached='{{range .Spec.TaskTemplate.Networks}}{{.Target}} {{end}}'
   users=''
   for service in $(docker service ls --quiet); do

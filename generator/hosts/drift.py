@@ -84,8 +84,13 @@ def _mount_differences(catalog: Catalog, service: Service, attrs: Any, settings:
     actual = {
         m["Destination"]: (m["Source"], bool(m["RW"])) for m in attrs.get("Mounts", []) if m["Type"] == "bind"
     }
+    return bind_differences(actual, expected_binds(catalog, service, settings))
+
+
+def bind_differences(actual: dict[str, tuple[str, bool]], expected: dict[str, tuple[str, bool]]) -> list[str]:
+    """target -> (host source, writable) as found, against the catalog's (`expected_binds`)."""
     differences = []
-    for target, (source, writable) in sorted(expected_binds(catalog, service, settings).items()):
+    for target, (source, writable) in sorted(expected.items()):
         found = actual.get(target)
         if found is None:
             differences.append(f"mount {target} is missing (the catalog binds {source})")

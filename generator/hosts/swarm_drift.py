@@ -16,7 +16,7 @@ from typing import Any
 from generator.catalog.deploy import LABEL_PREFIX, swarm_constraints
 from generator.catalog.model import Accelerator, Catalog, Service
 from generator.envfile import read_assignments
-from generator.hosts.drift import deployed_variants, expected_binds, limit_differences
+from generator.hosts.drift import bind_differences, deployed_variants, expected_binds, limit_differences
 from generator.hosts.report import UNEXPECTED_ANSWER, Finding
 
 
@@ -28,6 +28,9 @@ def run_swarm_drift(
     settings = read_assignments(env_file) if env_file else {}
     deployed = [s.attrs for s in client.services.list(filters={"label": f"{LABEL_PREFIX}.service"})]
     network_names = {n.id: n.name for n in client.networks.list()}
+    tasks: dict[str, list[dict[str, Any]]] = {}  # every task, listed once, by service id
+    for listed in client.api.tasks():
+        tasks.setdefault(listed.get("ServiceID", ""), []).append(listed)
     documents: dict[tuple[str, Accelerator], dict[str, Any]] = {}
     findings = []
     for stack_id in stack_ids:
@@ -48,7 +51,7 @@ def run_swarm_drift(
                     documents[stack.id, variant] = build_swarm(catalog, stack, variant)[0]
                 entry = documents[stack.id, variant]["services"].get(service.id)
                 differences = (
-                    compare_service(client, catalog, service, found[0], entry, settings, network_names)
+                    compare_service(catalog, service, found[0], entry, settings, network_names, tasks)
                     if entry is not None
                     else [f"deployed as the {variant} variant, which has no such service"]
                 )
@@ -89,15 +92,15 @@ def _variant(attrs: dict[str, Any]) -> Accelerator:
 
 
 def compare_service(
-    client: Any,
     catalog: Catalog,
     service: Service,
     attrs: dict[str, Any],
     entry: dict[str, Any],
     settings: dict[str, str],
     network_names: dict[str, str],
+    tasks: dict[str, list[dict[str, Any]]],
 ) -> list[str]:
-    """`entry`: the service as the stack's swarm.yaml has it."""
+    """`entry`: the service as the stack's swarm.yaml has it; `tasks`: the swarm's, by service id."""
     spec = attrs["Spec"]
     task = spec["TaskTemplate"]
     container = task["ContainerSpec"]
@@ -117,7 +120,7 @@ def compare_service(
     expected_names = set(entry.get("environment") or {})
     differences += [f"variable {name} is missing" for name in sorted(expected_names - names)]
     differences += [f"extra variable {name} (not in the catalog)" for name in sorted(names - expected_names)]
-    return differences + _task_differences(client, attrs, service)
+    return differences + _task_differences(tasks.get(attrs["ID"], []), service)
 
 
 def _placement_differences(
@@ -145,18 +148,8 @@ def _mount_differences(
     catalog: Catalog, service: Service, container: dict[str, Any], settings: dict[str, str]
 ) -> list[str]:
     mounts = [m for m in container.get("Mounts") or [] if m.get("Type") == "bind"]
-    binds = {m["Target"]: (m["Source"], not m.get("ReadOnly", False)) for m in mounts}
-    differences = []
-    for target, expected in sorted(expected_binds(catalog, service, settings).items()):
-        actual = binds.get(target)
-        if actual != expected:
-            shown = _bind_text(*actual) if actual else "missing"
-            differences.append(f"mount {target} is {shown}, the catalog says {_bind_text(*expected)}")
-    return differences
-
-
-def _bind_text(source: str, writable: bool) -> str:
-    return f"{source} ({'read-write' if writable else 'read-only'})"
+    actual = {m["Target"]: (m["Source"], not m.get("ReadOnly", False)) for m in mounts}
+    return bind_differences(actual, expected_binds(catalog, service, settings))
 
 
 def _mode_differences(mode: dict[str, Any], service: Service) -> list[str]:
@@ -171,8 +164,7 @@ def _mode_differences(mode: dict[str, Any], service: Service) -> list[str]:
     return []
 
 
-def _task_differences(client: Any, attrs: dict[str, Any], service: Service) -> list[str]:
-    tasks = client.api.tasks(filters={"service": attrs["ID"]})
+def _task_differences(tasks: list[dict[str, Any]], service: Service) -> list[str]:
     if service.restart == "no":  # a one-shot job: its last task has done its work once it completed
         last = max(tasks, key=lambda t: t.get("CreatedAt", ""), default=None)
         state = ((last or {}).get("Status") or {}).get("State", "none")

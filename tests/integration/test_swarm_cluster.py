@@ -29,7 +29,7 @@ import pytest
 
 from generator.catalog import load_catalog
 from generator.catalog.deploy import DOCKER_SOCKET, GPU_RESOURCE, variant_services
-from tests.conftest import DEFAULT_CATALOG, run_gen
+from tests.conftest import DEFAULT_CATALOG, encrypt_network, run_gen
 from tests.docker_env import effective_cpus, missing, prepare_host, write_env_files
 from tests.standins import build_standins, standin_images
 from tests.swarm_env import (
@@ -367,8 +367,7 @@ def test_an_encrypted_overlay_carries_traffic_between_nodes_only_with_ipsec_in_t
     traffic is dropped: `gen doctor --swarm` fails the catalog's encrypted network beforehand."""
     esp_missing = _esp_missing()
     catalog_dir = catalog_copy(DEFAULT_CATALOG)
-    network_file = catalog_dir / "networks" / "monitoring.yaml"
-    network_file.write_text(network_file.read_text() + "encrypted: true\n")
+    encrypt_network(catalog_dir)
     checks = _doctor("cpu", catalog_dir)
     assert checks["kernel encryption"]["status"] == ("fail" if esp_missing else "ok"), (esp_missing, checks)
 
