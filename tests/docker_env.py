@@ -7,6 +7,7 @@ import os
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from ipaddress import IPv4Network
 from pathlib import Path
 from typing import NoReturn
 
@@ -120,8 +121,18 @@ def extension_gallery(client: docker.DockerClient, catalog: Catalog) -> str:
     client.containers.run(
         GALLERY_IMAGE, [str(GALLERY_PORT), *wanted], name=GALLERY_CONTAINER, network_mode="host", detach=True
     )
-    address = client.networks.get("bridge").attrs["IPAM"]["Config"][0]["Gateway"]
-    return json.dumps({"serviceUrl": f"http://{address}:{GALLERY_PORT}/vscode/gallery"})
+    return json.dumps({"serviceUrl": f"http://{bridge_gateway(client)}:{GALLERY_PORT}/vscode/gallery"})
+
+
+def bridge_gateway(client: docker.DockerClient) -> str:
+    """The address of the engine's default bridge, as libnetwork assigns it: the IPAM entry's
+    Gateway where the engine reports one (--bip, newer engines), else the subnet's first host
+    address, which its default IPAM gives the bridge (Debian's docker.io 20.10 reports only the
+    subnet)."""
+    config = client.networks.get("bridge").attrs["IPAM"]["Config"][0]
+    if config.get("Gateway"):
+        return str(config["Gateway"])
+    return str(next(IPv4Network(config["Subnet"]).hosts()))
 
 
 def write_env_files(
