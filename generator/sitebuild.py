@@ -77,6 +77,19 @@ class GeneratedPages(BasePlugin):  # type: ignore[type-arg,no-untyped-call]
     on_page_context = CombinedEvent(_search_view, _full_view)
 
 
+def generated_schemas(site_url: str) -> dict[str, str]:
+    """The JSON Schemas as the site publishes them: each $id is its address on the catalog's site,
+    so an editor or validator that follows a catalog file's schema URL resolves the shared
+    definitions ($ref common.schema.json) from the same site. The files in schemas/ carry only
+    their own name as $id, so read from disk they resolve beside themselves."""
+    published = {}
+    for schema_file in sorted(schemas_dir().glob("*.schema.json")):
+        schema = json.loads(schema_file.read_text("utf-8"))
+        schema["$id"] = f"{site_url}schemas/{schema_file.name}"
+        published[schema_file.name] = json.dumps(schema, indent=2) + "\n"
+    return published
+
+
 def _generated_files(catalog_dir: Path, source_dir: Path) -> tuple[str, list[object], GeneratedPages]:
     """The site's generated files (path in the docs -> content), its URL and its nav."""
     catalog = load_catalog(catalog_dir)
@@ -98,13 +111,9 @@ def _generated_files(catalog_dir: Path, source_dir: Path) -> tuple[str, list[obj
         if artifact.path == "templates.json":
             templates = json.loads(artifact.content)
     files = list(generated)
-    schemas = []
-    for schema_file in sorted(schemas_dir().glob("*.schema.json")):
-        schema = json.loads(schema_file.read_text("utf-8"))
-        schema["$id"] = f"{catalog.publish.site_url}schemas/{schema_file.name}"  # editors resolve $refs here
-        generated[f"schemas/{schema_file.name}"] = json.dumps(schema, indent=2) + "\n"
-        schemas.append(schema_file.name)
-    downloads = {"reference/downloads.md": downloads_page(catalog, files, schemas)}
+    schemas = generated_schemas(catalog.publish.site_url)
+    generated.update({f"schemas/{name}": text for name, text in schemas.items()})
+    downloads = {"reference/downloads.md": downloads_page(catalog, files, list(schemas))}
     for path, page in {**entities(), **overview_pages(catalog, templates), **downloads}.items():
         if isinstance(page, HtmlPage):
             html_pages[path] = page

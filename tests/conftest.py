@@ -27,6 +27,30 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ["GEN_CACHE_DIR"] = tempfile.mkdtemp(prefix="gen-test-cache-")
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test marked with a component it needs (tests/components.py) is an integration test:
+    `make check` (`-m "not integration"`) leaves it out."""
+    from tests.components import COMPONENTS
+
+    for item in items:
+        if any(item.get_closest_marker(name) for name in COMPONENTS):
+            item.add_marker(pytest.mark.integration)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    from tests.components import running
+
+    running(item)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_runtest_teardown(item: pytest.Item) -> None:
+    from tests.components import running
+
+    running(None)
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--update-golden",

@@ -9,13 +9,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from ipaddress import IPv4Network
 from pathlib import Path
-from typing import NoReturn
 
 import docker
-import pytest
 
 from generator.catalog.deploy import limit_variables
 from generator.catalog.model import Catalog
+from tests.components import missing
 from tests.conftest import ROOT, run_gen
 
 DEFAULT_HOST = "unix:///tmp/gen-docker/docker.sock"
@@ -23,13 +22,6 @@ DEFAULT_HOST = "unix:///tmp/gen-docker/docker.sock"
 
 def docker_host() -> str:
     return os.environ.get("GEN_TEST_DOCKER_HOST", DEFAULT_HOST)
-
-
-def missing(reason: str) -> NoReturn:
-    """Skip on a developer machine without the component; fail in CI, where it must be there."""
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{reason} (CI=true: scripts/prepare-test-env should have provided it)")
-    pytest.skip(reason)
 
 
 def compose_binary() -> str:

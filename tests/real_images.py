@@ -278,7 +278,7 @@ def build_open_webui(client: docker.DockerClient, image: str) -> bool:
     version = image.rsplit(":", 1)[1].lstrip("v")
     venv = open_webui_venv(version)
     if not (venv / ".complete").exists():
-        from tests.docker_env import missing
+        from tests.components import missing
 
         missing(f"open-webui {version} is not installed in {venv} (scripts/install-open-webui installs it)")
     site = next((venv / "lib").glob("python3*/site-packages"))
@@ -356,7 +356,7 @@ def build_code_server(client: docker.DockerClient, image: str) -> bool:
     upstream's entrypoint.sh under dumb-init, curl for the healthcheck, user coder (1000).
     From npm, at the image's own version. Left out: the GitHub Copilot agent VS Code bundles
     (`@github/copilot*`, half the release), which only runs signed in to GitHub."""
-    from tests.docker_env import missing
+    from tests.components import missing
 
     release = code_server_release(image.rsplit(":", 1)[1])
     if not (release / ".complete").exists():

@@ -10,8 +10,12 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from tests.components import missing
 from tests.conftest import ROOT
-from tests.docker_env import missing
+
+pytestmark = [pytest.mark.node]
 
 VERSION = "1.42.0"
 PARSER = Path(

@@ -20,8 +20,9 @@ from generator.envfile import read_assignments
 from generator.escape import caddy_comment, caddy_word, compose_default, env_comment, prometheus_text
 from generator.render.compose.environment import reference
 from generator.render.yaml_text import to_yaml
+from tests.components import missing
 from tests.conftest import DEFAULT_CATALOG, ROOT, run_gen
-from tests.docker_env import compose_binary, missing
+from tests.docker_env import compose_binary
 
 HOSTILE = "Signs sessions.\nINJECTED=1\n  ALSO=2\n\nexport EVIL=$(id)"
 
@@ -77,6 +78,7 @@ def test_caddy_words_and_comments() -> None:
     assert caddy_comment("# Chat {$PROXY_PASSWORD} }\tnext") == "# Chat ($PROXY_PASSWORD) ) next"
 
 
+@pytest.mark.caddy
 def test_catalog_text_cannot_reach_caddys_placeholders(
     catalog_copy: Callable[..., Path], tmp_path: Path
 ) -> None:
@@ -120,6 +122,7 @@ def test_catalog_text_cannot_reach_caddys_placeholders(
     assert hosts == {f"{h}.ai.home.arpa" for h in ("chat", "code", "metrics", "ollama", "portainer")}
 
 
+@pytest.mark.promtool
 def test_catalog_text_in_alert_annotations_is_printed_not_run(
     catalog_copy: Callable[..., Path], tmp_path: Path
 ) -> None:

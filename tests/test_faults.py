@@ -12,8 +12,8 @@ from types import SimpleNamespace
 
 import pytest
 
+from tests.components import missing
 from tests.conftest import DEFAULT_CATALOG, ROOT, run_gen
-from tests.docker_env import missing
 
 
 def test_a_catalog_file_linking_outside_is_refused_unread(
@@ -291,6 +291,7 @@ def _tree(folder: Path) -> dict[str, bytes]:
     return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
+@pytest.mark.root
 def test_a_full_or_read_only_disk_is_one_line_and_the_previous_output_stays_whole(
     small_filesystem: Path,
 ) -> None:

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
+from tests.components import missing
 from tests.conftest import ROOT
-from tests.docker_env import missing
 
 VARIANTS = ["cpu", "nvidia"]
 
@@ -36,6 +36,7 @@ def _config_for_host(variant: str, tmp_path: Path, name: str = "prometheus.yml")
     return config
 
 
+@pytest.mark.promtool
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_promtool_checks_config_and_rules(variant: str, tmp_path: Path) -> None:
     config = _promtool("check", "config", str(_config_for_host(variant, tmp_path)))
@@ -284,6 +285,7 @@ def test_every_alert_has_a_unit_test() -> None:
     assert names == tested
 
 
+@pytest.mark.promtool
 def test_promtool_unit_tests_of_every_alert(tmp_path: Path) -> None:
     document = {
         "rule_files": [str(_folder("nvidia") / "alert-rules.yml")],

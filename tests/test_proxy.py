@@ -9,8 +9,10 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
+from tests.components import missing
 from tests.conftest import ROOT
-from tests.docker_env import missing
 
 CADDYFILE = ROOT / "dist" / "stacks" / "edge" / "cpu" / "Caddyfile"
 
@@ -39,6 +41,7 @@ def _environment(tmp_path: Path) -> dict[str, str]:
     }
 
 
+@pytest.mark.caddy
 def test_caddy_validates_the_generated_caddyfile(tmp_path: Path) -> None:
     caddy = _caddy()
     environment = _environment(tmp_path)
@@ -77,6 +80,7 @@ def test_login_only_where_the_application_has_none() -> None:
     assert '"admin" {$PROXY_PASSWORD_HASH}' in CADDYFILE.read_text()  # a placeholder, never a hash
 
 
+@pytest.mark.caddy
 def test_acme_replaces_the_local_ca_when_the_catalog_asks(
     catalog_copy: Callable[..., Path], tmp_path: Path
 ) -> None:

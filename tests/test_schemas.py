@@ -44,7 +44,70 @@ def test_schema_passes_the_metaschema(path: Path) -> None:
     schema = json.loads(path.read_text())
     Draft202012Validator.check_schema(schema)
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
-    assert schema["$id"].endswith(path.name)
+    assert schema["$id"] == path.name  # relative: its $refs resolve beside the file, wherever it is read
+
+
+def _refs(node: Any) -> Iterator[str]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "$ref" and isinstance(value, str):
+                yield value
+            else:
+                yield from _refs(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _refs(value)
+
+
+def _resolve_all(base: str, served: dict[str, Path]) -> list[str]:
+    """Resolve every $ref of every schema as a validator that follows the specification does: the
+    base is where the schema was read from; `served` maps the only URIs that may be fetched to
+    files. Returns the URIs resolved."""
+    from referencing import Registry, Resource
+    from referencing.exceptions import NoSuchResource
+
+    def retrieve(uri: str) -> Resource[Any]:
+        if uri not in served:
+            raise NoSuchResource(uri)
+        return Resource.from_contents(json.loads(served[uri].read_text()))
+
+    registry: Registry[Any] = Registry(retrieve=retrieve)  # type: ignore[call-arg]
+    fetched = []
+    for path in SCHEMAS:
+        root = registry.resolver().lookup(base + path.name)  # read from there
+        resolver = root.resolver.in_subresource(Resource.from_contents(root.contents))  # its $id applied
+        for ref in sorted(set(_refs(root.contents))):
+            resolved = resolver.lookup(ref)
+            assert resolved.contents is not None, ref
+            fetched.append(ref)
+    return fetched
+
+
+def test_refs_resolve_beside_the_schema_file() -> None:
+    """An editor reading catalog/services/x.yaml's `$schema=../../schemas/service.schema.json`
+    resolves `common.schema.json#/$defs/id` to the file beside it, not to some host."""
+    base = (ROOT / "schemas").as_uri() + "/"
+    assert _resolve_all(base, {base + path.name: path for path in SCHEMAS})
+
+
+def test_published_schemas_name_the_published_site(tmp_path: Path) -> None:
+    """The site publishes each schema with its $id at the catalog's own site_url, so a validator
+    that follows the specification fetches the shared definitions from that site and nowhere else."""
+    from generator.catalog import load_catalog
+    from generator.sitebuild import generated_schemas
+
+    publish = load_catalog(ROOT / "catalog").publish
+    assert publish is not None
+    site_url = publish.site_url
+    published = generated_schemas(site_url)
+    served = {}
+    for name, text in published.items():
+        schema = json.loads(text)
+        assert schema["$id"] == f"{site_url}schemas/{name}"
+        (tmp_path / name).write_text(text)
+        served[schema["$id"]] = tmp_path / name
+    assert sorted(published) == [path.name for path in SCHEMAS]
+    assert _resolve_all(f"{site_url}schemas/", served)
 
 
 @pytest.mark.parametrize("path", SCHEMAS, ids=lambda p: p.name)

@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.components import missing
 from tests.conftest import MINIMAL, ROOT, run_gen
-from tests.docker_env import missing
+
+pytestmark = [pytest.mark.shellcheck]
 
 OWN_SCRIPTS = [*sorted((ROOT / "scripts").iterdir()), ROOT / ".ci" / "run"]
 

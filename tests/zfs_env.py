@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from tests.docker_env import missing
+from tests.components import missing
 
 
 def zfs_available() -> None:

@@ -27,7 +27,7 @@ from tests.docker_env import (
 )
 from tests.standins import build_standins, standin_images
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.docker, pytest.mark.node]
 
 DIST = ROOT / "dist"
 CATALOG = load_catalog(DEFAULT_CATALOG)

@@ -15,7 +15,7 @@ from generator.catalog import load_catalog
 from tests.conftest import DEFAULT_CATALOG, ROOT, run_gen
 from tests.docker_env import compose, compose_binary, docker_host, engine, prepared_host
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.docker]
 CATALOG = load_catalog(DEFAULT_CATALOG)
 AI = str(ROOT / "dist" / "stacks" / "ai" / "cpu" / "compose.yaml")
 

@@ -20,7 +20,7 @@ from generator.catalog import load_catalog
 from tests.conftest import DEFAULT_CATALOG, ROOT
 from tests.docker_env import compose, engine, prepared_host, zfs_device
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.docker, pytest.mark.promtool]
 
 
 def _api(address: str, path: str, **query: str) -> Any:

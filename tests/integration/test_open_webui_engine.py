@@ -19,7 +19,7 @@ from generator.catalog import load_catalog
 from tests.conftest import DEFAULT_CATALOG, ROOT
 from tests.docker_env import compose, engine, prepared_host
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.docker]
 STACK = ROOT / "dist" / "stacks" / "ai" / "cpu" / "compose.yaml"
 
 

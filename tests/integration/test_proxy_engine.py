@@ -32,7 +32,7 @@ from tests.docker_env import (
     prepared_host,
 )
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.docker, pytest.mark.caddy, pytest.mark.node]
 CATALOG = load_catalog(DEFAULT_CATALOG)
 DOMAIN = "ai.home.arpa"
 

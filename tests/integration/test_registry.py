@@ -25,10 +25,10 @@ from typing import Any
 import pytest
 
 from generator.catalog import load_catalog
+from tests.components import missing
 from tests.conftest import DEFAULT_CATALOG, run_gen
-from tests.docker_env import missing
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.docker, pytest.mark.registry]
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 

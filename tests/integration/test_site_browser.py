@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
+from tests.components import missing
 from tests.conftest import ROOT, build_default_site
-from tests.docker_env import missing
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.browser]
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM_FLAGS = [
     "--no-sandbox",

@@ -29,8 +29,9 @@ import pytest
 
 from generator.catalog import load_catalog
 from generator.catalog.deploy import DOCKER_SOCKET, GPU_RESOURCE, variant_services
+from tests.components import missing
 from tests.conftest import DEFAULT_CATALOG, encrypt_network, run_gen
-from tests.docker_env import effective_cpus, missing, prepare_host, write_env_files
+from tests.docker_env import effective_cpus, prepare_host, write_env_files
 from tests.standins import build_standins, standin_images
 from tests.swarm_env import (
     deploy,
@@ -42,7 +43,7 @@ from tests.swarm_env import (
     wait_until_converged,
 )
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.docker, pytest.mark.node]
 CATALOG = load_catalog(DEFAULT_CATALOG)
 STACKS = sorted(CATALOG.stacks)
 SWARM_DIR = os.environ.get("GEN_SWARM_DIR", "/tmp/gen-swarm")

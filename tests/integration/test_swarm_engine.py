@@ -17,7 +17,7 @@ from tests.conftest import DEFAULT_CATALOG
 from tests.docker_env import effective_cpus, firewalled_engine, prepared_host
 from tests.swarm_env import deploy, docker_cli, networks_script, stack_services, wait_until_converged
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.docker]
 CATALOG = load_catalog(DEFAULT_CATALOG)
 STACKS = sorted(CATALOG.stacks)
 POOLS = sorted(CATALOG.pools)

@@ -17,7 +17,7 @@ from tests.conftest import DEFAULT_CATALOG, ROOT, run_gen
 from tests.docker_env import compose_binary, docker_host, engine, prepared_host
 from tests.zfs_env import pools, unique_name, zfs_available
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.docker, pytest.mark.zfs]
 CATALOG = load_catalog(DEFAULT_CATALOG)
 PROBE = "gen-test/probe:1"
 

@@ -15,7 +15,7 @@ from tests.integration.test_zfs_script import _build, _catalog_for, _fuse_friend
 from tests.standins import build_standins, standin_images
 from tests.zfs_env import pools, unique_name, zfs_available
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.docker, pytest.mark.zfs]
 
 
 def test_a_file_written_in_the_container_lands_in_the_dataset(tmp_path: Path) -> None:

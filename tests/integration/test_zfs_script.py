@@ -14,7 +14,7 @@ import pytest
 from tests.conftest import DEFAULT_CATALOG, MINIMAL, run_gen
 from tests.zfs_env import datasets_of, pools, snapshot, unique_name, zfs_available, zfs_get
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.zfs]
 SCRIPT = "scripts/zfs-datasets.sh"
 
 
