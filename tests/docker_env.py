@@ -5,8 +5,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from ipaddress import IPv4Network
 from pathlib import Path
 
@@ -14,6 +13,7 @@ import docker
 
 from generator.catalog.deploy import limit_variables
 from generator.catalog.model import Catalog
+from generator.hosts.host_paths import absent_here
 from tests.components import missing
 from tests.conftest import ROOT, run_gen
 
@@ -132,8 +132,9 @@ def write_env_files(
 ) -> dict[str, Path]:
     """`gen secrets` for every stack, plus this test host's differences: the altroot, the
     engine's socket and data root (`host`, default the test engine), CPU limits capped at this
-    machine's cores, and code-server's extension registry (`gallery`: no registry is reachable
-    from here)."""
+    machine's cores, the optional host paths and devices this host lacks (/dev/null, as `gen
+    doctor` says: no /dev/disk without udev, no /dev/zfs without the ZFS module), and
+    code-server's extension registry (`gallery`: no registry is reachable from here)."""
     assert run_gen("secrets", "--catalog", str(ROOT / "catalog"), "--dir", str(folder)).exit_code == 0
     cores = os.cpu_count() or 1
     socket = (host or docker_host()).removeprefix("unix://")
@@ -146,6 +147,8 @@ def write_env_files(
         for service in catalog.stack_services(stack):
             if service.limits.cpus > cores:
                 lines.append(f"{limit_variables(service)[0]}={cores}")
+        absent = absent_here(catalog.stack_services(stack), {})  # what gen doctor tells to set here
+        lines += [f"{variable}={value}" for variable, value in sorted(absent.items())]
         path = folder / f"{stack_id}.env"
         path.write_text(path.read_text() + "\n".join(lines) + "\n")
         files[stack_id] = path
@@ -181,18 +184,3 @@ def prepared_host(
     prepare_host(catalog, root / "altroot")
     gallery = extension_gallery(client, catalog)
     return write_env_files(catalog, root / "secrets", root / "altroot", gallery)
-
-
-@contextmanager
-def zfs_device() -> Iterator[None]:
-    """cAdvisor maps /dev/zfs (ZFS hosts have it); this machine's ZFS is zfs-fuse, which has none:
-    a character device stands in for it while the block runs."""
-    device = Path("/dev/zfs")
-    made = not device.exists()
-    if made:
-        os.mknod(device, 0o600 | 0o020000, os.makedev(1, 3))
-    try:
-        yield
-    finally:
-        if made:
-            device.unlink()

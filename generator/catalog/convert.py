@@ -131,7 +131,7 @@ def service(d: Data) -> m.Service:
             for net, a in d.get("networks", {}).items()
         ),
         volumes=tuple(_volume(v) for v in d.get("volumes", ())),
-        devices=tuple(d.get("devices", ())),
+        devices=tuple(_device(x) for x in d.get("devices", ())),
         env=tuple(_env(e) for e in d.get("env", ())),
         limits=m.Limits(float(d["resources"]["limits"]["cpus"]), d["resources"]["limits"]["memory"]),
         reservations=dict(d["resources"].get("reservations", {})),
@@ -233,7 +233,14 @@ def _volume(d: Data) -> m.Volume:
         reason=d.get("reason"),
         env_override=d.get("env_override"),
         create_host_path=d.get("create_host_path", False),
+        if_missing=d.get("if_missing"),
     )
+
+
+def _device(d: str | Data) -> m.Device:
+    if isinstance(d, str):
+        return m.Device(d)
+    return m.Device(d["path"], d["env_override"], d["if_missing"])
 
 
 def _env(d: Data) -> m.EnvVar:

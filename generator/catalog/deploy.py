@@ -116,14 +116,29 @@ def stack_variables(catalog: Catalog, services: Iterable[Service]) -> list[Varia
         for volume in service.volumes:
             if volume.env_override:
                 description = f"Host path mounted at {volume.target}. {volume.reason or ''}".strip()
+                description += _without(volume.env_override, volume.if_missing)
                 label = f"{service.title}: host path of {volume.target}"
                 add(Variable(volume.env_override, volume.source, None, 0, description, used_by, label))
             elif volume.source_kind == "dataset":
                 add(Variable(ZFS_ALTROOT, "", None, 0, ZFS_ALTROOT_HELP, used_by))
+        for device in service.devices:
+            if device.env_override:
+                description = (
+                    f"Host device passed as {device.path}.{_without(device.env_override, device.if_missing)}"
+                )
+                label = f"{service.title}: device {device.path}"
+                add(Variable(device.env_override, device.path, None, 0, description, used_by, label))
     return [
         variable if len(users[name]) == 1 else replace(variable, used_by=tuple(users[name]))
         for name, variable in found.items()
     ]
+
+
+def _without(variable: str, loss: str | None) -> str:
+    return f" On a host without it, set {variable}={NOT_HERE}: {loss}" if loss else ""
+
+
+NOT_HERE = "/dev/null"  # what an optional host path or device is set to on a host that lacks it
 
 
 def dataset_path(catalog: Catalog, volume: Volume) -> str:

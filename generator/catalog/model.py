@@ -185,6 +185,14 @@ class Volume:
     reason: str | None
     env_override: str | None = None
     create_host_path: bool = False
+    if_missing: str | None = None  # what the service loses on a host without the path (then optional)
+
+
+@dataclass(frozen=True)
+class Device:
+    path: str
+    env_override: str | None = None
+    if_missing: str | None = None  # what the service loses on a host without the device (then optional)
 
 
 @dataclass(frozen=True)
@@ -273,7 +281,7 @@ class Service:
     ports: tuple[Port, ...]
     networks: tuple[NetworkAttachment, ...]
     volumes: tuple[Volume, ...]
-    devices: tuple[str, ...]
+    devices: tuple[Device, ...]
     env: tuple[EnvVar, ...]
     limits: Limits
     reservations: Mapping[str, float | str]

@@ -25,7 +25,7 @@ def doctor_checks(
     if swarm and variant == "amd":
         raise UsageError("Swarm has no amd variant (its services cannot be given devices): cpu or nvidia")
     if swarm:
-        return run_swarm_doctor(connect(), catalog, stacks, variant)  # type: ignore[arg-type]
+        return run_swarm_doctor(connect(), catalog, stacks, variant, settings)  # type: ignore[arg-type]
     return run_doctor(connect(), catalog, stacks, variant, settings)  # type: ignore[arg-type]
 
 

@@ -12,6 +12,7 @@ from typing import Any, NamedTuple
 from generator.catalog.deploy import LABEL_PREFIX, variant_services
 from generator.catalog.model import Accelerator, Catalog, Network, Service, Stack
 from generator.hosts.engine import is_local
+from generator.hosts.host_paths import host_paths, path_checks
 from generator.hosts.report import Check, run_groups
 
 
@@ -41,6 +42,7 @@ def run_doctor(
         ("networks", lambda: _networks(client, catalog, services, stack_ids)),
         ("ports", lambda: _ports(client, services, stack_ids)),
         ("mountpoints", lambda: _mountpoints(catalog, services)),
+        ("host paths", lambda: path_checks(host_paths(services, variant), settings or {}, is_local())),
         ("cpu limits", lambda: _cpu_limits(client, services, settings or {})),
         ("images", lambda: _images(client, services, variant)),
         ("zfs pools", lambda: _pools(catalog)),

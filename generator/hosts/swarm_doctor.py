@@ -28,6 +28,7 @@ from generator.catalog.deploy import (
 from generator.catalog.model import Accelerator, Catalog, Service, Stack
 from generator.hosts.doctor import existing_networks, network_differences
 from generator.hosts.engine import is_local
+from generator.hosts.host_paths import host_paths, path_checks
 from generator.hosts.kernel import missing, read_config
 from generator.hosts.report import UNEXPECTED_ANSWER, Check, run_groups
 
@@ -135,7 +136,14 @@ def plan(catalog: Catalog, stacks: list[Stack], variant: Accelerator) -> list[Pl
     return planned
 
 
-def run_swarm_doctor(client: Any, catalog: Catalog, stacks: list[Stack], variant: Accelerator) -> list[Check]:
+def run_swarm_doctor(
+    client: Any,
+    catalog: Catalog,
+    stacks: list[Stack],
+    variant: Accelerator,
+    settings: dict[str, str] | None = None,
+) -> list[Check]:
+    """`settings`: the env file's variables (per-host paths such as DEV_DISK)."""
     info = client.info().get("Swarm") or {}
     if info.get("LocalNodeState") != "active" or not info.get("ControlAvailable"):
         state = info.get("LocalNodeState") or "unknown"
@@ -152,6 +160,7 @@ def run_swarm_doctor(client: Any, catalog: Catalog, stacks: list[Stack], variant
         return [Check("swarm", "warn", f"could not read the nodes: an unexpected answer ({error!r})")]
     managers = sum(n.role == "manager" for n in nodes)
     planned = plan(catalog, stacks, variant)
+    env = settings or {}
     groups: list[tuple[str, Callable[[], Iterable[Check]]]] = [
         (
             "swarm",
@@ -166,6 +175,7 @@ def run_swarm_doctor(client: Any, catalog: Catalog, stacks: list[Stack], variant
         ("networks", lambda: _networks(client, catalog, planned)),
         ("kernel encryption", lambda: _encryption(catalog, planned, is_local(), read_config)),
         ("ports", lambda: _ports(client, nodes, planned, {s.id for s in stacks})),
+        ("host paths", lambda: path_checks(host_paths(p.service for p in planned), env, is_local(), True)),
     ]
     return run_groups(groups)
 

@@ -11,6 +11,7 @@ from markupsafe import Markup, escape
 from generator.catalog.deploy import (
     ENCRYPTED_OVERLAY,
     LABEL_PREFIX,
+    NOT_HERE,
     compose_path,
     format_cpus,
     iter_variants,
@@ -70,10 +71,26 @@ def _security(service: Service) -> list[Markup]:
             lines.append(
                 Markup("Mounts the host path {}{}, {}: ").format(code(volume.source), socket, mode)
                 + catalog_markup(volume.reason, inline=True)
+                + _if_missing(volume.env_override, volume.if_missing)
             )
+    for device in service.devices:
+        lines.append(
+            Markup("Passes the host device {}.").format(code(device.path))
+            + _if_missing(device.env_override, device.if_missing)
+        )
     if service.user:
         lines.append(Markup("Runs as uid:gid {}:{}.").format(service.user.uid, service.user.gid))
     return lines
+
+
+def _if_missing(variable: str | None, loss: str | None) -> Markup:
+    """What an optional host path or device gives, and how a host without it runs the service."""
+    if not (variable and loss):
+        return Markup("")
+    setting = code(f"{variable}={NOT_HERE}")
+    return Markup(" A host without it sets {} in the stack's env file (gen doctor says so): ").format(
+        setting
+    ) + catalog_markup(loss, inline=True)
 
 
 def _volume_source(catalog: Catalog, service: Service, index: int) -> tuple[Markup, str]:

@@ -23,7 +23,6 @@ from tests.docker_env import (
     prepare_host,
     remove_leftover_containers,
     write_env_files,
-    zfs_device,
 )
 from tests.standins import build_standins, standin_images
 
@@ -81,12 +80,11 @@ def host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Host]:
     env_dir = root / "secrets"
     env_files = write_env_files(CATALOG, env_dir, altroot, extension_gallery(client, CATALOG))
     test_host = Host(client, env_files, altroot)
-    with zfs_device():
-        try:
-            yield test_host
-        finally:
-            for stack in CATALOG.stacks:
-                test_host.down(stack)
+    try:
+        yield test_host
+    finally:
+        for stack in CATALOG.stacks:
+            test_host.down(stack)
 
 
 def _remove_leftover_networks(client: docker.DockerClient) -> None:

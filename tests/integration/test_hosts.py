@@ -61,6 +61,27 @@ def test_doctor_passes_on_a_clean_engine(host: dict[str, Any]) -> None:
     assert checks["image ollama/ollama:0.32.15"]["status"] == "ok"
 
 
+def test_doctor_names_each_device_and_path_this_host_lacks(host: dict[str, Any]) -> None:
+    """cAdvisor's /dev/disk (udev), /dev/zfs (the ZFS module) and /dev/kmsg: where this host lacks
+    one, the doctor fails it with the env line that lets the stack run without it and what is
+    lost; with the test's env file (which sets exactly those lines) every path passes, and the
+    monitoring stack then comes up (test_monitoring_engine.py)."""
+    code, checks = _doctor("--stack", "monitoring")
+    for path, variable in (("/dev/disk", "DEV_DISK"), ("/dev/zfs", "DEV_ZFS"), ("/dev/kmsg", "DEV_KMSG")):
+        check = checks[f"{'host path' if path == '/dev/disk' else 'device'} {path}"]
+        if Path(path).exists():
+            assert check["status"] == "ok", check
+        else:
+            assert code == 1 and check["status"] == "fail", check
+            assert check["hint"].startswith(
+                f"set {variable}=/dev/null in the stack's env file: cadvisor then"
+            )
+    code, checks = _doctor("--stack", "monitoring", "--env-file", str(host["env"]["monitoring"]))
+    paths = {name: c for name, c in checks.items() if name.startswith(("host path ", "device "))}
+    assert {c["status"] for c in paths.values()} == {"ok"}, paths
+    assert len(paths) == 7  # /, /dev/disk, /dev/kmsg, /dev/zfs, /sys, /var/lib/docker, /var/run
+
+
 def test_doctor_refuses_a_cpu_limit_above_the_hosts_cores(host: dict[str, Any], tmp_path: Path) -> None:
     cores = host["client"].info()["NCPU"]
     env_file = tmp_path / "ai.env"

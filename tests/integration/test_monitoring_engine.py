@@ -18,7 +18,7 @@ import pytest
 
 from generator.catalog import load_catalog
 from tests.conftest import DEFAULT_CATALOG, ROOT
-from tests.docker_env import compose, engine, prepared_host, zfs_device
+from tests.docker_env import compose, engine, prepared_host
 
 pytestmark = [pytest.mark.docker, pytest.mark.promtool]
 
@@ -52,8 +52,7 @@ def test_real_prometheus_scrapes_every_target_and_probes_portainer(tmp_path: Pat
     env_files = prepared_host(client, catalog, tmp_path)
     stacks = ["management", "monitoring"]  # the probe checks Portainer, in the management stack
     files = {stack: str(ROOT / "dist" / "stacks" / stack / "cpu" / "compose.yaml") for stack in stacks}
-    with zfs_device():
-        _deploy_and_watch(client, catalog, files, env_files, stacks)
+    _deploy_and_watch(client, catalog, files, env_files, stacks)
 
 
 def _deploy_and_watch(

@@ -140,16 +140,17 @@ def check_stack_variables(context: Context) -> Iterator[Diagnostic]:
                         "another value; the stack's .env holds one value per name: rename one"
                     )
                     yield context.at("service", service.id, ["env", index, "name"], message)
-            for index, volume in enumerate(service.volumes):
-                if volume.env_override and volume.env_override in seen:
-                    owner = seen[volume.env_override][0]
-                    if seen[volume.env_override][1] != ("path", volume.source):
-                        message = (
-                            f"variable {volume.env_override} is already used by '{owner}' for something else"
-                        )
-                        yield context.at("service", service.id, ["volumes", index, "env_override"], message)
-                elif volume.env_override:
-                    seen[volume.env_override] = (service.id, ("path", volume.source))
+            overrides: list[tuple[list[str | int], str | None, str]]
+            overrides = [(["volumes", i], v.env_override, v.source) for i, v in enumerate(service.volumes)]
+            overrides += [(["devices", i], d.env_override, d.path) for i, d in enumerate(service.devices)]
+            for where, variable, path in overrides:
+                if variable and variable in seen:
+                    owner = seen[variable][0]
+                    if seen[variable][1] != ("path", path):
+                        message = f"variable {variable} is already used by '{owner}' for something else"
+                        yield context.at("service", service.id, [*where, "env_override"], message)
+                elif variable:
+                    seen[variable] = (service.id, ("path", path))
 
 
 def check_dependency_variants(context: Context) -> Iterator[Diagnostic]:

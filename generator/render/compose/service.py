@@ -66,7 +66,10 @@ def build_service(catalog: Catalog, stack: Stack, service: Service, variant: Acc
 
 
 def _devices(service: Service, variant: Accelerator) -> dict[str, Any]:
-    devices = [f"{d}:{d}" for d in service.devices]
+    devices = [
+        f"{path_reference(d.env_override, d.path) if d.env_override else d.path}:{d.path}"
+        for d in service.devices
+    ]
     extra: dict[str, Any] = {}
     amd = service.gpu.amd if service.gpu else None
     if variant == "amd" and amd:

@@ -1,0 +1,114 @@
+"""The host paths and device nodes a stack binds, held against this host before a deploy.
+
+Docker refuses to start a container whose device node or bind source is missing (Swarm rejects
+the task), so each one is checked. One the catalog marks `if_missing` is optional: where this host
+lacks it, the stack's env file sets its variable to /dev/null and the service runs without it,
+losing what the catalog says.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from generator.catalog.deploy import NOT_HERE
+from generator.catalog.model import Accelerator, Service
+from generator.hosts.report import Check
+
+
+@dataclass(frozen=True)
+class HostPath:
+    kind: str  # "host path" or "device"
+    path: str  # as the catalog names it
+    variable: str | None  # the env_override that replaces it on a host that differs
+    services: tuple[str, ...]
+    why: str  # the catalog's reason, or what is lost without it
+    if_missing: str | None  # set: optional, and what its services lose without it
+    create: bool = False  # Compose creates a missing folder (create_host_path)
+
+
+def host_paths(services: Iterable[Service], variant: Accelerator = "cpu") -> list[HostPath]:
+    """Every host path and device node the services bind, once each, in path order."""
+    found: dict[tuple[str, str], HostPath] = {}
+
+    def add(entry: HostPath) -> None:
+        known = found.get((entry.kind, entry.path))
+        if known is None:
+            found[(entry.kind, entry.path)] = entry
+        elif entry.services[0] not in known.services:
+            found[(entry.kind, entry.path)] = replace(known, services=(*known.services, *entry.services))
+
+    for service in services:
+        for volume in service.volumes:
+            if volume.source_kind == "host_path":
+                why = volume.if_missing or volume.reason or ""
+                add(
+                    HostPath(
+                        "host path",
+                        volume.source,
+                        volume.env_override,
+                        (service.id,),
+                        why,
+                        volume.if_missing,
+                        volume.create_host_path,
+                    )
+                )
+        for device in service.devices:
+            add(HostPath("device", device.path, device.env_override, (service.id,), "", device.if_missing))
+        amd = service.gpu.amd if service.gpu else None
+        if variant == "amd" and amd:
+            for path in amd.devices:
+                add(HostPath("device", path, None, (service.id,), "the AMD GPU (ROCm)", None))
+    return sorted(found.values(), key=lambda p: (p.path, p.kind))
+
+
+def absent_here(
+    services: Iterable[Service], settings: dict[str, str], exists: Callable[[str], bool] | None = None
+) -> dict[str, str]:
+    """The env file lines this host needs: each optional path or device it lacks, set to /dev/null."""
+    exists = exists or _exists
+    return {
+        entry.variable: NOT_HERE
+        for entry in host_paths(services)
+        if entry.if_missing and entry.variable and not exists(settings.get(entry.variable, entry.path))
+    }
+
+
+def path_checks(
+    entries: Iterable[HostPath], settings: dict[str, str], local: bool, swarm: bool = False
+) -> Iterator[Check]:
+    """One check per path: there, left out on purpose, or missing (with the env line that helps
+    when the catalog allows the service to run without it)."""
+    for entry in entries:
+        if swarm and entry.kind == "device":
+            continue  # Swarm services get no devices
+        yield _check(entry, settings, local, swarm)
+
+
+def _check(entry: HostPath, settings: dict[str, str], local: bool, swarm: bool) -> Check:
+    name = f"{entry.kind} {entry.path}"
+    who = ", ".join(entry.services)
+    path = settings.get(entry.variable, entry.path) if entry.variable else entry.path
+    setting = f"{entry.variable}={path}" if path != entry.path else ""
+    if not local:
+        return Check(name, "warn", f"cannot check {path} on a remote engine ({who} binds it)")
+    nodes = " (on this node; every node that runs it needs it too)" if swarm else ""
+    if path == NOT_HERE and entry.if_missing:
+        return Check(
+            name, "ok", f"left out on this host ({setting}): {who} runs without it: {entry.if_missing}"
+        )
+    if _exists(path):
+        return Check(name, "ok", f"{path} is there{nodes}" + (f" ({setting})" if setting else ""))
+    if entry.create and not swarm:
+        return Check(name, "warn", f"{path} is missing: Compose creates it as an empty folder for {who}")
+    stops = "Swarm rejects its tasks" if swarm else "Docker refuses to start it"
+    message = f"{path} is missing: {who} binds it and {stops}"
+    if entry.if_missing and entry.variable:
+        hint = f"set {entry.variable}={NOT_HERE} in the stack's env file: {who} then runs without it: "
+        return Check(name, "fail", message, hint + entry.if_missing)
+    return Check(name, "fail", message, f"{who} needs it: {entry.why}" if entry.why else "")
+
+
+def _exists(path: str) -> bool:
+    return Path(path).exists()

@@ -1,0 +1,98 @@
+"""The host paths and device nodes `gen doctor` holds against a host before a deploy."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from generator.catalog import load_catalog
+from generator.hosts.host_paths import HostPath, absent_here, host_paths, path_checks
+from tests.conftest import DEFAULT_CATALOG, run_gen
+
+CATALOG = load_catalog(DEFAULT_CATALOG)
+MONITORING = CATALOG.stack_services(CATALOG.stacks["monitoring"])
+
+
+def _optional(path: Path, kind: str = "device") -> HostPath:
+    return HostPath(kind, str(path), "DEV_THING", ("cadvisor",), "", "OOM kills are not seen.")
+
+
+def test_every_path_the_monitoring_stack_binds_is_listed_once_with_its_services() -> None:
+    entries = {(e.kind, e.path): e for e in host_paths(MONITORING)}
+    assert entries[("host path", "/")].services == ("cadvisor", "node-exporter")
+    optional = {path: e.variable for (_, path), e in entries.items() if e.if_missing}
+    assert optional == {"/dev/disk": "DEV_DISK", "/dev/kmsg": "DEV_KMSG", "/dev/zfs": "DEV_ZFS"}
+    assert not entries[("host path", "/var/lib/docker")].if_missing  # cAdvisor cannot do without it
+
+
+def test_a_missing_optional_device_fails_with_the_line_that_lets_the_stack_run(tmp_path: Path) -> None:
+    entry = _optional(tmp_path / "zfs")
+    (check,) = path_checks([entry], {}, local=True)
+    assert check.status == "fail" and "Docker refuses to start it" in check.message
+    assert (
+        check.hint
+        == "set DEV_THING=/dev/null in the stack's env file: cadvisor then runs without it: "
+        + ("OOM kills are not seen.")
+    )
+    (left_out,) = path_checks([entry], {"DEV_THING": "/dev/null"}, local=True)
+    assert left_out.status == "ok" and "left out on this host (DEV_THING=/dev/null)" in left_out.message
+    (tmp_path / "zfs").touch()
+    (present,) = path_checks([entry], {}, local=True)
+    assert present.status == "ok" and present.message == f"{tmp_path / 'zfs'} is there"
+
+
+def test_a_missing_required_path_fails_with_why_the_service_needs_it(tmp_path: Path) -> None:
+    entry = HostPath("host path", str(tmp_path / "sock"), None, ("portainer",), "Manages Docker.", None)
+    (check,) = path_checks([entry], {}, local=True)
+    assert (check.status, check.hint) == ("fail", "portainer needs it: Manages Docker.")
+    moved = tmp_path / "elsewhere.sock"
+    moved.touch()
+    entry = HostPath("host path", "/nonexistent/docker.sock", "DOCKER_SOCKET", ("portainer",), "", None)
+    (check,) = path_checks([entry], {"DOCKER_SOCKET": str(moved)}, local=True)
+    assert check.status == "ok" and f"DOCKER_SOCKET={moved}" in check.message  # the env file's path counts
+
+
+def test_swarm_creates_nothing_and_gets_no_devices(tmp_path: Path) -> None:
+    folder = HostPath("host path", str(tmp_path / "cache"), None, ("x",), "Cache.", None, create=True)
+    assert next(path_checks([folder], {}, local=True)).status == "warn"  # Compose makes the folder
+    (swarm,) = path_checks([folder, _optional(tmp_path / "kmsg")], {}, local=True, swarm=True)
+    assert swarm.status == "fail" and "Swarm rejects its tasks" in swarm.message
+
+
+def test_a_remote_engine_is_not_checked_here(tmp_path: Path) -> None:
+    (check,) = path_checks([_optional(tmp_path / "zfs")], {}, local=False)
+    assert check.status == "warn" and "remote engine" in check.message
+
+
+def test_absent_here_names_only_the_optional_paths_this_host_lacks() -> None:
+    lacking = {"/dev/disk", "/dev/zfs", "/var/lib/docker"}
+    assert absent_here(MONITORING, {}, lambda path: path not in lacking) == {
+        "DEV_DISK": "/dev/null",
+        "DEV_ZFS": "/dev/null",
+    }
+    assert absent_here(MONITORING, {"DEV_ZFS": "/dev/null"}, lambda path: path not in lacking) == {
+        "DEV_DISK": "/dev/null"
+    }
+
+
+def test_the_env_example_says_what_each_optional_path_gives() -> None:
+    example = (DEFAULT_CATALOG.parent / "dist" / "stacks" / "monitoring" / "cpu" / ".env.example").read_text()
+    assert "On a host without it, set DEV_ZFS=/dev/null:" in example
+    assert "DEV_DISK=/dev/disk\n" in example
+    compose = (DEFAULT_CATALOG.parent / "dist" / "stacks" / "monitoring" / "cpu" / "compose.yaml").read_text()
+    assert "${DEV_ZFS:-/dev/zfs}:/dev/zfs" in compose
+    swarm = (DEFAULT_CATALOG.parent / "dist" / "stacks" / "monitoring" / "cpu" / "swarm.yaml").read_text()
+    assert "source: ${DEV_DISK:-/dev/disk}" in swarm
+
+
+def test_a_device_some_hosts_lack_must_say_what_is_lost(catalog_copy: Callable[..., Path]) -> None:
+    catalog = catalog_copy(DEFAULT_CATALOG)
+    cadvisor = catalog / "services" / "cadvisor.yaml"
+    text = cadvisor.read_text()
+    cadvisor.write_text(
+        text.replace("  - path: /dev/kmsg\n    env_override: DEV_KMSG\n", "  - path: /dev/kmsg\n")
+    )
+    result = run_gen("validate")
+    assert result.exit_code == 1
+    assert "catalog/services/cadvisor.yaml:" in result.stderr and "devices[0]" in result.stderr
+    assert "{path, env_override, if_missing}" in result.stderr
