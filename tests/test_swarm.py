@@ -164,3 +164,28 @@ def test_host_exporters_run_on_every_node_and_prometheus_finds_each() -> None:
     # compose hosts keep scraping by static IP
     compose = (DIST / "stacks/monitoring/nvidia/prometheus.yml").read_text()
     assert "172.21.0." in compose
+
+
+def _compose_ports(entry: dict[str, Any]) -> dict[tuple[int, str], str]:
+    """(host port, protocol) -> the address Compose binds it to ('' for every address)."""
+    bound = {}
+    for text in entry.get("ports", []):
+        parts = str(text).split(":")
+        address, host, container = parts if len(parts) == 3 else ["", *parts]
+        bound[(int(host), container.partition("/")[2] or "tcp")] = address
+    return bound
+
+
+@pytest.mark.parametrize("swarm_file", SWARM_FILES, ids=lambda p: str(p.relative_to(DIST / "stacks").parent))
+def test_no_swarm_file_is_more_open_than_its_compose_twin(swarm_file: Path) -> None:
+    """Swarm cannot bind a port to one address: a port Compose keeps on 127.0.0.1 (Ollama without
+    authentication, Prometheus with its lifecycle API, the exporters) is not published at all."""
+    compose_services = _load(swarm_file.with_name("compose.yaml"))["services"]
+    for name, entry in _load(swarm_file)["services"].items():
+        compose_ports = _compose_ports(compose_services[name])
+        for port in entry.get("ports", []):
+            key = (port["published"], port["protocol"])
+            assert compose_ports.get(key) in ("", "0.0.0.0"), f"{name}: {key} is {compose_ports.get(key)!r}"
+        bound = [key for key, address in compose_ports.items() if address not in ("", "0.0.0.0")]
+        published = {(p["published"], p["protocol"]) for p in entry.get("ports", [])}
+        assert not published & set(bound), name

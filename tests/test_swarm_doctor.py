@@ -172,25 +172,39 @@ def _service(name: str, labels: dict[str, str], port: int, mode: str, running_on
 
 
 def test_a_port_held_in_ingress_mode_or_on_every_candidate_fails() -> None:
-    ingress = _service("other_web", {}, 9090, "ingress", [])
-    host_mode = _service("other_api", {}, 11434, "host", [GPU_WORKER["ID"]])
-    ours = _service("ai_ollama", {"com.docker.stack.namespace": "ai"}, 11434, "host", [GPU_WORKER["ID"]])
+    ingress = _service("other_web", {}, 443, "ingress", [])
+    host_mode = _service("other_api", {}, 9443, "host", [MANAGER["ID"]])
+    ours = _service("management_portainer", {"com.docker.stack.namespace": "management"}, 9443, "host", [])
     checks = _checks(NODES, services=[ingress, host_mode])
     assert (
-        checks["port 9090/tcp"].status == "fail"
-        and "ingress mode by service other_web" in checks["port 9090/tcp"].message
+        checks["port 443/tcp"].status == "fail"
+        and "ingress mode by service other_web" in checks["port 443/tcp"].message
     )
-    assert checks["port 11434/tcp"].status == "fail"
-    assert "other_api on every node ai/ollama can run on" in checks["port 11434/tcp"].message
-    # a global service runs on every node: a port held on one of them is a conflict
-    cadvisor_port = next(p.host for p in CATALOG.services["cadvisor"].ports if p.host)
-    on_one = _service("other_metrics", {}, cadvisor_port, "host", [WORKER["ID"]])
-    check = _checks(NODES, services=[on_one])[f"port {cadvisor_port}/tcp"]
+    assert checks["port 9443/tcp"].status == "fail"
+    assert "other_api on every node management/portainer can run on" in checks["port 9443/tcp"].message
+    # a stack being redeployed holds its own port: not a conflict
+    assert _checks(NODES, services=[ours])["port 9443/tcp"].status == "ok"
+    # a port the Compose file binds to 127.0.0.1 is not published by Swarm, so nothing can hold it
+    assert "port 11434/tcp" not in _checks(NODES, services=[_service("x", {}, 11434, "host", [])])
+
+
+def test_a_port_held_on_one_node_blocks_a_global_service(catalog_copy: Callable[..., Path]) -> None:
+    """A global service runs on every node: a port held on one of them is a conflict."""
+    catalog_dir = catalog_copy(DEFAULT_CATALOG)
+    cadvisor = catalog_dir / "services" / "cadvisor.yaml"
+    text = cadvisor.read_text().replace(
+        "    host_ip: 127.0.0.1\n", "    reason: Scraped from another host.\n", 1
+    )
+    cadvisor.write_text(text)
+    catalog = load_catalog(catalog_dir)
+    port = next(p.host for p in catalog.services["cadvisor"].ports if p.host)
+    on_one = _service("other_metrics", {}, port, "host", [WORKER["ID"]])
+    stacks = [catalog.stacks["monitoring"]]
+    checks = {c.name: c for c in run_swarm_doctor(RecordedSwarm(NODES, [on_one]), catalog, stacks, "cpu")}
+    check = checks[f"port {port}/tcp"]
     assert (
         check.status == "fail" and f"on {_name(WORKER)}, where monitoring/cadvisor (global)" in check.message
     )
-    # a stack being redeployed holds its own port: not a conflict
-    assert _checks(NODES, services=[ours])["port 11434/tcp"].status == "ok"
 
 
 def test_a_worker_or_a_lone_engine_is_told_to_ask_a_manager() -> None:

@@ -409,8 +409,8 @@ def _ports(client: Any, nodes: list[Node], planned: list[Planned], stack_ids: se
     for item in planned:
         fitting = candidates(nodes, item)
         for port in item.service.ports:
-            if port.host is None:
-                continue
+            if port.host is None or not port.on_every_interface:
+                continue  # the Swarm file publishes only these (see render/swarm.py)
             key = (port.protocol, port.host)
             label = f"port {port.host}/{port.protocol}"
             held = on_nodes.get(key, {})

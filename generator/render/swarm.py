@@ -9,7 +9,8 @@ left out and listed in the file's header (and on the docs site's Swarm page).
 Services find each other by DNS round robin (`endpoint_mode: dnsrr`), not through a virtual IP:
 a virtual IP needs IPVS in every node's kernel, which some kernels lack (LXC guests, some NAS
 and VM kernels: there the service name resolves and nothing answers), and buys nothing here,
-where every port is published in host mode and most services run one task.
+where every port is published in host mode and most services run one task. A port Compose binds
+to one address is not published: Swarm would open it on every address of the node.
 """
 
 from __future__ import annotations
@@ -93,14 +94,21 @@ def _service(
     if service.networks:
         entry["networks"] = [a.network for a in service.networks]  # no static addresses on overlays
         lost.append("static IPs")
-    if "ports" in entry:
+    ports = [p for p in service.ports if p.on_every_interface]
+    if not ports:
+        entry.pop("ports", None)
+    else:  # in the place Compose's ports have
         entry["ports"] = [
             {"target": p.container, "published": p.host, "protocol": p.protocol, "mode": "host"}
-            for p in service.ports
-            if p.host is not None
+            for p in ports
         ]
-        if any(p.host_ip for p in service.ports if p.host is not None):
-            lost.append("host_ip (a Swarm port opens on every address of its node)")
+    bound = [
+        f"{p.host_ip}:{p.host}" for p in service.ports if p.host is not None and not p.on_every_interface
+    ]
+    if bound:
+        # Swarm cannot bind a port to one address: published, it would open on every address of
+        # the node, wider than the Compose file. Services reach it over the overlay by name.
+        lost.append(f"the port{'s' * (len(bound) > 1)} bound to {', '.join(bound)} (not published)")
     nvidia = service.gpu.nvidia if service.gpu and variant == "nvidia" else None
     if nvidia and nvidia.shared:
         # no reservation: the NVIDIA runtime (the GPU nodes' default) shows it every GPU
