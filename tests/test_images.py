@@ -242,30 +242,3 @@ def test_a_pin_plan_changes_only_the_image_values(catalog_copy: Callable[..., Pa
     for path, text in texts.items():
         replace_file(path, text.encode())
     assert ollama.read_text() == expected
-
-
-def test_renovates_pattern_finds_every_image_the_catalog_pins() -> None:
-    """renovate.json's regex (JavaScript syntax: `(?<name>` is Python's `(?P<name>`) captures
-    each image of every service file, with the name and tag `gen images` reads."""
-    import re
-
-    from generator.catalog import load_catalog
-    from generator.images.catalog_images import image_uses
-    from tests.conftest import ROOT
-
-    config = json.loads((ROOT / "renovate.json").read_text())
-    (manager,) = config["customManagers"]
-    pattern = re.compile(manager["matchStrings"][0].replace("(?<", "(?P<"))
-    found = set()
-    for path in (DEFAULT_CATALOG / "services").glob("*.yaml"):
-        for match in pattern.finditer(path.read_text()):
-            found.add(f"{match['depName']}:{match['currentValue']}")
-    expected = {use.image.text for use in image_uses(load_catalog(DEFAULT_CATALOG))}
-    assert found == expected
-    digest = "sha256:" + "c" * 64
-    pinned = pattern.search(f"image: 10.0.0.5:5000/x/y:1.2.3@{digest}\n")
-    assert pinned and (pinned["depName"], pinned["currentValue"], pinned["currentDigest"]) == (
-        "10.0.0.5:5000/x/y",
-        "1.2.3",
-        digest,
-    )
