@@ -147,7 +147,16 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
             build_standins(client, standin_images(CATALOG), releases=False)
         prepare_host(CATALOG, root / "altroot")  # one filesystem: every node sees the datasets
         env_files = write_env_files(CATALOG, root / "secrets", root / "altroot", host=_host(1))
-        yield {"manager": manager, "engines": engines, "ids": ids, "by_id": by_id, "env": env_files}
+        host_env = root / "secrets" / "every-stack.env"  # gen doctor --swarm checks them all at once
+        host_env.write_text("".join(env_files[stack].read_text() for stack in sorted(env_files)))
+        yield {
+            "manager": manager,
+            "engines": engines,
+            "ids": ids,
+            "by_id": by_id,
+            "env": env_files,
+            "host_env": host_env,
+        }
     finally:
         for stack in STACKS:
             with suppress(docker.errors.APIError):
@@ -156,11 +165,13 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
         networks_script(_host(1), "remove")
 
 
-def _doctor(variant: str, catalog: Path = DEFAULT_CATALOG) -> dict[str, dict[str, str]]:
-    """`gen doctor --swarm` asked of the manager: its checks by name."""
+def _doctor(
+    cluster: dict[str, Any], variant: str, catalog: Path = DEFAULT_CATALOG
+) -> dict[str, dict[str, str]]:
+    """`gen doctor --swarm` asked of the manager, with this host's env file: its checks by name."""
     outcome = run_gen(
         "doctor", "--swarm", "--variant", variant, "--catalog", str(catalog), "--format", "json",
-        env={"DOCKER_HOST": _host(1)},
+        "--env-file", str(cluster["host_env"]), env={"DOCKER_HOST": _host(1)},
     )  # fmt: skip
     return {c["name"]: c for c in json.loads(outcome.stdout)}
 
@@ -187,7 +198,7 @@ def _container(cluster: dict[str, Any], service: str) -> Any:
 
 
 def test_doctor_finds_a_missing_pool_label_and_a_missing_gpu_resource(cluster: dict[str, Any]) -> None:
-    checks = _doctor("nvidia")
+    checks = _doctor(cluster, "nvidia")
     failed = {name: c["message"] for name, c in checks.items() if c["status"] == "fail"}
     assert not failed, failed
     assert checks["swarm"]["message"] == "a manager of a swarm of 3 nodes (1 managers)"
@@ -196,7 +207,7 @@ def test_doctor_finds_a_missing_pool_label_and_a_missing_gpu_resource(cluster: d
 
     # the media pool's label forgotten: continue-dev has nowhere to go
     with _labels(cluster, 2, {"ai-stack.pool.service-pool": "true"}):
-        checks = _doctor("cpu")
+        checks = _doctor(cluster, "cpu")
     assert checks["label ai-stack.pool.media-pool"]["status"] == "fail"
     assert "continue-dev cannot be placed" in checks["label ai-stack.pool.media-pool"]["message"]
     assert checks["placement ai/continue-dev"]["status"] == "fail"
@@ -204,14 +215,14 @@ def test_doctor_finds_a_missing_pool_label_and_a_missing_gpu_resource(cluster: d
 
     # a node labelled for GPUs whose engine advertises none
     with _labels(cluster, 2, {**LABELS[2], "ai-stack.gpu": "nvidia"}):
-        checks = _doctor("nvidia")
+        checks = _doctor(cluster, "nvidia")
     gpu = checks[f"gpu resource {_hostname()} ({ADDRESS[2]})"]
     assert gpu["status"] == "fail" and f"advertises 0 {GPU_RESOURCE}" in gpu["message"]
     assert "node-generic-resources" in gpu["hint"]
     assert checks[f"gpu resource {_hostname()} ({ADDRESS[3]})"]["status"] == "ok"
 
     # and the cpu variant does not ask for GPUs at all
-    assert not [name for name in _doctor("cpu") if name.startswith("gpu")]
+    assert not [name for name in _doctor(cluster, "cpu") if name.startswith("gpu")]
 
 
 def _hostname() -> str:
@@ -369,7 +380,7 @@ def test_an_encrypted_overlay_carries_traffic_between_nodes_only_with_ipsec_in_t
     esp_missing = _esp_missing()
     catalog_dir = catalog_copy(DEFAULT_CATALOG)
     encrypt_network(catalog_dir)
-    checks = _doctor("cpu", catalog_dir)
+    checks = _doctor(cluster, "cpu", catalog_dir)
     assert checks["kernel encryption"]["status"] == ("fail" if esp_missing else "ok"), (esp_missing, checks)
 
     manager, engines, ids = cluster["manager"], cluster["engines"], cluster["ids"]
@@ -432,7 +443,7 @@ def test_the_networks_script_refuses_a_network_unlike_the_catalogs(cluster: dict
         )
         assert [n.name for n in manager.networks.list() if n.name in _catalog_network_names()] == [ai.name]
         assert (
-            _doctor("cpu")[f"network {ai.name}"]["message"]
+            _doctor(cluster, "cpu")[f"network {ai.name}"]["message"]
             == "exists with internal false, the catalog says true"
         )
     finally:
@@ -452,7 +463,7 @@ def test_the_networks_script_refuses_a_network_unlike_the_catalogs(cluster: dict
         bridge.remove()
     created = networks_script(_host(1))
     assert created.returncode == 0, created.stderr
-    assert _doctor("cpu")[f"network {ai.name}"]["status"] == "ok"
+    assert _doctor(cluster, "cpu")[f"network {ai.name}"]["status"] == "ok"
     assert networks_script(_host(1)).returncode == 0  # what it made is what the catalog says
     assert networks_script(_host(1), "remove").returncode == 0
 
