@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+import re
+
 _FACTORS = {"k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4, "p": 1024**5}
 
 
 def memory_bytes(text: str) -> int:
     """'512m' -> 536870912 (Docker memory sizes, binary units)."""
     return int(text[:-1]) * _FACTORS[text[-1].lower()]
+
+
+_DOCKER_SIZE = re.compile(r"(\d+(?:\.\d+)?)\s*([kmgtp]?)(?:i?b)?", re.IGNORECASE)
+
+
+def docker_bytes(text: str) -> int | None:
+    """A memory size as Docker reads it (go-units RAMInBytes: '48g', '1.5G', '512mb', '1024'),
+    in bytes; None when Docker would refuse it."""
+    match = _DOCKER_SIZE.fullmatch(text.strip())
+    if match is None:
+        return None
+    return int(float(match[1]) * _FACTORS.get(match[2].lower(), 1))
 
 
 def zfs_bytes(text: str) -> int | None:

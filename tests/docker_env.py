@@ -14,6 +14,7 @@ import docker
 from generator.catalog.deploy import limit_variables
 from generator.catalog.model import Catalog
 from generator.hosts.host_paths import absent_here
+from generator.units import memory_bytes
 from tests.components import missing
 from tests.conftest import ROOT, run_gen
 
@@ -132,11 +133,13 @@ def write_env_files(
 ) -> dict[str, Path]:
     """`gen secrets` for every stack, plus this test host's differences: the altroot, the
     engine's socket and data root (`host`, default the test engine), CPU limits capped at this
-    machine's cores, the optional host paths and devices this host lacks (/dev/null, as `gen
-    doctor` says: no /dev/disk without udev, no /dev/zfs without the ZFS module), and
+    machine's cores, memory limits within its memory, the optional host paths and devices this
+    host lacks (/dev/null, as `gen doctor` says: no /dev/disk without udev, no /dev/zfs without
+    the ZFS module), and
     code-server's extension registry (`gallery`: no registry is reachable from here)."""
     assert run_gen("secrets", "--catalog", str(ROOT / "catalog"), "--dir", str(folder)).exit_code == 0
     cores = os.cpu_count() or 1
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     socket = (host or docker_host()).removeprefix("unix://")
     data_root = Path(socket).parent / "data"
     files = {}
@@ -145,8 +148,11 @@ def write_env_files(
         if gallery is not None:
             lines.append(f"EXTENSIONS_GALLERY={gallery}")
         for service in catalog.stack_services(stack):
+            cpus_variable, memory_variable = limit_variables(service)
             if service.limits.cpus > cores:
-                lines.append(f"{limit_variables(service)[0]}={cores}")
+                lines.append(f"{cpus_variable}={cores}")
+            if memory_bytes(service.limits.memory) > memory * 3 // 4:
+                lines.append(f"{memory_variable}={memory * 3 // 4 // 2**20}m")  # as gen doctor asks
         absent = absent_here(catalog.stack_services(stack), {})  # what gen doctor tells to set here
         lines += [f"{variable}={value}" for variable, value in sorted(absent.items())]
         path = folder / f"{stack_id}.env"

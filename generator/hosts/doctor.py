@@ -44,6 +44,7 @@ def run_doctor(
         ("mountpoints", lambda: _mountpoints(catalog, services)),
         ("host paths", lambda: path_checks(host_paths(services, variant), settings or {}, is_local())),
         ("cpu limits", lambda: _cpu_limits(client, services, settings or {})),
+        ("memory limits", lambda: _memory_limits(client, services, settings or {})),
         ("images", lambda: _images(client, services, variant)),
         ("zfs pools", lambda: _pools(catalog)),
     ]
@@ -285,6 +286,47 @@ def _cpu_limits(client: Any, services: list[Service], settings: dict[str, str]) 
             )
     if all_fit:
         yield Check("cpu limits", "ok", f"every limit fits the host's {cores} CPUs")
+
+
+def _memory_limits(client: Any, services: list[Service], settings: dict[str, str]) -> Iterator[Check]:
+    """A memory limit above the host's memory limits nothing (Docker takes it as it is), and a
+    program that sizes itself by its limit, as Ollama does, plans with memory that is not there."""
+    from generator.catalog.deploy import limit_variables
+    from generator.units import docker_bytes, human_bytes
+
+    total = client.info().get("MemTotal")
+    if not isinstance(total, int) or total < 1:
+        yield Check("memory limits", "warn", "the engine did not say how much memory it has")
+        return
+    host = human_bytes(total)
+    limits = 0
+    all_fit = True
+    for service in services:
+        variable = limit_variables(service)[1]
+        text = settings.get(variable, service.limits.memory)
+        size = docker_bytes(text)
+        if size is None or size < 1:
+            all_fit = False
+            yield Check(f"memory limit {service.id}", "fail", f"{variable}={text} is not a memory size")
+            continue
+        limits += size
+        if size > total:
+            all_fit = False
+            message = f"{text}, the host has {host}: the limit protects nothing"
+            yield Check(
+                f"memory limit {service.id}",
+                "fail",
+                f"{message}, and {service.id} may plan with memory that is not there",
+                f"set {variable}={total * 3 // 4 // 2**20}m (or less) in the stack's env file",
+            )
+    together = human_bytes(limits)
+    if all_fit and limits > total:
+        message = (
+            f"each fits the host's {host}; together they reach {together}: busy at once, they can exhaust it"
+        )
+        yield Check("memory limits", "warn", message)
+    elif all_fit:
+        yield Check("memory limits", "ok", f"every limit fits the host's {host} (together {together})")
 
 
 def _images(client: Any, services: list[Service], variant: Accelerator) -> Iterator[Check]:

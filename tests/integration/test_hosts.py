@@ -82,6 +82,20 @@ def test_doctor_names_each_device_and_path_this_host_lacks(host: dict[str, Any])
     assert len(paths) == 7  # /, /dev/disk, /dev/kmsg, /dev/zfs, /sys, /var/lib/docker, /var/run
 
 
+def test_doctor_refuses_a_memory_limit_above_the_hosts_memory(host: dict[str, Any], tmp_path: Path) -> None:
+    """The engine's MemTotal against the env file's OLLAMA_MEMORY (a limit Docker would accept)."""
+    total = host["client"].info()["MemTotal"]
+    env_file = tmp_path / "ai.env"
+    env_file.write_text(host["env"]["ai"].read_text() + f"OLLAMA_MEMORY={total // 2**20 + 1024}m\n")
+    code, checks = _doctor("--stack", "ai", "--env-file", str(env_file))
+    assert code == 1
+    ollama = checks["memory limit ollama"]
+    assert ollama["status"] == "fail" and "the limit protects nothing" in ollama["message"]
+    assert ollama["hint"] == f"set OLLAMA_MEMORY={total * 3 // 4 // 2**20}m (or less) in the stack's env file"
+    code, checks = _doctor("--stack", "ai", "--env-file", str(host["env"]["ai"]))  # the test's own file fits
+    assert checks["memory limits"]["status"] in ("ok", "warn") and "memory limit ollama" not in checks
+
+
 def test_doctor_refuses_a_cpu_limit_above_the_hosts_cores(host: dict[str, Any], tmp_path: Path) -> None:
     cores = host["client"].info()["NCPU"]
     env_file = tmp_path / "ai.env"
