@@ -219,7 +219,13 @@ def test_import_refuses_each_template_of_the_wrong_shape_and_bounds_the_file(
     assert outcomes[3]["reason"] == "'repository' is a string; Portainer's format has an object there"
     deep = tmp_path / "deep.json"
     deep.write_text("[" * 5000 + "]" * 5000)
-    for path, message in ((deep, "nested too deeply"), (Path("/dev/zero"), "larger than")):
+    long_number = tmp_path / "long.json"
+    long_number.write_text('{"version": "3", "templates": [{"type": 1, "id": 1' + "0" * 5000 + "}]}")
+    for path, message in (
+        (deep, "nested too deeply"),
+        (Path("/dev/zero"), "larger than"),
+        (long_number, "a number too long"),
+    ):
         refused = run_gen("import", "portainer", str(path))
         assert refused.exit_code == 1 and message in refused.stderr
 

@@ -3,6 +3,7 @@ The only module that reads them."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -244,6 +245,8 @@ def _parse_located(yaml: YAML, shown: str, text: str) -> tuple[CommentedMap | No
         return None, Diagnostic(shown, line, column, "", message)
     except YAMLError as error:  # any other parser complaint, without a position
         return None, Diagnostic(shown, 1, 1, "", f"invalid YAML: {' '.join(str(error).split())}")
+    except ValueError:  # an integer past Python's limit of digits (no catalog value comes near it)
+        return None, _long_number(shown, text)
     if data is None:
         message = "the file is empty; it must hold one mapping that starts with 'id:'"
         return None, Diagnostic(shown, 1, 1, "", message)
@@ -252,6 +255,19 @@ def _parse_located(yaml: YAML, shown: str, text: str) -> tuple[CommentedMap | No
         message = f"the file must hold a mapping (key: value lines), not a {_yaml_type(data)}"
         return None, Diagnostic(shown, line + 1, column + 1, "", message)
     return data, None
+
+
+def _long_number(shown: str, text: str) -> Diagnostic:
+    found = re.search(rf"[0-9][0-9_]{{{MAX_DIGITS},}}", text)
+    start = found.start() if found else 0
+    line = text.count("\n", 0, start) + 1
+    column = start - (text.rfind("\n", 0, start) + 1) + 1
+    digits = len(found[0].replace("_", "")) if found else 0
+    message = f"a number of {digits} digits; numbers in the catalog have at most {MAX_DIGITS}"
+    return Diagnostic(shown, line, column, "", message)
+
+
+MAX_DIGITS = 4300  # Python reads no longer integer from text (sys.get_int_max_str_digits)
 
 
 def _first_definition(text: str, key: str, line: int, column: int) -> int | None:

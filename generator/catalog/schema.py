@@ -7,6 +7,7 @@ import json
 import re
 from collections.abc import Callable, Iterator
 from functools import cache
+from math import isfinite
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -41,9 +42,7 @@ def _registry() -> Registry[Any]:
 @cache
 def schema_validator(file_name: str) -> Draft202012Validator:
     """A validator for any schema in schemas/ (the output schemas too)."""
-    from jsonschema import Draft202012Validator
-
-    return Draft202012Validator(load_schema(file_name), registry=_registry())
+    return _strict_validator()(load_schema(file_name), registry=_registry())
 
 
 COMMON_REF = "common.schema.json#/$defs/"
@@ -87,15 +86,50 @@ def bundle(schema: dict[str, Any]) -> dict[str, Any]:
 
 @cache
 def validator_for(kind_name: str) -> Draft202012Validator:
-    from jsonschema import Draft202012Validator
-
     kind = KIND_BY_NAME[kind_name]
-    return Draft202012Validator(bundle(load_schema(kind.schema_file)))
+    return _strict_validator()(bundle(load_schema(kind.schema_file)))
+
+
+@cache
+def _strict_validator() -> type[Draft202012Validator]:
+    """Draft 2020-12 with numbers by what their consumers take: an integer is written as one
+    (JSON Schema's `integer` takes 11434.0, which Compose and Portainer's decoder refuse), and a
+    number is finite (`.nan` and `.inf` are YAML numbers no consumer takes)."""
+    from jsonschema import Draft202012Validator, validators
+
+    types = Draft202012Validator.TYPE_CHECKER.redefine_many(
+        {
+            "integer": lambda _, value: isinstance(value, int) and not isinstance(value, bool),
+            "number": lambda _, value: (
+                _is_number(value) and (not isinstance(value, float) or isfinite(value))
+            ),
+        }
+    )
+    strict: type[Draft202012Validator] = validators.extend(  # type: ignore[no-untyped-call]
+        Draft202012Validator, type_checker=types
+    )
+    return strict
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _odd_floats(node: Any) -> bool:
+    """Whether a float the fast check cannot judge is anywhere in the data: one written with a
+    fraction of zero (an integer field's 11434.0) or one that is not finite."""
+    if isinstance(node, float):
+        return not isfinite(node) or node.is_integer()
+    if isinstance(node, dict):
+        return any(_odd_floats(value) for value in node.values())
+    if isinstance(node, list):
+        return any(_odd_floats(value) for value in node)
+    return False
 
 
 def validate_document(document: RawDocument) -> list[Diagnostic]:
     """Every schema error of one document, located and explained."""
-    if passes(compiled_for(document.kind.name), document.data):
+    if not _odd_floats(document.data) and passes(compiled_for(document.kind.name), document.data):
         return []
     validator = validator_for(document.kind.name)
     problems: list[Diagnostic] = []
@@ -260,6 +294,10 @@ def _message(error: ValidationError, schema: dict[str, Any]) -> str:
     if "x-error" in schema and validator in ("oneOf", "anyOf", "not", "pattern"):
         scalar = isinstance(error.instance, str | int | float)
         return f"{value}: {schema['x-error']}" if scalar else str(schema["x-error"])
+    if validator == "type" and isinstance(error.instance, float) and not isfinite(error.instance):
+        return f"{value} is not allowed: a number here must be finite"
+    if validator == "type" and isinstance(error.instance, float) and error.instance.is_integer():
+        return f"{value} is not of type {_types(error.validator_value)}: write {int(error.instance)}"
     if validator == "type":
         return f"{value} is not of type {_types(error.validator_value)}"
     if validator == "enum":
@@ -310,5 +348,8 @@ def _bound(validator: str, limit: Any) -> str:
 
 
 def short_repr(value: Any, limit: int = 60) -> str:
-    text = repr(value) if isinstance(value, str) else json.dumps(plain(value), default=str)
+    try:
+        text = repr(value) if isinstance(value, str) else json.dumps(plain(value), default=str)
+    except ValueError:  # an integer past Python's limit of digits for str()
+        return "a number too long to show"
     return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -65,6 +65,8 @@ def read_templates(path: Path) -> tuple[str, list[Any]]:
         raise GenError(f"{path}: not a JSON file: {error}") from error
     except RecursionError as error:
         raise GenError(f"{path}: nested too deeply to be an App Templates file") from error
+    except ValueError as error:  # an integer past Python's limit of digits (Portainer reads 64 bits)
+        raise GenError(f"{path}: holds a number too long for an App Templates file ({error})") from error
     if isinstance(document, list):
         raise GenError(
             f"{path} is a Portainer 1.x file (a top-level list of templates): Portainer 2.x rejects it "
