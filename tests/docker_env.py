@@ -139,7 +139,6 @@ def write_env_files(
     code-server's extension registry (`gallery`: no registry is reachable from here)."""
     assert run_gen("secrets", "--catalog", str(ROOT / "catalog"), "--dir", str(folder)).exit_code == 0
     cores = os.cpu_count() or 1
-    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     socket = (host or docker_host()).removeprefix("unix://")
     data_root = Path(socket).parent / "data"
     files = {}
@@ -151,8 +150,8 @@ def write_env_files(
             cpus_variable, memory_variable = limit_variables(service)
             if service.limits.cpus > cores:
                 lines.append(f"{cpus_variable}={cores}")
-            if memory_bytes(service.limits.memory) > memory * 3 // 4:
-                lines.append(f"{memory_variable}={memory * 3 // 4 // 2**20}m")  # as gen doctor asks
+            if effective_memory(catalog, service.id) < memory_bytes(service.limits.memory):
+                lines.append(f"{memory_variable}={effective_memory(catalog, service.id) // 2**20}m")
         absent = absent_here(catalog.stack_services(stack), {})  # what gen doctor tells to set here
         lines += [f"{variable}={value}" for variable, value in sorted(absent.items())]
         path = folder / f"{stack_id}.env"
@@ -163,6 +162,13 @@ def write_env_files(
 
 def effective_cpus(catalog: Catalog, service_id: str) -> float:
     return min(catalog.services[service_id].limits.cpus, float(os.cpu_count() or 1))
+
+
+def effective_memory(catalog: Catalog, service_id: str) -> int:
+    """The service's memory limit on this machine: the catalog's, or what `gen doctor` asks for
+    where that is more than the machine has (three quarters of it, in whole MiB)."""
+    fits = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") * 3 // 4 // 2**20 * 2**20
+    return min(memory_bytes(catalog.services[service_id].limits.memory), fits)
 
 
 def remove_leftover_containers(client: docker.DockerClient) -> None:

@@ -61,6 +61,8 @@ def _construct_mapping(loader: Any, node: yaml.MappingNode) -> dict[Any, Any]:
     mapping: dict[Any, Any] = {}
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
+        if isinstance(key, list | dict):  # `? [a]: b`: the located reader says where
+            raise yaml.YAMLError("a key that is a list or a mapping")
         if key in mapping:
             raise DuplicateKey(f"duplicate key {key!r}")
         mapping[key] = loader.construct_object(value_node, deep=True)

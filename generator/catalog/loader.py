@@ -4,7 +4,7 @@ The only module that reads them."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -218,10 +218,52 @@ def _parse(path: Path) -> tuple[dict[str, Any] | None, str, Diagnostic | None]:
         fast = fastyaml.load(text)
     except PyYAMLError:
         fast = None  # ruamel reads it again below, for a located message
-    if isinstance(fast, dict) and all(isinstance(key, str) for key in fast):
+    if isinstance(fast, dict) and all(isinstance(key, str) for key in fast) and _unfit(fast) is None:
         return fast, text, None
     data, problem = _parse_located(_yaml(), shown, text)
+    unfit = _unfit(data) if data is not None and problem is None else None
+    if unfit is not None:
+        parts, message, at_key = unfit
+        line, column = locate(data, parts, key=at_key)
+        where = [p for p in (parts[:-1] if at_key else parts) if isinstance(p, str | int)]
+        return None, text, Diagnostic(shown, line, column, json_path(where), message)
     return (plain(data) if data is not None else None), text, problem
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_KEY_TYPES = {"int": "a number", "float": "a number", "bool": "true or false", "NoneType": "null",
+              "date": "a date", "datetime": "a date and time"}  # fmt: skip
+
+
+def _unfit(node: Any, here: tuple[Any, ...] = ()) -> tuple[tuple[Any, ...], str, bool] | None:
+    """The first place a file holds what no catalog value may, as (parts, message, at a key): a
+    key that is not text (YAML reads `1:`, `null:` or `2024-01-01:` as a number, nothing or a
+    date), or text with a lone UTF-16 surrogate ("\\ud800" in double quotes: no character, so
+    no output file could hold it)."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if not isinstance(key, str):
+                shown = (
+                    "null" if key is None else str(key).lower() if isinstance(key, bool) else str(key)[:40]
+                )
+                what = _KEY_TYPES.get(type(key).__name__, "a value of another kind")
+                message = f"the key {shown} is {what}; keys are text: quote it ('{shown}')"
+                if key is None:
+                    message = "a key is empty (null); keys are text"
+                elif isinstance(key, tuple | Mapping) or not isinstance(key, Hashable):  # ruamel's key forms
+                    message = "a key is a list or a mapping (YAML's '? ' form); keys are text"
+                return (*here, key), message, True
+            found = _unfit(value, (*here, key))
+            if found is not None:
+                return found
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            found = _unfit(value, (*here, index))
+            if found is not None:
+                return found
+    elif isinstance(node, str) and _SURROGATE.search(node):
+        return here, "holds a lone UTF-16 surrogate (\\ud800 to \\udfff), which is no character", False
+    return None
 
 
 def text_of(raw: bytes) -> str:

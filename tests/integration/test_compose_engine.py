@@ -13,11 +13,11 @@ import pytest
 
 from generator.catalog import load_catalog
 from generator.catalog.model import Catalog
-from generator.units import memory_bytes
 from tests.conftest import DEFAULT_CATALOG, ROOT
 from tests.docker_env import (
     compose,
     effective_cpus,
+    effective_memory,
     engine,
     extension_gallery,
     prepare_host,
@@ -117,7 +117,7 @@ def _assert_stack_matches_catalog(host: Host, catalog: Catalog, stack_id: str) -
             assert networks[network.name]["IPAddress"] == str(attachment.ipv4_address)
         config = container.attrs["HostConfig"]
         assert config["NanoCpus"] == int(effective_cpus(catalog, service.id) * 1e9)
-        assert config["Memory"] == memory_bytes(service.limits.memory)
+        assert config["Memory"] == effective_memory(catalog, service.id)
         assert config["RestartPolicy"]["Name"] == service.restart
         assert container.labels["ai-stack.variant"] == "cpu"
         binds = {m["Destination"]: m for m in container.attrs["Mounts"] if m["Type"] == "bind"}

@@ -12,9 +12,8 @@ from typing import Any
 import pytest
 
 from generator.catalog import load_catalog
-from generator.units import memory_bytes
 from tests.conftest import DEFAULT_CATALOG
-from tests.docker_env import effective_cpus, firewalled_engine, prepared_host
+from tests.docker_env import effective_cpus, effective_memory, firewalled_engine, prepared_host
 from tests.swarm_env import deploy, docker_cli, networks_script, stack_services, wait_until_converged
 
 pytestmark = [pytest.mark.docker]
@@ -64,7 +63,7 @@ def test_every_stack_converges_with_its_placement_and_limits_and_is_removed(swar
     ]
     limits = ollama["Resources"]["Limits"]
     assert limits["NanoCPUs"] == int(effective_cpus(CATALOG, "ollama") * 1e9)
-    assert limits["MemoryBytes"] == memory_bytes(CATALOG.services["ollama"].limits.memory)
+    assert limits["MemoryBytes"] == effective_memory(CATALOG, "ollama")
     portainer = client.services.get("management_portainer").attrs["Spec"]["TaskTemplate"]
     assert "node.role == manager" in portainer["Placement"]["Constraints"]
     assert client.services.get("ai_ollama").attrs["Spec"]["UpdateConfig"]["FailureAction"] == "rollback"

@@ -1,0 +1,148 @@
+"""A fuzzer over the catalog: hostile values at random places of the default catalog's files, and
+random edits of their text. `gen validate`, `gen build` and `gen list` must answer every catalog
+with an exit code and a message, never a traceback, and a build never writes half its output.
+
+The suite runs a few hundred examples; `FUZZ_EXAMPLES=20000 pytest tests/test_fuzz.py` searches
+longer (hypothesis prints the smallest catalog edit that breaks, to add to the fixtures)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.conftest import DEFAULT_CATALOG, run_gen
+
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "150"))
+FILES = sorted(str(p.relative_to(DEFAULT_CATALOG)) for p in DEFAULT_CATALOG.rglob("*.yaml"))
+FUZZ = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+
+# What a careless user or an attacker writes: numbers at and past every consumer's edge, text
+# that means something to shells, templates, YAML and browsers, and values of the wrong shape.
+SCALARS = st.one_of(
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.sampled_from([0, -1, 1, 65535, 65536, 2**31, 2**63, 10**40]),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.sampled_from([0.0, 1.0, 11434.0, 1e-12, 0.005, 1e308, -0.0]),
+    st.booleans(),
+    st.none(),
+    st.just(date(2024, 2, 29)),
+    st.text(max_size=20),
+    st.sampled_from(
+        [
+            "",
+            " ",
+            "${PWD}",
+            "$(id)",
+            "{{ .x }}",
+            "{$HOME}",
+            "../../etc/passwd",
+            "/",
+            "a\nb",
+            "a\x00b",
+            "\ud800",
+            "\u202e",
+            "<script>",
+            "-rf",
+            "30s5m",
+            "1e3",
+            "0x10",
+            "512m",
+            "99999999999g",
+            "latest",
+            "ollama/ollama@sha256:" + "0" * 64,
+        ]
+    ),
+)
+KEYS = st.one_of(st.text(max_size=12), st.integers(), st.none(), st.booleans(), st.just(date(2024, 1, 1)))
+VALUES = st.recursive(
+    SCALARS,
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(KEYS, inner, max_size=3)),
+    max_leaves=6,
+)
+# Text spliced into a file anywhere: YAML's own syntax, tabs, control and odd characters.
+SNIPPETS = st.sampled_from(
+    ["<<: *a\n", "&a ", "*a", "!!python/object:os.system ", "\t", "\x00", "{", "[", "- ", ": ", "'", '"',
+     '"\\ud800"', "\n  ", "\n", "#", "? ", "|\n", "---\n", "...\n", "%YAML 1.1\n", "\ufeff", "1" + "0" * 5000]
+)  # fmt: skip
+
+
+def _paths(node: Any, here: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
+    yield here
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from _paths(value, (*here, key))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _paths(value, (*here, index))
+
+
+def _replace(node: Any, path: tuple[Any, ...], value: Any, delete: bool) -> Any:
+    if not path:
+        return value
+    head, rest = path[0], path[1:]
+    if delete and not rest:
+        node = node.copy()
+        del node[head]
+        return node
+    copy = node.copy()
+    copy[head] = _replace(node[head], rest, value, delete)
+    return copy
+
+
+@contextmanager
+def _catalog_with(file: str, text: str) -> Iterator[Path]:
+    folder = Path(tempfile.mkdtemp(prefix="gen-fuzz-"))
+    try:
+        shutil.copytree(DEFAULT_CATALOG, folder / "catalog")
+        (folder / "catalog" / file).write_bytes(text.encode("utf-8", "surrogateescape"))
+        yield folder
+    finally:
+        shutil.rmtree(folder)
+
+
+def _every_command_answers(folder: Path) -> None:
+    catalog = str(folder / "catalog")
+    checked = run_gen("validate", "--catalog", catalog)  # a traceback fails the test here
+    assert checked.exit_code in (0, 1), checked.stderr
+    assert checked.exit_code == 0 or "error" in checked.stderr
+    out = folder / "dist"
+    built = run_gen("build", "--catalog", catalog, "--out", str(out))
+    assert built.exit_code == checked.exit_code, built.stderr
+    assert out.is_dir() is (built.exit_code == 0)  # nothing is written for an invalid catalog
+    listed = run_gen("list", "--catalog", catalog, "--format", "json")
+    assert listed.exit_code in (0, 1), listed.stderr
+
+
+@FUZZ
+@given(file=st.sampled_from(FILES), data=st.data())
+def test_hostile_values_anywhere_get_an_answer(file: str, data: st.DataObject) -> None:
+    document = yaml.safe_load((DEFAULT_CATALOG / file).read_text())
+    path = data.draw(st.sampled_from(list(_paths(document))), label="path")
+    delete = bool(path) and data.draw(st.booleans(), label="delete")
+    value = data.draw(VALUES, label="value")
+    changed = _replace(document, path, value, delete)
+    text = yaml.safe_dump(changed, allow_unicode=data.draw(st.booleans()), sort_keys=False)
+    with _catalog_with(file, text) as folder:
+        _every_command_answers(folder)
+
+
+@FUZZ
+@given(file=st.sampled_from(FILES), data=st.data())
+def test_random_edits_of_the_text_get_an_answer(file: str, data: st.DataObject) -> None:
+    text = (DEFAULT_CATALOG / file).read_text()
+    for _ in range(data.draw(st.integers(min_value=1, max_value=3), label="edits")):
+        at = data.draw(st.integers(min_value=0, max_value=len(text)), label="at")
+        cut = data.draw(st.integers(min_value=0, max_value=8), label="cut")
+        text = text[:at] + data.draw(SNIPPETS, label="insert") + text[at + cut :]
+    with _catalog_with(file, text) as folder:
+        _every_command_answers(folder)
