@@ -32,6 +32,11 @@ def generate(kind: str, length: int) -> str:
     return "".join(secrets.choice(PASSWORD_ALPHABET) for _ in range(length))
 
 
+def setting(settings: dict[str, str], variable: str, default: str) -> str:
+    """A variable as Compose's `${VAR:-default}` reads it: an empty value is the default too."""
+    return settings.get(variable) or default
+
+
 def read_assignments(path: Path) -> dict[str, str]:
     """NAME=value pairs of an env file (comments and blank lines ignored)."""
     if not path.exists():

@@ -12,7 +12,7 @@ def memory_bytes(text: str) -> int:
     return int(text[:-1]) * _FACTORS[text[-1].lower()]
 
 
-_DOCKER_SIZE = re.compile(r"(\d+(?:\.\d+)?)\s*([kmgtp]?)(?:i?b)?", re.IGNORECASE)
+_DOCKER_SIZE = re.compile(r"([0-9]+(?:\.[0-9]+)?) ?(?:([kmgtp])(?:i?b)?|b)?", re.IGNORECASE | re.ASCII)
 
 
 def docker_bytes(text: str) -> int | None:
@@ -21,7 +21,7 @@ def docker_bytes(text: str) -> int | None:
     match = _DOCKER_SIZE.fullmatch(text.strip())
     if match is None:
         return None
-    return int(float(match[1]) * _FACTORS.get(match[2].lower(), 1))
+    return int(float(match[1]) * _FACTORS.get((match[2] or "").lower(), 1))
 
 
 def zfs_bytes(text: str) -> int | None:

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import pytest
 
 from generator.catalog import load_catalog
-from generator.hosts.doctor import _memory_limits
+from generator.hosts.limits import memory_limits
 from generator.hosts.report import Check
 from generator.units import docker_bytes
 from tests.conftest import DEFAULT_CATALOG
@@ -20,7 +20,7 @@ GIB = 2**30
 
 def _checks(memory: object, settings: dict[str, str] | None = None) -> dict[str, Check]:
     engine = SimpleNamespace(info=lambda: {"MemTotal": memory})
-    return {c.name: c for c in _memory_limits(engine, AI, settings or {})}
+    return {c.name: c for c in memory_limits(engine, AI, settings or {})}
 
 
 @pytest.mark.parametrize(

@@ -71,8 +71,9 @@ VALUES = st.recursive(
 )
 # Text spliced into a file anywhere: YAML's own syntax, tabs, control and odd characters.
 SNIPPETS = st.sampled_from(
-    ["<<: *a\n", "&a ", "*a", "!!python/object:os.system ", "\t", "\x00", "{", "[", "- ", ": ", "'", '"',
-     '"\\ud800"', "\n  ", "\n", "#", "? ", "|\n", "---\n", "...\n", "%YAML 1.1\n", "\ufeff", "1" + "0" * 5000]
+    ["<<: *a\n", "<<: {", "&a ", "*a", "!!python/object:os.system ", "\t", "\x00", "{", "[", "- ", ": ",
+     "'", '"', '"\\ud800"', "\n  ", "\n", "#", "? ", "|\n", "---\n", "...\n", "%YAML 1.1\n", "\ufeff",
+     "2024-02-30", "1" + "0" * 5000]
 )  # fmt: skip
 
 

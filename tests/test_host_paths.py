@@ -5,6 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
+import generator.hosts.host_paths as host_paths_module
 from generator.catalog import load_catalog
 from generator.hosts.host_paths import HostPath, absent_here, host_paths, path_checks
 from tests.conftest import DEFAULT_CATALOG, run_gen
@@ -36,7 +39,7 @@ def test_a_missing_optional_device_fails_with_the_line_that_lets_the_stack_run(t
     )
     (left_out,) = path_checks([entry], {"DEV_THING": "/dev/null"}, local=True)
     assert left_out.status == "ok" and "left out on this host (DEV_THING=/dev/null)" in left_out.message
-    (tmp_path / "zfs").touch()
+    (tmp_path / "zfs").mkdir()  # Docker takes a folder of device nodes too (/dev/dri)
     (present,) = path_checks([entry], {}, local=True)
     assert present.status == "ok" and present.message == f"{tmp_path / 'zfs'} is there"
 
@@ -64,15 +67,27 @@ def test_a_remote_engine_is_not_checked_here(tmp_path: Path) -> None:
     assert check.status == "warn" and "remote engine" in check.message
 
 
-def test_absent_here_names_only_the_optional_paths_this_host_lacks() -> None:
+def test_absent_here_names_only_the_optional_paths_this_host_lacks(monkeypatch: pytest.MonkeyPatch) -> None:
     lacking = {"/dev/disk", "/dev/zfs", "/var/lib/docker"}
-    assert absent_here(MONITORING, {}, lambda path: path not in lacking) == {
-        "DEV_DISK": "/dev/null",
-        "DEV_ZFS": "/dev/null",
-    }
-    assert absent_here(MONITORING, {"DEV_ZFS": "/dev/null"}, lambda path: path not in lacking) == {
-        "DEV_DISK": "/dev/null"
-    }
+    monkeypatch.setattr(host_paths_module, "_found", lambda path, kind: path not in lacking)
+    assert absent_here(MONITORING, {}) == {"DEV_DISK": "/dev/null", "DEV_ZFS": "/dev/null"}
+    assert absent_here(MONITORING, {"DEV_ZFS": "/dev/null"}) == {"DEV_DISK": "/dev/null"}
+    assert absent_here(MONITORING, {"DEV_ZFS": ""}) == {"DEV_DISK": "/dev/null", "DEV_ZFS": "/dev/null"}
+
+
+def test_what_docker_would_refuse_is_not_there(tmp_path: Path) -> None:
+    """A regular file is no device node; a trailing slash on a file makes Docker's stat fail; an
+    empty value in the env file is Compose's default, as ${VAR:-default} reads it."""
+    (tmp_path / "file").touch()
+    (not_a_device,) = path_checks([_optional(tmp_path / "file")], {}, local=True)
+    assert not_a_device.status == "fail" and "is not a device node" in not_a_device.message
+    slashed = HostPath("host path", "/x", "DEV_THING", ("cadvisor",), "", "Lost.")
+    (check,) = path_checks([slashed], {"DEV_THING": f"{tmp_path / 'file'}/"}, local=True)
+    assert check.status == "fail" and "is missing" in check.message
+    (default,) = path_checks([_optional(tmp_path / "zfs")], {"DEV_THING": ""}, local=True)
+    assert default.status == "fail" and str(tmp_path / "zfs") in default.message
+    (remote,) = path_checks([_optional(tmp_path / "zfs")], {"DEV_THING": "/dev/null"}, local=False)
+    assert remote.status == "ok" and "left out on this host" in remote.message
 
 
 def test_the_env_example_says_what_each_optional_path_gives() -> None:

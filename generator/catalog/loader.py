@@ -3,8 +3,7 @@ The only module that reads them."""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -14,6 +13,7 @@ from yaml import YAMLError as PyYAMLError
 
 from generator.catalog import fastyaml
 from generator.catalog.kinds import KIND_BY_FOLDER, ROOT_FILES, Kind
+from generator.catalog.yaml_values import bad_value, unfit
 from generator.diagnostics import Diagnostic, display_path, json_path
 from generator.parallel import in_child, worth_it
 
@@ -73,13 +73,16 @@ def locate(root: Any, parts: Sequence[str | int], *, key: bool = False) -> tuple
     line, column = _start(root)
     for index, part in enumerate(parts):
         last = index == len(parts) - 1
-        if isinstance(node, CommentedMap) and part in node:
-            line, column = node.lc.key(part) if (key and last) else node.lc.value(part)
-            node = node[part]
-        elif isinstance(node, CommentedSeq) and isinstance(part, int) and 0 <= part < len(node):
-            line, column = node.lc.item(part)
-            node = node[part]
-        else:
+        try:
+            if isinstance(node, CommentedMap) and part in node:
+                line, column = node.lc.key(part) if (key and last) else node.lc.value(part)
+                node = node[part]
+            elif isinstance(node, CommentedSeq) and isinstance(part, int) and 0 <= part < len(node):
+                line, column = node.lc.item(part)
+                node = node[part]
+            else:
+                break
+        except (KeyError, TypeError):  # a value a merge key (<<) brought: ruamel keeps no place for it
             break
     return line + 1, column + 1
 
@@ -216,54 +219,18 @@ def _parse(path: Path) -> tuple[dict[str, Any] | None, str, Diagnostic | None]:
         return None, text, Diagnostic(shown, line, column, "", message)
     try:
         fast = fastyaml.load(text)
-    except PyYAMLError:
+    except (PyYAMLError, ValueError):  # a value the fast reader cannot make (a date like 2024-02-30)
         fast = None  # ruamel reads it again below, for a located message
-    if isinstance(fast, dict) and all(isinstance(key, str) for key in fast) and _unfit(fast) is None:
+    if isinstance(fast, dict) and unfit(fast) is None:
         return fast, text, None
     data, problem = _parse_located(_yaml(), shown, text)
-    unfit = _unfit(data) if data is not None and problem is None else None
-    if unfit is not None:
-        parts, message, at_key = unfit
+    found = unfit(data) if data is not None and problem is None else None
+    if found is not None:
+        parts, message, at_key = found
         line, column = locate(data, parts, key=at_key)
         where = [p for p in (parts[:-1] if at_key else parts) if isinstance(p, str | int)]
         return None, text, Diagnostic(shown, line, column, json_path(where), message)
     return (plain(data) if data is not None else None), text, problem
-
-
-_SURROGATE = re.compile("[\ud800-\udfff]")
-_KEY_TYPES = {"int": "a number", "float": "a number", "bool": "true or false", "NoneType": "null",
-              "date": "a date", "datetime": "a date and time"}  # fmt: skip
-
-
-def _unfit(node: Any, here: tuple[Any, ...] = ()) -> tuple[tuple[Any, ...], str, bool] | None:
-    """The first place a file holds what no catalog value may, as (parts, message, at a key): a
-    key that is not text (YAML reads `1:`, `null:` or `2024-01-01:` as a number, nothing or a
-    date), or text with a lone UTF-16 surrogate ("\\ud800" in double quotes: no character, so
-    no output file could hold it)."""
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if not isinstance(key, str):
-                shown = (
-                    "null" if key is None else str(key).lower() if isinstance(key, bool) else str(key)[:40]
-                )
-                what = _KEY_TYPES.get(type(key).__name__, "a value of another kind")
-                message = f"the key {shown} is {what}; keys are text: quote it ('{shown}')"
-                if key is None:
-                    message = "a key is empty (null); keys are text"
-                elif isinstance(key, tuple | Mapping) or not isinstance(key, Hashable):  # ruamel's key forms
-                    message = "a key is a list or a mapping (YAML's '? ' form); keys are text"
-                return (*here, key), message, True
-            found = _unfit(value, (*here, key))
-            if found is not None:
-                return found
-    elif isinstance(node, list):
-        for index, value in enumerate(node):
-            found = _unfit(value, (*here, index))
-            if found is not None:
-                return found
-    elif isinstance(node, str) and _SURROGATE.search(node):
-        return here, "holds a lone UTF-16 surrogate (\\ud800 to \\udfff), which is no character", False
-    return None
 
 
 def text_of(raw: bytes) -> str:
@@ -287,8 +254,8 @@ def _parse_located(yaml: YAML, shown: str, text: str) -> tuple[CommentedMap | No
         return None, Diagnostic(shown, line, column, "", message)
     except YAMLError as error:  # any other parser complaint, without a position
         return None, Diagnostic(shown, 1, 1, "", f"invalid YAML: {' '.join(str(error).split())}")
-    except ValueError:  # an integer past Python's limit of digits (no catalog value comes near it)
-        return None, _long_number(shown, text)
+    except ValueError as error:  # a value YAML cannot make: a long integer, a date like 2024-02-30
+        return None, bad_value(shown, text, error)
     if data is None:
         message = "the file is empty; it must hold one mapping that starts with 'id:'"
         return None, Diagnostic(shown, 1, 1, "", message)
@@ -297,19 +264,6 @@ def _parse_located(yaml: YAML, shown: str, text: str) -> tuple[CommentedMap | No
         message = f"the file must hold a mapping (key: value lines), not a {_yaml_type(data)}"
         return None, Diagnostic(shown, line + 1, column + 1, "", message)
     return data, None
-
-
-def _long_number(shown: str, text: str) -> Diagnostic:
-    found = re.search(rf"[0-9][0-9_]{{{MAX_DIGITS},}}", text)
-    start = found.start() if found else 0
-    line = text.count("\n", 0, start) + 1
-    column = start - (text.rfind("\n", 0, start) + 1) + 1
-    digits = len(found[0].replace("_", "")) if found else 0
-    message = f"a number of {digits} digits; numbers in the catalog have at most {MAX_DIGITS}"
-    return Diagnostic(shown, line, column, "", message)
-
-
-MAX_DIGITS = 4300  # Python reads no longer integer from text (sys.get_int_max_str_digits)
 
 
 def _first_definition(text: str, key: str, line: int, column: int) -> int | None:

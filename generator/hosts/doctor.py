@@ -13,6 +13,7 @@ from generator.catalog.deploy import LABEL_PREFIX, variant_services
 from generator.catalog.model import Accelerator, Catalog, Network, Service, Stack
 from generator.hosts.engine import is_local
 from generator.hosts.host_paths import host_paths, path_checks
+from generator.hosts.limits import cpu_limits, memory_limits
 from generator.hosts.report import Check, run_groups
 
 
@@ -43,8 +44,8 @@ def run_doctor(
         ("ports", lambda: _ports(client, services, stack_ids)),
         ("mountpoints", lambda: _mountpoints(catalog, services)),
         ("host paths", lambda: path_checks(host_paths(services, variant), settings or {}, is_local())),
-        ("cpu limits", lambda: _cpu_limits(client, services, settings or {})),
-        ("memory limits", lambda: _memory_limits(client, services, settings or {})),
+        ("cpu limits", lambda: cpu_limits(client, services, settings or {})),
+        ("memory limits", lambda: memory_limits(client, services, settings or {})),
         ("images", lambda: _images(client, services, variant)),
         ("zfs pools", lambda: _pools(catalog)),
     ]
@@ -259,74 +260,6 @@ def _mountpoints(catalog: Catalog, services: list[Service]) -> Iterator[Check]:
                 f"{dataset.mountpoint} is missing (the deploy would stop)",
                 "run scripts/zfs-datasets.sh",
             )
-
-
-def _cpu_limits(client: Any, services: list[Service], settings: dict[str, str]) -> Iterator[Check]:
-    """Docker refuses a CPU limit above the host's cores, and then the whole `up` fails."""
-    from generator.catalog.deploy import limit_variables
-
-    cores = client.info().get("NCPU")
-    if not isinstance(cores, int) or cores < 1:
-        yield Check("cpu limits", "warn", "the engine did not say how many CPUs it has")
-        return
-    all_fit = True
-    for service in services:
-        variable = limit_variables(service)[0]
-        try:
-            cpus = float(settings.get(variable, service.limits.cpus))
-        except ValueError:
-            cpus = service.limits.cpus
-        if cpus > cores:
-            all_fit = False
-            yield Check(
-                f"cpu limit {service.id}",
-                "fail",
-                f"{cpus:g} CPUs, the host has {cores}: Docker refuses the container",
-                f"set {variable}={cores} in the stack's env file (and pass it with --env-file)",
-            )
-    if all_fit:
-        yield Check("cpu limits", "ok", f"every limit fits the host's {cores} CPUs")
-
-
-def _memory_limits(client: Any, services: list[Service], settings: dict[str, str]) -> Iterator[Check]:
-    """A memory limit above the host's memory limits nothing (Docker takes it as it is), and a
-    program that sizes itself by its limit, as Ollama does, plans with memory that is not there."""
-    from generator.catalog.deploy import limit_variables
-    from generator.units import docker_bytes, human_bytes
-
-    total = client.info().get("MemTotal")
-    if not isinstance(total, int) or total < 1:
-        yield Check("memory limits", "warn", "the engine did not say how much memory it has")
-        return
-    host = human_bytes(total)
-    limits = 0
-    all_fit = True
-    for service in services:
-        variable = limit_variables(service)[1]
-        text = settings.get(variable, service.limits.memory)
-        size = docker_bytes(text)
-        if size is None or size < 1:
-            all_fit = False
-            yield Check(f"memory limit {service.id}", "fail", f"{variable}={text} is not a memory size")
-            continue
-        limits += size
-        if size > total:
-            all_fit = False
-            message = f"{text}, the host has {host}: the limit protects nothing"
-            yield Check(
-                f"memory limit {service.id}",
-                "fail",
-                f"{message}, and {service.id} may plan with memory that is not there",
-                f"set {variable}={total * 3 // 4 // 2**20}m (or less) in the stack's env file",
-            )
-    together = human_bytes(limits)
-    if all_fit and limits > total:
-        message = (
-            f"each fits the host's {host}; together they reach {together}: busy at once, they can exhaust it"
-        )
-        yield Check("memory limits", "warn", message)
-    elif all_fit:
-        yield Check("memory limits", "ok", f"every limit fits the host's {host} (together {together})")
 
 
 def _images(client: Any, services: list[Service], variant: Accelerator) -> Iterator[Check]:

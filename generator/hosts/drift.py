@@ -13,9 +13,9 @@ from typing import Any
 
 from generator.catalog.deploy import LABEL_PREFIX, ZFS_ALTROOT, dataset_path, format_cpus, limit_variables
 from generator.catalog.model import Accelerator, Catalog, Service
-from generator.envfile import read_assignments
+from generator.envfile import read_assignments, setting
 from generator.hosts.report import Finding
-from generator.units import memory_bytes
+from generator.units import docker_bytes
 
 SWARM_TASK_LABEL = "com.docker.swarm.task.id"  # on the containers of Swarm's tasks
 
@@ -30,7 +30,9 @@ def expected_binds(
             source = settings.get(ZFS_ALTROOT, "") + dataset_path(catalog, volume)
         elif volume.source_kind == "host_path":
             source = (
-                settings.get(volume.env_override, volume.source) if volume.env_override else volume.source
+                setting(settings, volume.env_override, volume.source)
+                if volume.env_override
+                else volume.source
             )
         else:
             continue  # generated files and named volumes are not binds of a host path
@@ -70,12 +72,12 @@ def limit_differences(service: Service, settings: dict[str, str], nano_cpus: int
     """The container's or Swarm task's CPU and memory limits against the catalog's, with the
     env file's per-host values."""
     cpus_name, memory_name = limit_variables(service)
-    cpus = float(settings.get(cpus_name, format_cpus(service.limits.cpus)))
+    cpus = float(setting(settings, cpus_name, format_cpus(service.limits.cpus)))
     differences = []
     if nano_cpus != int(cpus * 1e9):
         differences.append(f"CPU limit is {nano_cpus / 1e9:g}, the catalog says {cpus:g}")
-    expected_memory = settings.get(memory_name, service.limits.memory)
-    if memory != memory_bytes(expected_memory):
+    expected_memory = setting(settings, memory_name, service.limits.memory)
+    if memory != docker_bytes(expected_memory):
         differences.append(f"memory limit is {memory} bytes, the catalog says {expected_memory}")
     return differences
 

@@ -8,12 +8,14 @@ losing what the catalog says.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+import os
+import stat
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
-from pathlib import Path
 
 from generator.catalog.deploy import NOT_HERE
 from generator.catalog.model import Accelerator, Service
+from generator.envfile import setting
 from generator.hosts.report import Check
 
 
@@ -29,7 +31,8 @@ class HostPath:
 
 
 def host_paths(services: Iterable[Service], variant: Accelerator = "cpu") -> list[HostPath]:
-    """Every host path and device node the services bind, once each, in path order."""
+    """Every host path and device node the services bind, once each, in path order. A path one
+    service needs and another may do without is needed."""
     found: dict[tuple[str, str], HostPath] = {}
 
     def add(entry: HostPath) -> None:
@@ -37,7 +40,9 @@ def host_paths(services: Iterable[Service], variant: Accelerator = "cpu") -> lis
         if known is None:
             found[(entry.kind, entry.path)] = entry
         elif entry.services[0] not in known.services:
-            found[(entry.kind, entry.path)] = replace(known, services=(*known.services, *entry.services))
+            optional = known.if_missing if entry.if_missing else None
+            merged = replace(known, services=(*known.services, *entry.services), if_missing=optional)
+            found[(entry.kind, entry.path)] = merged
 
     for service in services:
         for volume in service.volumes:
@@ -63,15 +68,13 @@ def host_paths(services: Iterable[Service], variant: Accelerator = "cpu") -> lis
     return sorted(found.values(), key=lambda p: (p.path, p.kind))
 
 
-def absent_here(
-    services: Iterable[Service], settings: dict[str, str], exists: Callable[[str], bool] | None = None
-) -> dict[str, str]:
-    """The env file lines this host needs: each optional path or device it lacks, set to /dev/null."""
-    exists = exists or _exists
+def absent_here(services: Iterable[Service], settings: dict[str, str]) -> dict[str, str]:
+    """The env file lines this host needs, as `gen doctor` asks for them: each optional path or
+    device it lacks, set to /dev/null."""
     return {
         entry.variable: NOT_HERE
         for entry in host_paths(services)
-        if entry.if_missing and entry.variable and not exists(settings.get(entry.variable, entry.path))
+        if entry.variable and _check(entry, settings, True, False).hint.startswith(f"set {entry.variable}=")
     }
 
 
@@ -89,26 +92,37 @@ def path_checks(
 def _check(entry: HostPath, settings: dict[str, str], local: bool, swarm: bool) -> Check:
     name = f"{entry.kind} {entry.path}"
     who = ", ".join(entry.services)
-    path = settings.get(entry.variable, entry.path) if entry.variable else entry.path
-    setting = f"{entry.variable}={path}" if path != entry.path else ""
+    path = setting(settings, entry.variable, entry.path) if entry.variable else entry.path
+    assigned = f"{entry.variable}={path}" if path != entry.path else ""
+    if path == NOT_HERE and entry.if_missing:
+        where = "on every node" if swarm else "on this host"
+        return Check(name, "ok", f"left out {where} ({assigned}): {who} runs without it: {entry.if_missing}")
     if not local:
         return Check(name, "warn", f"cannot check {path} on a remote engine ({who} binds it)")
+    found = _found(path, entry.kind)
+    if found is None:
+        return Check(name, "warn", f"cannot check {path}: permission denied (run gen doctor as root)")
     nodes = " (on this node; every node that runs it needs it too)" if swarm else ""
-    if path == NOT_HERE and entry.if_missing:
-        return Check(
-            name, "ok", f"left out on this host ({setting}): {who} runs without it: {entry.if_missing}"
-        )
-    if _exists(path):
-        return Check(name, "ok", f"{path} is there{nodes}" + (f" ({setting})" if setting else ""))
+    if found:
+        return Check(name, "ok", f"{path} is there{nodes}" + (f" ({assigned})" if assigned else ""))
     if entry.create and not swarm:
         return Check(name, "warn", f"{path} is missing: Compose creates it as an empty folder for {who}")
     stops = "Swarm rejects its tasks" if swarm else "Docker refuses to start it"
-    message = f"{path} is missing: {who} binds it and {stops}"
+    missing = "is not a device node" if entry.kind == "device" and _found(path, "host path") else "is missing"
+    message = f"{path} {missing}: {who} binds it and {stops}"
     if entry.if_missing and entry.variable:
         hint = f"set {entry.variable}={NOT_HERE} in the stack's env file: {who} then runs without it: "
         return Check(name, "fail", message, hint + entry.if_missing)
     return Check(name, "fail", message, f"{who} needs it: {entry.why}" if entry.why else "")
 
 
-def _exists(path: str) -> bool:
-    return Path(path).exists()
+def _found(path: str, kind: str) -> bool | None:
+    """Whether Docker finds the path as it binds it (a device node, or a folder of them, for a
+    device); None when this user may not look."""
+    try:
+        mode = os.stat(path).st_mode  # noqa: PTH116 (a Path drops a trailing slash; Docker does not)
+    except PermissionError:
+        return None
+    except (FileNotFoundError, NotADirectoryError, OSError):
+        return False
+    return kind != "device" or stat.S_ISCHR(mode) or stat.S_ISBLK(mode) or stat.S_ISDIR(mode)

@@ -384,7 +384,8 @@ def test_versioning_keeps_the_series_as_gen_does(extraction: Extraction) -> None
 
 
 def test_the_reported_mixed_series_stay_apart(default_run: Extraction) -> None:
-    """The issue's proposals were v3.14.0 -> 3.15.0 and 1.14.0 -> v1.15.0. For each version tag
+    """Renovate's docker versioning drops a leading v and so once offered v3.14.0 -> 3.15.0 and
+    1.14.0 -> v1.15.0. For each version tag
     of the default catalog (v-prefixed, unprefixed, -rocm, -alpine), Renovate offers the next
     patch release of its own series and never that release's other forms."""
     offers = {
