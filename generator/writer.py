@@ -13,6 +13,7 @@ import difflib
 import fcntl
 import os
 import shutil
+import stat
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -63,7 +64,7 @@ def plan(out_dir: Path, artifacts: Sequence[Artifact]) -> list[Change]:
         old = current.pop(artifact.path, None)
         if old is None:
             status: Status = "created"
-        elif old.is_symlink() or old.read_bytes() != artifact.content or _mode(old) != artifact.mode:
+        elif not _regular(old) or old.read_bytes() != artifact.content or _mode(old) != artifact.mode:
             status = "changed"
         else:
             status = "unchanged"
@@ -96,8 +97,11 @@ def write_output(out_dir: Path, artifacts: Sequence[Artifact], sources: Path | N
     if sources is not None:
         _refuse_overlap(out_dir, sources)
     _refuse_foreign(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    blocking = next((p for p in out_dir.parents if p.exists() and not p.is_dir()), None)
+    if blocking is not None:
+        raise OutputRefused(f"cannot write {out_dir}: {blocking} is a file, not a folder")
     try:
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
         with _locked(out_dir):
             return _replace(out_dir, artifacts)
     except OSError as error:
@@ -254,4 +258,11 @@ def _lines(content: bytes) -> list[str]:
 def _text(path: Path) -> list[str]:
     if path.is_symlink():  # its target is never read: it could be any file of the host
         return [f"(a symbolic link to {path.readlink()}; the build replaces it with a file)\n"]
+    if not _regular(path):  # a FIFO would wait for a writer forever, a device never end
+        return ["(not a regular file; the build replaces it with a file)\n"]
     return _lines(path.read_bytes())
+
+
+def _regular(path: Path) -> bool:
+    """A plain file, itself (a link, a FIFO, a socket or a device is not read)."""
+    return stat.S_ISREG(path.lstat().st_mode)

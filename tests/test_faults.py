@@ -4,11 +4,13 @@ an output folder holding the catalog, concurrent builds into one folder."""
 from __future__ import annotations
 
 import json
+import os
 import stat
 import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
@@ -349,3 +351,62 @@ def test_an_env_file_that_is_not_text_is_left_as_it_is(tmp_path: Path) -> None:
         == f"error: cannot read the env file {folder / 'ai.env'}: it is not UTF-8 text; it is left as it is"
     )
     assert (folder / "ai.env").read_bytes() == garbled
+
+
+def test_output_below_a_file_is_refused_in_one_line(
+    catalog_copy: Callable[..., Path], tmp_path: Path
+) -> None:
+    catalog_copy(DEFAULT_CATALOG)
+    (tmp_path / "a-file").write_text("x")
+    result = run_gen("build", "--out", "a-file/dist")
+    assert result.exit_code == 1
+    assert result.stderr.strip() == "error: cannot write a-file/dist: a-file is a file, not a folder"
+
+
+def test_a_fifo_in_the_previous_output_is_replaced_not_read(
+    catalog_copy: Callable[..., Path], tmp_path: Path
+) -> None:
+    """Reading a FIFO waits for a writer forever: --check, --diff and the build never read one
+    (a real `gen` process with a time limit, so a regression fails instead of hanging)."""
+    catalog_copy(DEFAULT_CATALOG)
+    assert run_gen("build", "--out", "out").exit_code == 0
+    (tmp_path / "out" / "templates.json").unlink()
+    os.mkfifo(tmp_path / "out" / "templates.json")
+    gen = [
+        str(ROOT / ".venv" / "bin" / "gen") if (ROOT / ".venv").is_dir() else "gen",
+        "build",
+        "--out",
+        "out",
+    ]
+    for extra, code in ((["--check"], 1), (["--diff"], 0), ([], 0)):
+        finished = subprocess.run([*gen, *extra], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+        assert finished.returncode == code, finished.stderr
+    assert stat.S_ISREG((tmp_path / "out" / "templates.json").lstat().st_mode)
+
+
+def test_an_unreadable_file_or_folder_is_a_located_error(
+    catalog_copy: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As another user meets a file or folder of mode 0600/0700 (root reads everything, so the
+    refusal is the operating system's answer, played back)."""
+    catalog = catalog_copy(DEFAULT_CATALOG)
+    real_read, real_iterdir = Path.read_bytes, Path.iterdir
+
+    def read_bytes(path: Path) -> bytes:
+        if path.name == "ollama.yaml":
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_read(path)
+
+    def iterdir(path: Path) -> Any:
+        if path.name == "roles":
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_iterdir(path)
+
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    monkeypatch.setattr(Path, "iterdir", iterdir)
+    result = run_gen("validate", "--catalog", str(catalog))
+    assert result.exit_code == 1
+    assert (
+        "catalog/services/ollama.yaml:1:1: error: the file cannot be read: Permission denied" in result.stderr
+    )
+    assert "catalog/roles:1:1: error: the folder roles/ cannot be read: Permission denied" in result.stderr

@@ -143,7 +143,12 @@ def _catalog_files(catalog_dir: Path) -> Iterator[tuple[Path, Kind | None, str]]
     """Yield (path, kind, problem) for every file the catalog holds, sorted."""
     allowed = f"the folders {', '.join(sorted(KIND_BY_FOLDER))} and the files {' and '.join(ROOT_FILES)}"
     root = catalog_dir.resolve()
-    for entry in sorted(catalog_dir.iterdir()):
+    try:
+        entries = _listing(catalog_dir)
+    except UnreadableFolder as error:
+        yield catalog_dir, None, str(error)
+        return
+    for entry in entries:
         if entry.name.startswith(".") or entry.name.endswith(IGNORED_SUFFIXES):
             continue
         if _leaves(entry, root):
@@ -160,8 +165,27 @@ def _catalog_files(catalog_dir: Path) -> Iterator[tuple[Path, Kind | None, str]]
             )
 
 
+def _listing(folder: Path) -> list[Path]:
+    """The folder's entries, sorted; a folder this user may not read raises UnreadableFolder."""
+    try:
+        return sorted(folder.iterdir())
+    except OSError as error:
+        raise UnreadableFolder(folder, error.strerror or str(error)) from error
+
+
+class UnreadableFolder(Exception):
+    def __init__(self, folder: Path, reason: str) -> None:
+        super().__init__(f"the folder {folder.name}/ cannot be read: {reason}")
+        self.folder = folder
+
+
 def _kind_files(folder: Path, kind: Kind, root: Path) -> Iterator[tuple[Path, Kind | None, str]]:
-    for entry in sorted(folder.iterdir()):
+    try:
+        entries = _listing(folder)
+    except UnreadableFolder as error:
+        yield folder, None, str(error)
+        return
+    for entry in entries:
         if entry.name.startswith(".") or entry.name.endswith(IGNORED_SUFFIXES):
             continue
         if _leaves(entry, root):
@@ -201,11 +225,16 @@ MAX_VALUES = 100_000  # values once aliases are expanded: an "alias bomb" grows 
 
 def _parse(path: Path) -> tuple[dict[str, Any] | None, str, Diagnostic | None]:
     shown = display_path(path)
-    size = path.stat().st_size
-    if size > MAX_FILE_BYTES:
-        message = f"the file has {size} bytes; a catalog file may have at most {MAX_FILE_BYTES} (one entity)"
-        return None, "", Diagnostic(shown, 1, 1, "", message)
-    raw = path.read_bytes()
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            message = (
+                f"the file has {size} bytes; a catalog file may have at most {MAX_FILE_BYTES} (one entity)"
+            )
+            return None, "", Diagnostic(shown, 1, 1, "", message)
+        raw = path.read_bytes()
+    except OSError as error:  # unreadable for this user, or gone meanwhile
+        return None, "", Diagnostic(shown, 1, 1, "", f"the file cannot be read: {error.strerror or error}")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
