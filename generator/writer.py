@@ -12,6 +12,7 @@ import ctypes.util
 import difflib
 import fcntl
 import os
+import secrets
 import shutil
 import stat
 from collections.abc import Iterable, Iterator, Sequence
@@ -37,11 +38,22 @@ class Change:
 
 
 def replace_file(path: Path, content: bytes) -> None:
-    """Replace one file whole or not at all, through a temporary file beside it: a link there is
-    replaced by a file, never written through (its target may be anywhere)."""
-    temporary = path.with_name(f"{TEMP_PREFIX}{path.name}")
+    """Replace one file whole or not at all, through a temporary file beside it: a link at the
+    path is replaced by a file, never written through (its target may be anywhere). The
+    temporary file is new (O_EXCL, never a link), so nothing planted in the folder is written."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+    for _ in range(100):
+        temporary = path.with_name(f"{TEMP_PREFIX}{path.name}-{secrets.token_hex(8)}")
+        try:
+            descriptor = os.open(temporary, flags, 0o666)  # the umask applies, as for any new file
+            break
+        except FileExistsError:
+            continue
+    else:
+        raise FileExistsError(f"no free temporary name beside {path}")
     try:
-        temporary.write_bytes(content)
+        with os.fdopen(descriptor, "wb") as stream:
+            stream.write(content)
         temporary.replace(path)
     finally:
         temporary.unlink(missing_ok=True)

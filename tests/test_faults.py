@@ -410,3 +410,28 @@ def test_an_unreadable_file_or_folder_is_a_located_error(
         "catalog/services/ollama.yaml:1:1: error: the file cannot be read: Permission denied" in result.stderr
     )
     assert "catalog/roles:1:1: error: the folder roles/ cannot be read: Permission denied" in result.stderr
+
+
+def test_replacing_a_catalog_file_writes_through_no_planted_link(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """gen import and gen images pin replace a catalog file through a temporary file beside it:
+    a link planted at the temporary's name (a dot-file validate ignores) is never written through."""
+    from generator import writer
+
+    folder = tmp_path / "catalog" / "services"
+    folder.mkdir(parents=True)
+    target = tmp_path / "outside.txt"
+    target.write_text("keep me")
+    names = iter(["planted", "fresh"])
+    monkeypatch.setattr("generator.writer.secrets.token_hex", lambda _: next(names))
+    (folder / f"{writer.TEMP_PREFIX}ollama.yaml-planted").symlink_to(target)
+    (folder / "ollama.yaml").symlink_to(target)  # the file itself a link: replaced, not followed
+    writer.replace_file(folder / "ollama.yaml", b"id: ollama\n")
+    assert target.read_text() == "keep me"
+    assert (folder / "ollama.yaml").read_bytes() == b"id: ollama\n"
+    assert not (folder / "ollama.yaml").is_symlink()
+    assert sorted(p.name for p in folder.iterdir()) == [
+        f"{writer.TEMP_PREFIX}ollama.yaml-planted",
+        "ollama.yaml",
+    ]
