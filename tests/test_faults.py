@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import stat
 import subprocess
 from collections.abc import Callable, Iterator
@@ -435,3 +436,48 @@ def test_replacing_a_catalog_file_writes_through_no_planted_link(
         f"{writer.TEMP_PREFIX}ollama.yaml-planted",
         "ollama.yaml",
     ]
+
+
+def _templates_file(folder: Path, *titles: str) -> Path:
+    file = folder / "templates.json"
+    templates = [{"type": 1, "title": title, "image": "nginx:1.27"} for title in titles]
+    file.write_text(json.dumps({"version": "3", "templates": templates}))
+    return file
+
+
+@pytest.mark.root
+def test_an_import_that_cannot_write_says_what_it_wrote(small_filesystem: Path, tmp_path: Path) -> None:
+    from tests.conftest import MINIMAL
+
+    catalog = small_filesystem / "catalog"
+    shutil.copytree(MINIMAL, catalog)
+    subprocess.run(["mount", "-o", "remount,ro", str(small_filesystem)], check=True)
+    result = run_gen("import", "portainer", str(_templates_file(tmp_path, "Web One", "Web Two")),
+                     "--catalog", str(catalog))  # fmt: skip
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines() == [
+        "error: could not write services/web-one.yaml: Read-only file system; written before it: none; "
+        "the others are unchanged"
+    ]
+
+
+def test_an_import_reads_no_dot_file_of_the_catalog(
+    catalog_copy: Callable[..., Path], tmp_path: Path
+) -> None:
+    """Its trial copy of the catalog leaves dot-files out, as the loader does: one that links to
+    /dev/zero would fill the disk (a real `gen` process with a time limit)."""
+    catalog = catalog_copy()
+    (catalog / ".zero").symlink_to("/dev/zero")
+    (catalog / "services" / ".loop").symlink_to(catalog / "services" / ".loop")
+    gen = str(ROOT / ".venv" / "bin" / "gen") if (ROOT / ".venv").is_dir() else "gen"
+    command = [
+        gen,
+        "import",
+        "portainer",
+        str(_templates_file(tmp_path, "Web One")),
+        "--catalog",
+        str(catalog),
+    ]
+    finished = subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert finished.returncode == 0, finished.stderr
+    assert (catalog / "services" / "web-one.yaml").is_file()

@@ -133,8 +133,17 @@ def import_portainer(
         outcomes.append(outcome)
     _refuse_what_would_not_validate(catalog_dir, documents, outcomes)
     header = f"{HEADER}# Imported from {path.name} by `gen import portainer`.\n"
+    written: list[str] = []
     for entity, document in documents.items():
-        replace_file(catalog_dir / entity, to_yaml(document, header))
+        try:
+            replace_file(catalog_dir / entity, to_yaml(document, header))
+        except OSError as error:  # a full disk, a read-only catalog: each file is whole or untouched
+            before = ", ".join(written) or "none"
+            raise GenError(
+                f"could not write {entity}: {error.strerror or error}; written before it: {before}; "
+                "the others are unchanged"
+            ) from error
+        written.append(entity)
     return ImportReport(display_path(path), version, outcomes)
 
 
@@ -146,7 +155,8 @@ def _refuse_what_would_not_validate(
     by_entity = {o.entity: o for o in outcomes if o.entity is not None}
     with tempfile.TemporaryDirectory() as scratch:
         trial = Path(scratch) / "catalog"
-        shutil.copytree(catalog_dir, trial)
+        # the loader reads no dot-file, so none is copied (one could be a link to /dev/zero)
+        shutil.copytree(catalog_dir, trial, ignore=shutil.ignore_patterns(".*"))
         for entity, document in documents.items():
             (trial / entity).write_bytes(to_yaml(document, HEADER))
         while documents:
