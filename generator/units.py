@@ -8,8 +8,11 @@ _FACTORS = {"k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4, "p": 1024**5}
 
 
 def memory_bytes(text: str) -> int:
-    """'512m' -> 536870912 (Docker memory sizes, binary units)."""
-    return int(text[:-1]) * _FACTORS[text[-1].lower()]
+    """'512m' -> 536870912: a size the catalog's schema has checked (Docker's units, binary)."""
+    size = docker_bytes(text)
+    if size is None:
+        raise ValueError(f"not a memory size: {text!r}")
+    return size
 
 
 _DOCKER_SIZE = re.compile(r"([0-9]+(?:\.[0-9]+)?) ?(?:([kmgtp])(?:i?b)?|b)?", re.IGNORECASE | re.ASCII)

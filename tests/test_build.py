@@ -176,8 +176,12 @@ def test_build_killed_midway_leaves_old_or_new_output(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     subprocess.run([sys.executable, "-c", KILL_SCRIPT, str(out), "A"], check=True, env=env)
     interrupted = 0
-    for delay in (0.05, 0.15, 0.3, 0.5, 0.8):
+    for delay in (0.0, 0.005, 0.02, 0.05, 0.1):  # after the writer starts its staging folder
         process = subprocess.Popen([sys.executable, "-c", KILL_SCRIPT, str(out), "B"], env=env)
+        started = time.monotonic()  # a busy machine starts Python late: wait for the writer itself
+        while not any(tmp_path.glob(f"{writer.TEMP_PREFIX}*")) and process.poll() is None:
+            assert time.monotonic() - started < 60, "the writer did not start within a minute"
+            time.sleep(0.001)
         time.sleep(delay)
         process.send_signal(signal.SIGKILL)
         process.wait()

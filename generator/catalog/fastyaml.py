@@ -153,13 +153,10 @@ def _scalar(value: str) -> Any:
 
 def _int(text: str) -> int:
     text = text.replace("_", "")
-    try:
-        for prefix, base in (("0o", 8), ("0x", 16), ("0b", 2)):
-            if text.startswith(prefix):
-                return int(text[2:], base)
-        return int(text, 10)
-    except ValueError as error:  # past Python's limit of digits: the located reader says where
-        raise yaml.YAMLError(str(error)) from None
+    for prefix, base in (("0o", 8), ("0x", 16), ("0b", 2)):
+        if text.startswith(prefix):
+            return int(text[2:], base)
+    return int(text, 10)
 
 
 def _float(text: str) -> float:

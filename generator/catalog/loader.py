@@ -143,10 +143,9 @@ def _catalog_files(catalog_dir: Path) -> Iterator[tuple[Path, Kind | None, str]]
     """Yield (path, kind, problem) for every file the catalog holds, sorted."""
     allowed = f"the folders {', '.join(sorted(KIND_BY_FOLDER))} and the files {' and '.join(ROOT_FILES)}"
     root = catalog_dir.resolve()
-    try:
-        entries = _listing(catalog_dir)
-    except UnreadableFolder as error:
-        yield catalog_dir, None, str(error)
+    entries = _listing(catalog_dir)
+    if isinstance(entries, str):
+        yield catalog_dir, None, entries
         return
     for entry in entries:
         if entry.name.startswith(".") or entry.name.endswith(IGNORED_SUFFIXES):
@@ -165,25 +164,18 @@ def _catalog_files(catalog_dir: Path) -> Iterator[tuple[Path, Kind | None, str]]
             )
 
 
-def _listing(folder: Path) -> list[Path]:
-    """The folder's entries, sorted; a folder this user may not read raises UnreadableFolder."""
+def _listing(folder: Path) -> list[Path] | str:
+    """The folder's entries, sorted, or why this user cannot read them."""
     try:
         return sorted(folder.iterdir())
     except OSError as error:
-        raise UnreadableFolder(folder, error.strerror or str(error)) from error
-
-
-class UnreadableFolder(Exception):
-    def __init__(self, folder: Path, reason: str) -> None:
-        super().__init__(f"the folder {folder.name}/ cannot be read: {reason}")
-        self.folder = folder
+        return f"the folder {folder.name}/ cannot be read: {error.strerror or error}"
 
 
 def _kind_files(folder: Path, kind: Kind, root: Path) -> Iterator[tuple[Path, Kind | None, str]]:
-    try:
-        entries = _listing(folder)
-    except UnreadableFolder as error:
-        yield folder, None, str(error)
+    entries = _listing(folder)
+    if isinstance(entries, str):
+        yield folder, None, entries
         return
     for entry in entries:
         if entry.name.startswith(".") or entry.name.endswith(IGNORED_SUFFIXES):
@@ -257,8 +249,11 @@ def _parse(path: Path) -> tuple[dict[str, Any] | None, str, Diagnostic | None]:
     if found is not None:
         parts, message, at_key = found
         line, column = locate(data, parts, key=at_key)
-        where = [p for p in (parts[:-1] if at_key else parts) if isinstance(p, str | int)]
-        return None, text, Diagnostic(shown, line, column, json_path(where), message)
+        return (
+            None,
+            text,
+            Diagnostic(shown, line, column, json_path(parts[:-1] if at_key else parts), message),
+        )
     return (plain(data) if data is not None else None), text, problem
 
 

@@ -25,7 +25,7 @@ class HostPath:
     path: str  # as the catalog names it
     variable: str | None  # the env_override that replaces it on a host that differs
     services: tuple[str, ...]
-    why: str  # the catalog's reason, or what is lost without it
+    why: str  # the catalog's reason for binding it
     if_missing: str | None  # set: optional, and what its services lose without it
     create: bool = False  # Compose creates a missing folder (create_host_path)
 
@@ -47,14 +47,13 @@ def host_paths(services: Iterable[Service], variant: Accelerator = "cpu") -> lis
     for service in services:
         for volume in service.volumes:
             if volume.source_kind == "host_path":
-                why = volume.if_missing or volume.reason or ""
                 add(
                     HostPath(
                         "host path",
                         volume.source,
                         volume.env_override,
                         (service.id,),
-                        why,
+                        volume.reason or "",
                         volume.if_missing,
                         volume.create_host_path,
                     )
@@ -74,7 +73,7 @@ def absent_here(services: Iterable[Service], settings: dict[str, str]) -> dict[s
     return {
         entry.variable: NOT_HERE
         for entry in host_paths(services)
-        if entry.variable and _check(entry, settings, True, False).hint.startswith(f"set {entry.variable}=")
+        if entry.variable and entry.if_missing and _check(entry, settings, True, False).status == "fail"
     }
 
 
