@@ -5,19 +5,19 @@ from __future__ import annotations
 from pathlib import Path
 
 from generator import writer
-from generator.catalog.model import Catalog
 from generator.errors import UsageError
+from generator.plan import Plan
 from generator.render import render_all
 
 
 def build_output(
-    catalog: Catalog, catalog_dir: Path, out_dir: Path, check: bool, show_diff: bool, dry_run: bool
+    plan: Plan, catalog_dir: Path, out_dir: Path, check: bool, show_diff: bool, dry_run: bool
 ) -> tuple[str, str | None]:
     """What `gen build` prints, and with --check, why the output is stale (None when it is not).
     --diff and --dry-run only report; otherwise the folder is replaced as a whole."""
     if sum((check, show_diff, dry_run)) > 1:
         raise UsageError("use only one of --check, --diff and --dry-run")
-    artifacts = render_all(catalog)
+    artifacts = render_all(plan)
     if show_diff:
         return writer.diff(out_dir, artifacts), None
     if check or dry_run:

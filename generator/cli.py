@@ -10,13 +10,17 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
 from generator import __version__
 from generator.errors import CatalogInvalid, GenError
 from generator.reporting import emit
+
+if TYPE_CHECKING:
+    from generator.catalog.model import Catalog, Stack
+    from generator.plan import Plan
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -120,7 +124,7 @@ def list_entities(kind: str | None, catalog_dir: Path, output_format: str) -> No
     """
     from generator import inspect
 
-    rows = inspect.list_rows(_catalog(catalog_dir), kind)
+    rows = inspect.list_rows(_plan(catalog_dir).catalog, kind)
     emit(output_format, rows, lambda: "".join(f"{r['kind']:<15} {r['id']:<24} {r['title']}\n" for r in rows))
 
 
@@ -140,7 +144,7 @@ def show(entity: str, catalog_dir: Path, output_format: str) -> None:
     """
     from generator import inspect
 
-    data = inspect.find(_catalog(catalog_dir), entity)
+    data = inspect.find(_plan(catalog_dir).catalog, entity)
     emit(output_format, data, lambda: inspect.to_yaml_text(data))
 
 
@@ -171,7 +175,7 @@ def build(catalog_dir: Path, out_dir: Path, check: bool, show_diff: bool, dry_ru
     from generator.build import build_output
     from generator.errors import StaleOutput
 
-    text, stale = build_output(_catalog(catalog_dir), catalog_dir, out_dir, check, show_diff, dry_run)
+    text, stale = build_output(_plan(catalog_dir), catalog_dir, out_dir, check, show_diff, dry_run)
     click.echo(text, nl=False)
     if stale:
         raise StaleOutput(stale)
@@ -201,13 +205,11 @@ def secrets(stacks: tuple[str, ...], catalog_dir: Path, secrets_dir: Path) -> No
     """
     from generator.envfile import secrets_text, write_stack_secrets
 
-    click.echo(secrets_text(write_stack_secrets(_catalog(catalog_dir), stacks, secrets_dir)), nl=False)
+    click.echo(secrets_text(write_stack_secrets(_plan(catalog_dir), stacks, secrets_dir)), nl=False)
 
 
-def _stacks(catalog: Any, stack: str | None) -> list[Any]:
-    from generator.catalog.deploy import chosen_stacks
-
-    return chosen_stacks(catalog, [stack] if stack else [])
+def _stacks(plan: Plan, stack: str | None) -> list[Stack]:
+    return plan.chosen_stacks([stack] if stack else [])
 
 
 @cli.command()
@@ -242,10 +244,10 @@ def doctor(
     from generator.envfile import read_assignments
     from generator.hosts import doctor_checks, report
 
-    catalog = _catalog(catalog_dir)
+    plan = _plan(catalog_dir)
     settings = read_assignments(env_file) if env_file else {}
-    stacks = _stacks(catalog, stack)  # a wrong name is an error before the engine is asked
-    checks = doctor_checks(catalog, stacks, variant, settings, swarm)
+    stacks = _stacks(plan, stack)  # a wrong name is an error before the engine is asked
+    checks = doctor_checks(plan, stacks, variant, settings, swarm)
     emit(output_format, checks, lambda: report.checks_text(checks))
     sys.exit(1 if any(c.status == "fail" for c in checks) else 0)
 
@@ -278,9 +280,9 @@ def drift(
     """
     from generator.hosts import drift_findings, report
 
-    catalog = _catalog(catalog_dir)
-    stack_ids = [s.id for s in _stacks(catalog, stack)]
-    findings = drift_findings(catalog, stack_ids, env_file, swarm)
+    plan = _plan(catalog_dir)
+    stack_ids = [s.id for s in _stacks(plan, stack)]
+    findings = drift_findings(plan, stack_ids, env_file, swarm)
     emit(output_format, findings, lambda: report.findings_text(findings))
     sys.exit(1 if any(f.status != "in-sync" for f in findings) else 0)
 
@@ -335,7 +337,7 @@ def verify(catalog_dir: Path, markdown_file: Path | None, output_format: str, **
     from generator.verify import Request, run_verify
     from generator.verify import report as verify_report
 
-    result = run_verify(_catalog(catalog_dir), Request(**choices), cache(connect))  # connects once, when used
+    result = run_verify(_plan(catalog_dir), Request(**choices), cache(connect))  # connects once, when used
     if markdown_file is not None:
         verify_report.write_markdown(result, markdown_file)
     emit(output_format, result.to_dict(), lambda: verify_report.to_text(result))
@@ -370,12 +372,12 @@ def models_pull(catalog_dir: Path, stack: str, ollama_url: str | None, output_fo
       gen models pull --ollama-url https://ollama.ai.home.arpa --format json
     """
     from generator.hosts.models import pull_models, pulled_text, stack_models
-    from generator.verify.stack_facts import ollama_url as stack_ollama_url
+    from generator.plan.facts import ollama_url as stack_ollama_url
 
-    catalog = _catalog(catalog_dir)
-    stacks = _stacks(catalog, stack)
-    url = ollama_url or stack_ollama_url(catalog, stacks[0])
-    results = pull_models(url, stack_models(catalog, stacks), lambda line: click.echo(line, err=True))
+    plan = _plan(catalog_dir)
+    stacks = _stacks(plan, stack)
+    url = ollama_url or stack_ollama_url(plan.catalog, stacks[0])
+    results = pull_models(url, stack_models(plan.catalog, stacks), lambda line: click.echo(line, err=True))
     emit(output_format, results, lambda: pulled_text(results))
     sys.exit(1 if any(r.status == "failed" for r in results) else 0)
 
@@ -575,10 +577,16 @@ def import_portainer_command(
     emit(output_format, report.to_dict(), report.to_text)
 
 
-def _catalog(catalog_dir: Path) -> Any:
+def _catalog(catalog_dir: Path) -> Catalog:
     from generator.catalog import load_catalog
 
     return load_catalog(catalog_dir)
+
+
+def _plan(catalog_dir: Path) -> Plan:
+    from generator.plan import plan
+
+    return plan(_catalog(catalog_dir))
 
 
 def main() -> None:

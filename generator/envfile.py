@@ -14,11 +14,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from generator.catalog.deploy import Variable, chosen_stacks, stack_variables, variant_services
-from generator.catalog.model import Catalog
+from generator.artifact import MARKER
 from generator.errors import OutputRefused, UsageError
 from generator.escape import env_comment
-from generator.writer import MARKER
+from generator.plan import Plan
+from generator.plan.rules import Variable
 
 ASSIGNMENT = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=(.*)$")
 PASSWORD_ALPHABET = string.ascii_letters + string.digits
@@ -61,17 +61,13 @@ class SecretsResult:
     kept: tuple[str, ...]
 
 
-def write_stack_secrets(catalog: Catalog, stack_ids: Iterable[str], folder: Path) -> list[SecretsResult]:
+def write_stack_secrets(plan: Plan, stack_ids: Iterable[str], folder: Path) -> list[SecretsResult]:
     """`gen secrets`: <folder>/<stack>.env for each stack (every stack when none is named), with
     a value for each secret any variant of the stack reads."""
-    results = []
-    for stack in chosen_stacks(catalog, stack_ids):
-        services = {
-            s.id: s for v in catalog.stack_accelerators(stack) for s in variant_services(catalog, stack, v)
-        }
-        variables = stack_variables(catalog, services.values())
-        results.append(write_secrets(folder / f"{stack.id}.env", stack.id, variables))
-    return results
+    return [
+        write_secrets(folder / f"{stack.id}.env", stack.id, plan.stack_variables(stack))
+        for stack in plan.chosen_stacks(stack_ids)
+    ]
 
 
 def secrets_text(results: list[SecretsResult]) -> str:

@@ -21,14 +21,15 @@ from mkdocs.structure.files import File, Files, file_sort_key
 from mkdocs.structure.pages import Page
 from mkdocs.structure.toc import get_toc
 
+from generator.artifact import MARKER
 from generator.catalog import load_catalog
 from generator.errors import OutputRefused, UsageError
 from generator.parallel import in_child, worth_it
+from generator.plan import plan as make_plan
 from generator.render import PARALLEL_FROM_SERVICES, render_all
 from generator.render.site import downloads_page, entity_pages, nav, overview_pages
 from generator.render.site_html import HtmlPage, resolve_links, search_view
 from generator.resources import schemas_dir
-from generator.writer import MARKER
 
 SITE_MARKER = ".gen-site"
 
@@ -92,7 +93,8 @@ def generated_schemas(site_url: str) -> dict[str, str]:
 
 def _generated_files(catalog_dir: Path, source_dir: Path) -> tuple[str, list[object], GeneratedPages]:
     """The site's generated files (path in the docs -> content), its URL and its nav."""
-    catalog = load_catalog(catalog_dir)
+    plan = make_plan(load_catalog(catalog_dir))
+    catalog = plan.catalog
     if catalog.publish is None:
         raise UsageError("the catalog has no publish.yaml")
     generated: dict[str, str | bytes] = {}
@@ -100,10 +102,10 @@ def _generated_files(catalog_dir: Path, source_dir: Path) -> tuple[str, list[obj
     templates: dict[str, object] = {}
     if worth_it(len(catalog.services), PARALLEL_FROM_SERVICES):
         # a second core writes the service and stack pages while this one renders the artifacts
-        entities = in_child(entity_pages, catalog)
+        entities = in_child(entity_pages, plan)
     else:
-        entities = partial(entity_pages, catalog)
-    for artifact in render_all(catalog):
+        entities = partial(entity_pages, plan)
+    for artifact in render_all(plan):
         if artifact.path == MARKER:
             continue
         path = artifact.path.replace(".env.example", "env.example")  # mkdocs skips dot files
@@ -113,8 +115,8 @@ def _generated_files(catalog_dir: Path, source_dir: Path) -> tuple[str, list[obj
     files = list(generated)
     schemas = generated_schemas(catalog.publish.site_url)
     generated.update({f"schemas/{name}": text for name, text in schemas.items()})
-    downloads = {"reference/downloads.md": downloads_page(catalog, files, list(schemas))}
-    for path, page in {**entities(), **overview_pages(catalog, templates), **downloads}.items():
+    downloads = {"reference/downloads.md": downloads_page(plan, files, list(schemas))}
+    for path, page in {**entities(), **overview_pages(plan, templates), **downloads}.items():
         if isinstance(page, HtmlPage):
             html_pages[path] = page
             generated[path] = page.stub()

@@ -15,17 +15,15 @@ import os
 import secrets
 import shutil
 import stat
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from generator.artifact import Artifact
+from generator.artifact import MARKER, Artifact
 from generator.errors import OutputRefused
 
-MARKER = ".gen-output"
-MARKER_TEXT = b"Made by `gen build`. The whole folder is replaced on every build: do not edit.\n"
 TEMP_PREFIX = ".gen-tmp-"
 
 Status = Literal["created", "changed", "removed", "unchanged"]
@@ -57,15 +55,6 @@ def replace_file(path: Path, content: bytes) -> None:
         temporary.replace(path)
     finally:
         temporary.unlink(missing_ok=True)
-
-
-def with_marker(artifacts: Iterable[Artifact]) -> list[Artifact]:
-    result = sorted(artifacts, key=lambda a: a.path)
-    paths = [a.path for a in result]
-    if len(set(paths)) != len(paths):
-        duplicates = sorted({p for p in paths if paths.count(p) > 1})
-        raise AssertionError(f"two renderers produced the same file: {duplicates}")
-    return [Artifact(MARKER, MARKER_TEXT), *result]
 
 
 def plan(out_dir: Path, artifacts: Sequence[Artifact]) -> list[Change]:

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import docker
 
-from generator.catalog.deploy import limit_variables
 from generator.catalog.model import Catalog
 from generator.hosts.host_paths import absent_here
+from generator.plan.rules import limit_variables
 from generator.units import memory_bytes
 from tests.components import missing
 from tests.conftest import ROOT, run_gen
@@ -174,7 +174,7 @@ def effective_memory(catalog: Catalog, service_id: str) -> int:
 def remove_leftover_containers(client: docker.DockerClient) -> None:
     """Containers an interrupted earlier run left behind (labelled by the compose files; Swarm's
     tasks are the swarm test's to remove): they would hold the catalog's addresses and ports."""
-    from generator.catalog.deploy import LABEL_PREFIX
+    from generator.plan.rules import LABEL_PREFIX
 
     for container in client.containers.list(all=True, filters={"label": f"{LABEL_PREFIX}.stack"}):
         if "com.docker.swarm.service.id" not in container.labels:

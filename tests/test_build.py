@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from generator import writer
-from generator.artifact import Artifact
+from generator.artifact import MARKER, Artifact, with_marker
+from generator.plan import plan as make_plan
 from tests.conftest import DEFAULT_CATALOG, ROOT, run_gen
 
 
@@ -31,7 +32,7 @@ def test_two_builds_are_byte_identical(tmp_path: Path) -> None:
 
 
 def test_files_get_their_modes_whatever_the_umask(tmp_path: Path) -> None:
-    artifacts = writer.with_marker(
+    artifacts = with_marker(
         [Artifact("scripts/run.sh", b"#!/bin/sh\n", 0o755), Artifact("a/b/c.yaml", b"x: 1\n")]
     )
     previous = os.umask(0o077)
@@ -40,20 +41,18 @@ def test_files_get_their_modes_whatever_the_umask(tmp_path: Path) -> None:
     finally:
         os.umask(previous)
     modes = {a.path: (tmp_path / "out" / a.path).stat().st_mode & 0o777 for a in artifacts}
-    assert modes == {writer.MARKER: 0o644, "a/b/c.yaml": 0o644, "scripts/run.sh": 0o755}
+    assert modes == {MARKER: 0o644, "a/b/c.yaml": 0o644, "scripts/run.sh": 0o755}
     assert _snapshot(tmp_path / "out") == {a.path: a.content for a in artifacts}
 
 
 def test_a_rebuild_links_unchanged_files_and_writes_the_rest(tmp_path: Path) -> None:
     out = tmp_path / "out"
-    writer.write_output(
-        out, writer.with_marker([Artifact("a/same.txt", b"same\n"), Artifact("b.txt", b"1\n")])
-    )
+    writer.write_output(out, with_marker([Artifact("a/same.txt", b"same\n"), Artifact("b.txt", b"1\n")]))
     before = {name: (out / name).stat().st_ino for name in ("a/same.txt", "b.txt")}
     (tmp_path / "elsewhere.txt").write_bytes(b"linked\n")
     (out / "c.txt").symlink_to(tmp_path / "elsewhere.txt")  # same bytes as the new c.txt
     new = [Artifact("a/same.txt", b"same\n"), Artifact("b.txt", b"2\n"), Artifact("c.txt", b"linked\n")]
-    changes = writer.write_output(out, writer.with_marker(new))
+    changes = writer.write_output(out, with_marker(new))
     assert {c.path: c.status for c in changes}["b.txt"] == "changed"
     assert (out / "a/same.txt").stat().st_ino == before["a/same.txt"]  # linked, not rewritten
     assert (out / "b.txt").stat().st_ino != before["b.txt"] and (out / "b.txt").read_bytes() == b"2\n"
@@ -138,9 +137,9 @@ def test_catalog_index_holds_the_model(catalog_copy: Callable[..., Path]) -> Non
 
 def test_interrupted_write_leaves_previous_output(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     out = tmp_path / "dist"
-    old = writer.with_marker([Artifact("a.txt", b"old\n"), Artifact("b/c.txt", b"old\n")])
+    old = with_marker([Artifact("a.txt", b"old\n"), Artifact("b/c.txt", b"old\n")])
     writer.write_output(out, old)
-    new = writer.with_marker([Artifact(f"f{i}.txt", b"new\n") for i in range(10)])
+    new = with_marker([Artifact(f"f{i}.txt", b"new\n") for i in range(10)])
     written = 0
     real_write_file = writer._write_file
 
@@ -163,10 +162,10 @@ KILL_SCRIPT = """
 import sys
 from pathlib import Path
 from generator import writer
-from generator.artifact import Artifact
+from generator.artifact import Artifact, with_marker
 label = sys.argv[2].encode()
 files = [Artifact(f"d{i % 50}/f{i}.txt", label * 200) for i in range(4000)]
-writer.write_output(Path(sys.argv[1]), writer.with_marker(files))
+writer.write_output(Path(sys.argv[1]), with_marker(files))
 """
 
 
@@ -186,7 +185,7 @@ def test_build_killed_midway_leaves_old_or_new_output(tmp_path: Path) -> None:
         process.send_signal(signal.SIGKILL)
         process.wait()
         snapshot = _snapshot(out)
-        labels = {content[:1] for name, content in snapshot.items() if name != writer.MARKER}
+        labels = {content[:1] for name, content in snapshot.items() if name != MARKER}
         assert len(snapshot) == 4001, "the output folder lost files"
         assert labels in ({b"A"}, {b"B"}), "the output mixes two builds"
         interrupted += any(tmp_path.glob(f"{writer.TEMP_PREFIX}*"))
@@ -218,9 +217,9 @@ def test_large_catalogs_render_the_same_in_two_processes(
 
     write_catalog(render.PARALLEL_FROM_SERVICES + 10, tmp_path / "catalog")
     catalog = load_catalog(tmp_path / "catalog")
-    parallel = render.render_all(catalog)
+    parallel = render.render_all(make_plan(catalog))
     monkeypatch.setattr(render, "PARALLEL_FROM_SERVICES", 10**9)
-    assert render.render_all(catalog) == parallel
+    assert render.render_all(make_plan(catalog)) == parallel
     assert any(a.path.endswith("compose.yaml") for a in parallel)
 
 

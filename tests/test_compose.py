@@ -10,14 +10,15 @@ import pytest
 from ruamel.yaml import YAML
 
 from generator.catalog import load_catalog
-from generator.catalog.deploy import compose_path, iter_variants, variant_services
 from generator.catalog.model import Accelerator, Catalog, Stack
+from generator.plan import plan
+from generator.plan.rules import compose_path
 from generator.units import memory_bytes
 from tests.conftest import DEFAULT_CATALOG, ROOT
 from tests.docker_env import compose
 
 CATALOG = load_catalog(DEFAULT_CATALOG)
-VARIANTS = list(iter_variants(CATALOG))
+VARIANTS = [(d.stack, d.variant) for d in plan(CATALOG).variants]
 DIST = ROOT / "dist"
 SECRETS = {"WEBUI_SECRET_KEY": "x" * 64, "PASSWORD": "p" * 24, "PROXY_PASSWORD": "q" * 24}
 
@@ -47,7 +48,7 @@ def test_compose_config_keeps_what_the_catalog_asked(
     stack: Stack, variant: Accelerator, tmp_path: Path
 ) -> None:
     config = _normalised(DIST / compose_path(stack, variant), tmp_path)
-    expected = variant_services(CATALOG, stack, variant)
+    expected = [s for s in CATALOG.stack_services(stack) if s.in_variant(variant)]
     assert sorted(config["services"]) == sorted(s.id for s in expected)
     for service in expected:
         entry = config["services"][service.id]
@@ -118,7 +119,7 @@ def test_limits_and_paths_can_be_overridden_per_host(tmp_path: Path) -> None:
 
 def test_shared_networks_are_declared_identically() -> None:
     """Stacks that share a network define it identically, so whichever comes up first creates
-    exactly what the other expects (see render/compose/networks.py)."""
+    exactly what the other expects (see plan/compose/networks.py)."""
     yaml = YAML(typ="safe", pure=True)
     definitions: dict[str, list[Any]] = {}
     for stack, variant in VARIANTS:

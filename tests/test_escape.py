@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from generator.catalog.model import EnvVar
 from generator.envfile import read_assignments
 from generator.escape import caddy_comment, caddy_word, compose_default, env_comment, prometheus_text
-from generator.render.compose.environment import reference
+from generator.plan.compose.references import reference
 from generator.render.yaml_text import to_yaml
 from tests.components import missing
 from tests.conftest import DEFAULT_CATALOG, ROOT, run_gen

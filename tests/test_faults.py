@@ -187,14 +187,17 @@ def test_doctor_and_drift_tolerate_answers_missing_their_keys() -> None:
     from generator.hosts.doctor import run_doctor
     from generator.hosts.drift import run_drift
     from generator.hosts.report import checks_text, findings_text
+    from generator.plan import plan as make_plan
 
     catalog = load_catalog(DEFAULT_CATALOG)
-    checks = run_doctor(_odd_client(), catalog, [catalog.stacks["ai"]], "cpu", {"OLLAMA_CPUS": "lots"})
+    checks = run_doctor(
+        _odd_client(), make_plan(catalog), [catalog.stacks["ai"]], "cpu", {"OLLAMA_CPUS": "lots"}
+    )
     unchecked = [c for c in checks if c.message.startswith("could not check: an unexpected answer")]
     assert unchecked and all(c.status == "warn" for c in unchecked)  # reported, and the rest went on
     assert {c.name for c in checks} >= {"engine", "compose", "images"}
     assert "\x1b" not in checks_text(checks)
-    findings = run_drift(_odd_client(), catalog, ["ai"], None)
+    findings = run_drift(_odd_client(), make_plan(catalog), ["ai"], None)
     ollama = next(f for f in findings if f.service == "ollama")
     assert ollama.differences[0].startswith("could not compare")
     assert "\x1b" not in findings_text(findings)

@@ -11,6 +11,7 @@ import pytest
 
 from generator.catalog import load_catalog
 from generator.catalog.schema import schema_validator
+from generator.plan import plan as make_plan
 from generator.render.portainer import build_templates
 from tests.conftest import DEFAULT_CATALOG, ROOT, SHARED, run_gen
 from tests.portainer_decode import portainer_errors
@@ -89,7 +90,9 @@ def test_ids_are_stable_when_entries_are_added_removed_or_reordered(
     catalog_copy: Callable[..., Path],
 ) -> None:
     catalog_dir = catalog_copy(DEFAULT_CATALOG)
-    before = {t["title"]: t["id"] for t in build_templates(load_catalog(catalog_dir), "3")["templates"]}
+    before = {
+        t["title"]: t["id"] for t in build_templates(make_plan(load_catalog(catalog_dir)), "3")["templates"]
+    }
     monitoring = catalog_dir / "stacks" / "monitoring.yaml"
     text = monitoring.read_text()
     monitoring.write_text(  # reorder the services and drop the node exporter
@@ -109,7 +112,9 @@ def test_ids_are_stable_when_entries_are_added_removed_or_reordered(
         .replace("  - service: ollama\n    condition: service_healthy\n", "")
         .replace("depends_on:\n", "")
     )
-    after = {t["title"]: t["id"] for t in build_templates(load_catalog(catalog_dir), "3")["templates"]}
+    after = {
+        t["title"]: t["id"] for t in build_templates(make_plan(load_catalog(catalog_dir)), "3")["templates"]
+    }
     assert after.pop("Extra") == 20
     del before["Node exporter"]
     assert after == before

@@ -15,6 +15,7 @@ from ruamel.yaml import YAML
 
 from generator.catalog import validate_catalog
 from generator.catalog.loader import plain
+from generator.plan import plan as make_plan
 from generator.render import render_all
 from tests.conftest import MINIMAL
 
@@ -94,7 +95,7 @@ def test_mutated_catalogs_validate_or_fail_with_diagnostics(files: dict[str, str
             assert problem.line >= 1 and problem.column >= 1
             assert problem.message
         if not problems:
-            render_all(model)  # a catalog that validates must render
+            render_all(make_plan(model))  # a catalog that validates must render
 
 
 @example(name="datasets/models.yaml", position=0, garbage=b"(\t")  # libyaml reads it, ruamel does not
@@ -118,7 +119,7 @@ def test_corrupted_bytes_give_diagnostics(name: str, position: int, garbage: byt
 def test_builds_are_deterministic() -> None:
     model, problems = validate_catalog(MINIMAL)
     assert problems == []
-    assert render_all(model) == render_all(validate_catalog(MINIMAL)[0])
+    assert render_all(make_plan(model)) == render_all(make_plan(validate_catalog(MINIMAL)[0]))
 
 
 SCALARS = [

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ast
 import re
 import tomllib
+from pathlib import Path
 
 from ruamel.yaml import YAML
 
@@ -30,3 +32,55 @@ def test_the_build_check_hook_runs_when_dist_is_edited() -> None:
     for path in ("dist/templates.json", "catalog/services/ollama.yaml", "schemas/service.schema.json"):
         assert pattern.search(path), path
     assert not pattern.search("README.md")
+
+
+# The pipeline, in order: a module never imports one of a later stage. The commands (hosts,
+# verify, images, the importer, the command line) come after all of them; the helpers before.
+STAGES = {"catalog": 1, "plan": 2, "render": 3, "writer": 4}
+COMMANDS = {
+    "hosts",
+    "verify",
+    "images",
+    "importer",
+    "cli",
+    "build",
+    "sitebuild",
+    "envfile",
+    "inspect",
+    "reporting",
+    "__main__",
+}
+
+
+def _stage(module: str) -> int:
+    """0 for a helper (errors, escape, artifact, ...), 5 for a command."""
+    top = module.split(".")[1] if module.startswith("generator.") else module
+    return STAGES.get(top, 5 if top in COMMANDS else 0)
+
+
+def _imports(path: Path) -> set[str]:
+    """Every generator module the file imports, at the top or inside a function."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("generator"):
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names if node.module == "generator")
+        elif isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names if alias.name.startswith("generator"))
+    return found
+
+
+def test_no_import_runs_back_up_the_pipeline() -> None:
+    package = ROOT / "generator"
+    against = []
+    for path in sorted(package.rglob("*.py")):
+        module = ".".join(("generator", *path.relative_to(package).with_suffix("").parts))
+        own = _stage(module)
+        against += [
+            f"{module} imports {imported}"
+            for imported in sorted(_imports(path))
+            if imported != "generator" and _stage(imported) > own
+        ]
+    assert not against, "imports against catalog -> plan -> render -> writer -> commands:\n" + "\n".join(
+        against
+    )

@@ -12,6 +12,7 @@ from urllib.parse import unquote, urlsplit
 import pytest
 
 from generator.catalog import load_catalog
+from generator.plan import plan as make_plan
 from generator.render.site import nav, pages
 from generator.render.site_html import HtmlPage
 from tests.conftest import DEFAULT_CATALOG, ROOT, build_default_site, encrypt_network
@@ -32,7 +33,7 @@ def _nav_paths(items: list[object]) -> set[str]:
 
 def test_every_generated_page_is_in_the_nav() -> None:
     catalog = load_catalog(DEFAULT_CATALOG)
-    generated = set(pages(catalog, {"templates": []}))
+    generated = set(pages(make_plan(catalog), {"templates": []}))
     assert generated - _nav_paths(nav(catalog)) == set()
 
 
@@ -44,7 +45,7 @@ def test_a_large_catalog_is_built_for_size(tmp_path: Path) -> None:
 
     write_catalog(10 * (site.SIDEBAR_LIMIT + 1), tmp_path / "catalog")  # 10 services a stack
     large = load_catalog(tmp_path / "catalog")
-    large_pages = pages(large, {"templates": []})
+    large_pages = pages(make_plan(large), {"templates": []})
     index = _html(large_pages["catalog/index.md"])
     in_nav = _nav_paths(nav(large))
     services = {f"catalog/services/{service_id}.md" for service_id in large.services}
@@ -62,7 +63,7 @@ def test_a_large_catalog_is_built_for_size(tmp_path: Path) -> None:
     assert '<span class="nt">' not in _html(large_pages["catalog/services/app-1.md"])
     small = load_catalog(DEFAULT_CATALOG)
     assert '<span class="nt">ollama</span>' in _html(
-        pages(small, {"templates": []})["catalog/services/ollama.md"]
+        pages(make_plan(small), {"templates": []})["catalog/services/ollama.md"]
     )
 
 
@@ -147,7 +148,7 @@ def test_a_service_page_lists_its_compose_once_per_distinct_definition() -> None
     (Ollama's GPU devices, its ROCm image) get one tab each."""
     catalog = load_catalog(DEFAULT_CATALOG)
     templates = json.loads((ROOT / "dist" / "templates.json").read_text())
-    generated = pages(catalog, templates)
+    generated = pages(make_plan(catalog), templates)
     ide = _html(generated["catalog/services/continue-dev.md"])
     assert (
         "The same in every variant (cpu, nvidia, amd) but for its <code>ai-stack.variant</code> label" in ide
@@ -160,7 +161,7 @@ def test_a_service_page_lists_its_compose_once_per_distinct_definition() -> None
 
 def test_the_access_page_says_which_overlays_are_encrypted(catalog_copy: Callable[..., Path]) -> None:
     def egress(catalog_dir: Path) -> str:
-        page = _html(pages(load_catalog(catalog_dir), {"templates": []})["install/access.md"])
+        page = _html(pages(make_plan(load_catalog(catalog_dir)), {"templates": []})["install/access.md"])
         return page[page.index('id="egress') :]
 
     catalog_dir = catalog_copy(DEFAULT_CATALOG)

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from generator.plan import plan as make_plan
 from generator.render.site_html import _rendered, catalog_markup, with_anchors
 from tests.conftest import DEFAULT_CATALOG, ROOT
 
@@ -89,7 +90,9 @@ def test_the_search_index_reads_the_same_sections_from_the_search_view() -> None
 
     templates = json.loads((ROOT / "dist" / "templates.json").read_text())
     generated = [
-        p for p in pages(load_catalog(DEFAULT_CATALOG), templates).values() if isinstance(p, HtmlPage)
+        p
+        for p in pages(make_plan(load_catalog(DEFAULT_CATALOG)), templates).values()
+        if isinstance(p, HtmlPage)
     ]
     assert len(generated) == 11 + 4 + 7  # services, stacks, the catalog overview and maps, 4 guides
     for page in generated:

@@ -94,6 +94,7 @@ def test_type_2_templates_deploy_the_swarm_files() -> None:
 def test_an_encrypted_network_and_own_constraints_reach_the_swarm_files(
     catalog_copy: Callable[..., Path],
 ) -> None:
+    from generator.plan import plan
     from generator.render.swarm import build_swarm, networks_script
 
     catalog_dir = catalog_copy(DEFAULT_CATALOG)
@@ -104,7 +105,7 @@ def test_an_encrypted_network_and_own_constraints_reach_the_swarm_files(
     )
     catalog = load_catalog(catalog_dir)
     assert "\"$1\" 'monitoring-net' '172.21.0.0/24' false true\n" in networks_script(catalog)
-    document, _ = build_swarm(catalog, catalog.stacks["monitoring"], "cpu")
+    document = build_swarm(plan(catalog).variant(catalog.stacks["monitoring"], "cpu"))
     deploy = document["services"]["prometheus"]["deploy"]
     assert deploy["replicas"] == 2
     assert deploy["placement"]["constraints"][-1] == "node.labels.zone == rack1"

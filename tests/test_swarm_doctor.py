@@ -14,10 +14,18 @@ from pathlib import Path
 from typing import Any
 
 from generator.catalog import load_catalog
-from generator.catalog.deploy import ENCRYPTED_OVERLAY
 from generator.catalog.model import Accelerator
 from generator.hosts.kernel import read_config
-from generator.hosts.swarm_doctor import _encryption, _node, candidates, plan, run_swarm_doctor, satisfies
+from generator.hosts.swarm_doctor import (
+    _encryption,
+    _node,
+    candidates,
+    placements,
+    run_swarm_doctor,
+    satisfies,
+)
+from generator.plan import plan as make_plan
+from generator.plan.rules import ENCRYPTED_OVERLAY
 from tests.conftest import DEFAULT_CATALOG, ROOT, encrypt_network
 
 CATALOG = load_catalog(DEFAULT_CATALOG)
@@ -72,7 +80,7 @@ def _checks(
 ) -> Any:
     stacks = [CATALOG.stacks[s] for s in sorted(CATALOG.stacks)]
     swarm = RecordedSwarm(nodes, services)
-    return {c.name: c for c in run_swarm_doctor(swarm, CATALOG, stacks, variant)}
+    return {c.name: c for c in run_swarm_doctor(swarm, make_plan(CATALOG), stacks, variant)}
 
 
 def _name(node: dict[str, Any]) -> str:
@@ -97,7 +105,7 @@ def test_each_service_can_go_only_where_the_recorded_labels_allow() -> None:
     nodes = [_node(n) for n in NODES]
     where = {
         p.label: [n.name for n in candidates(nodes, p)]
-        for p in plan(CATALOG, list(CATALOG.stacks.values()), "nvidia")
+        for p in placements(make_plan(CATALOG), list(CATALOG.stacks.values()), "nvidia")
     }
     assert where["ai/ollama"] == [_name(GPU_WORKER)]
     assert where["ai/continue-dev"] == [_name(WORKER)]
@@ -128,7 +136,8 @@ def test_more_gpu_reservations_than_gpus_fail(catalog_copy: Callable[..., Path])
     ollama.write_text(ollama.read_text() + "swarm:\n  replicas: 2\n")
     catalog = load_catalog(catalog_dir)
     checks = {
-        c.name: c for c in run_swarm_doctor(RecordedSwarm(NODES), catalog, [catalog.stacks["ai"]], "nvidia")
+        c.name: c
+        for c in run_swarm_doctor(RecordedSwarm(NODES), make_plan(catalog), [catalog.stacks["ai"]], "nvidia")
     }
     capacity = checks["gpu capacity"]
     assert capacity.status == "fail"
@@ -200,7 +209,9 @@ def test_a_port_held_on_one_node_blocks_a_global_service(catalog_copy: Callable[
     port = next(p.host for p in catalog.services["cadvisor"].ports if p.host)
     on_one = _service("other_metrics", {}, port, "host", [WORKER["ID"]])
     stacks = [catalog.stacks["monitoring"]]
-    checks = {c.name: c for c in run_swarm_doctor(RecordedSwarm(NODES, [on_one]), catalog, stacks, "cpu")}
+    checks = {
+        c.name: c for c in run_swarm_doctor(RecordedSwarm(NODES, [on_one]), make_plan(catalog), stacks, "cpu")
+    }
     check = checks[f"port {port}/tcp"]
     assert (
         check.status == "fail" and f"on {_name(WORKER)}, where monitoring/cadvisor (global)" in check.message
@@ -217,9 +228,9 @@ def test_a_worker_or_a_lone_engine_is_told_to_ask_a_manager() -> None:
             return {"Swarm": {"LocalNodeState": "inactive"}}
 
     stacks = [CATALOG.stacks["ai"]]
-    (worker,) = run_swarm_doctor(Worker(NODES), CATALOG, stacks, "cpu")
+    (worker,) = run_swarm_doctor(Worker(NODES), make_plan(CATALOG), stacks, "cpu")
     assert worker.status == "fail" and "a worker" in worker.message and "manager" in worker.hint
-    (lone,) = run_swarm_doctor(Lone(NODES), CATALOG, stacks, "cpu")
+    (lone,) = run_swarm_doctor(Lone(NODES), make_plan(CATALOG), stacks, "cpu")
     assert lone.status == "fail" and "not in a swarm (inactive)" in lone.message
 
 
@@ -252,7 +263,8 @@ def test_a_local_network_of_the_same_name_or_a_foreign_subnet_fails() -> None:
         _network("monitoring-net", "overlay", "swarm", "172.21.0.0/24"),
     ]
     checks = {
-        c.name: c for c in run_swarm_doctor(RecordedSwarm(NODES, networks=networks), CATALOG, stacks, "cpu")
+        c.name: c
+        for c in run_swarm_doctor(RecordedSwarm(NODES, networks=networks), make_plan(CATALOG), stacks, "cpu")
     }
     assert (
         checks["network ai-net"].status == "fail"
@@ -264,7 +276,7 @@ def test_a_local_network_of_the_same_name_or_a_foreign_subnet_fails() -> None:
     whole = {
         c.name: c
         for c in run_swarm_doctor(
-            RecordedSwarm(NODES, networks=networks), CATALOG, [CATALOG.stacks["monitoring"]], "cpu"
+            RecordedSwarm(NODES, networks=networks), make_plan(CATALOG), [CATALOG.stacks["monitoring"]], "cpu"
         )
     }
     assert (
@@ -275,12 +287,12 @@ def test_a_local_network_of_the_same_name_or_a_foreign_subnet_fails() -> None:
 def test_an_answer_the_engine_api_does_not_document_is_a_warning_not_a_traceback() -> None:
     broken = copy.deepcopy(NODES)
     del broken[0]["ID"]
-    (check,) = run_swarm_doctor(RecordedSwarm(broken), CATALOG, [CATALOG.stacks["ai"]], "cpu")
+    (check,) = run_swarm_doctor(RecordedSwarm(broken), make_plan(CATALOG), [CATALOG.stacks["ai"]], "cpu")
     assert check.status == "warn" and "could not read the nodes" in check.message
     odd_ports = _service("odd", {}, 9090, "host", [])
     del odd_ports.attrs["Spec"]["Name"]
     checks = run_swarm_doctor(
-        RecordedSwarm(NODES, services=[odd_ports]), CATALOG, [CATALOG.stacks["monitoring"]], "cpu"
+        RecordedSwarm(NODES, services=[odd_ports]), make_plan(CATALOG), [CATALOG.stacks["monitoring"]], "cpu"
     )
     assert [c.status for c in checks if c.name == "ports"] == ["warn"]
     assert any(c.name.startswith("placement") and c.status == "ok" for c in checks)  # the others went on
@@ -300,7 +312,8 @@ def test_an_overlay_that_is_not_internal_or_encrypted_as_the_catalog_says_fails(
     ]
     stacks = [catalog.stacks[s] for s in ("ai", "monitoring")]
     checks = {
-        c.name: c for c in run_swarm_doctor(RecordedSwarm(NODES, networks=networks), catalog, stacks, "cpu")
+        c.name: c
+        for c in run_swarm_doctor(RecordedSwarm(NODES, networks=networks), make_plan(catalog), stacks, "cpu")
     }
     assert checks["network ai-net"].status == "fail"
     assert checks["network ai-net"].message == "exists with internal false, the catalog says true"
@@ -313,7 +326,10 @@ def test_an_overlay_that_is_not_internal_or_encrypted_as_the_catalog_says_fails(
     checks = {
         c.name: c
         for c in run_swarm_doctor(
-            RecordedSwarm(NODES, networks=[encrypted]), catalog, [catalog.stacks["monitoring"]], "cpu"
+            RecordedSwarm(NODES, networks=[encrypted]),
+            make_plan(catalog),
+            [catalog.stacks["monitoring"]],
+            "cpu",
         )
     }
     assert checks["network monitoring-net"].status == "ok"
@@ -325,7 +341,7 @@ def test_an_encrypted_network_needs_ipsec_in_the_kernel(
     catalog_dir = catalog_copy(DEFAULT_CATALOG)
     encrypt_network(catalog_dir)
     catalog = load_catalog(catalog_dir)
-    planned = plan(catalog, [catalog.stacks["monitoring"]], "cpu")
+    planned = placements(make_plan(catalog), [catalog.stacks["monitoring"]], "cpu")
     full = "\n".join(f"CONFIG_{name}=y" for name in ENCRYPTED_OVERLAY)
     # a kernel configured as the test machine's: no ESP, no GCM (its /proc/config.gz)
     lacking = full.replace("CONFIG_INET_ESP=y", "# CONFIG_INET_ESP is not set").replace(
@@ -349,7 +365,12 @@ def test_an_encrypted_network_needs_ipsec_in_the_kernel(
     assert check.status == "warn" and "kernels cannot be read from here" in check.message
     # no encrypted network, no check
     assert not list(
-        _encryption(CATALOG, plan(CATALOG, [CATALOG.stacks["monitoring"]], "cpu"), True, reader("config"))
+        _encryption(
+            CATALOG,
+            placements(make_plan(CATALOG), [CATALOG.stacks["monitoring"]], "cpu"),
+            True,
+            reader("config"),
+        )
     )
 
 

@@ -15,9 +15,11 @@ import pytest
 from generator.catalog import load_catalog
 from generator.hosts.drift import deployed_variants
 from generator.hosts.swarm_drift import run_swarm_drift
+from generator.plan import plan as make_plan
 from tests.conftest import DEFAULT_CATALOG, ROOT
 
 CATALOG = load_catalog(DEFAULT_CATALOG)
+PLAN = make_plan(CATALOG)
 RECORDED: dict[str, Any] = json.loads((ROOT / "tests/fixtures/swarm/ai-services.json").read_text())
 
 
@@ -60,7 +62,7 @@ def env_file(tmp_path: Path) -> Path:
 
 
 def _drift(recorded: dict[str, Any], env_file: Path | None) -> dict[str, Any]:
-    findings = run_swarm_drift(RecordedManager(recorded), CATALOG, ["ai"], env_file)
+    findings = run_swarm_drift(RecordedManager(recorded), PLAN, ["ai"], env_file)
     return {f.service: f for f in findings}
 
 
@@ -156,5 +158,5 @@ def test_a_service_only_the_other_variant_runs_is_not_missing() -> None:
     monitoring = CATALOG.stacks["monitoring"]
     gpu_only = [s.id for s in CATALOG.stack_services(monitoring) if not s.in_variant("cpu")]
     assert gpu_only, "the default catalog has a service only the nvidia variant runs"
-    findings = run_swarm_drift(RecordedManager(RECORDED), CATALOG, ["monitoring"], None)
+    findings = run_swarm_drift(RecordedManager(RECORDED), PLAN, ["monitoring"], None)
     assert {f.service for f in findings if f.status == "missing"} >= set(gpu_only)  # none deployed

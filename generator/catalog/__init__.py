@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Any
 
 from generator.catalog.checks import Context, run_checks
-from generator.catalog.deploy import with_model_server_settings
 from generator.catalog.kinds import KIND_BY_NAME, KINDS
 from generator.catalog.loader import RawDocument, load_documents
 from generator.catalog.model import Catalog
@@ -70,4 +69,4 @@ def _model(valid: dict[tuple[str, str], RawDocument], models: dict[tuple[str, st
         fields[FIELD_BY_KIND[kind]][entity] = converted
         sources[kind][entity] = document.display
     arguments: dict[str, Any] = {**fields, **singletons}
-    return with_model_server_settings(Catalog(**arguments, sources=sources))
+    return Catalog(**arguments, sources=sources)

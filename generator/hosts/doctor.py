@@ -9,32 +9,34 @@ from ipaddress import IPv4Network
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from generator.catalog.deploy import LABEL_PREFIX, variant_services
 from generator.catalog.model import Accelerator, Catalog, Network, Service, Stack
 from generator.hosts.engine import is_local
 from generator.hosts.host_paths import host_paths, path_checks
 from generator.hosts.limits import cpu_limits, memory_limits
 from generator.hosts.report import Check, run_groups
+from generator.plan import Plan
+from generator.plan.rules import LABEL_PREFIX
 
 
-def scope(catalog: Catalog, stacks: list[Stack], variant: Accelerator) -> list[tuple[Stack, list[Service]]]:
+def scope(plan: Plan, stacks: list[Stack], variant: Accelerator) -> list[tuple[Stack, tuple[Service, ...]]]:
     """The services each stack deploys in `variant` (its cpu variant when it has no such variant)."""
     chosen = []
     for stack in stacks:
-        used = variant if variant in catalog.stack_accelerators(stack) else "cpu"
-        chosen.append((stack, variant_services(catalog, stack, used)))
+        used = variant if variant in plan.catalog.stack_accelerators(stack) else "cpu"
+        chosen.append((stack, plan.variant(stack, used).services))
     return chosen
 
 
 def run_doctor(
     client: Any,
-    catalog: Catalog,
+    plan: Plan,
     stacks: list[Stack],
     variant: Accelerator,
     settings: dict[str, str] | None = None,
 ) -> list[Check]:
     """`settings`: the env file's variables (per-host limits such as OLLAMA_CPUS)."""
-    services = [s for _, group in scope(catalog, stacks, variant) for s in group]
+    catalog = plan.catalog
+    services = [s for _, group in scope(plan, stacks, variant) for s in group]
     stack_ids = {stack.id for stack in stacks}
     groups: list[tuple[str, Callable[[], Iterable[Check]]]] = [
         ("engine", lambda: _engine(client)),

@@ -11,10 +11,11 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from generator.catalog.deploy import LABEL_PREFIX, ZFS_ALTROOT, dataset_path, format_cpus, limit_variables
 from generator.catalog.model import Accelerator, Catalog, Service
 from generator.envfile import read_assignments, setting
 from generator.hosts.report import Finding
+from generator.plan import Plan
+from generator.plan.rules import LABEL_PREFIX, ZFS_ALTROOT, dataset_path, format_cpus, limit_variables
 from generator.units import docker_bytes
 
 SWARM_TASK_LABEL = "com.docker.swarm.task.id"  # on the containers of Swarm's tasks
@@ -127,7 +128,8 @@ def deployed_variants(known: Iterable[Accelerator], labels: list[dict[str, str]]
     return {v for v in known if v in found} or set(known)
 
 
-def run_drift(client: Any, catalog: Catalog, stack_ids: list[str], env_file: Path | None) -> list[Finding]:
+def run_drift(client: Any, plan: Plan, stack_ids: list[str], env_file: Path | None) -> list[Finding]:
+    catalog = plan.catalog
     settings = read_assignments(env_file) if env_file else {}
     # stopped containers too: a one-shot job (restart: "no") has done its work once it exited
     labelled = client.containers.list(all=True, filters={"label": f"{LABEL_PREFIX}.service"})

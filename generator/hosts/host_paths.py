@@ -13,10 +13,10 @@ import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 
-from generator.catalog.deploy import NOT_HERE
 from generator.catalog.model import Accelerator, Service
 from generator.envfile import setting
 from generator.hosts.report import Check
+from generator.plan.rules import NOT_HERE
 
 
 @dataclass(frozen=True)

@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from generator.catalog.deploy import limit_variables
 from generator.catalog.model import Service
 from generator.envfile import setting
 from generator.hosts.report import Check
+from generator.plan.rules import limit_variables
 from generator.units import docker_bytes, human_bytes
 
 DOCKER_MIN_MEMORY = 6 * 2**20  # moby: "Minimum memory limit allowed is 6MB"

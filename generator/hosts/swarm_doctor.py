@@ -15,7 +15,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from generator.catalog.deploy import (
+from generator.catalog.model import Accelerator, Catalog, Service, Stack
+from generator.hosts.doctor import existing_networks, network_differences
+from generator.hosts.engine import is_local
+from generator.hosts.host_paths import host_paths, path_checks
+from generator.hosts.kernel import missing, read_config
+from generator.hosts.report import UNEXPECTED_ANSWER, Check, run_groups
+from generator.plan import Plan
+from generator.plan.rules import (
     ENCRYPTED_OVERLAY,
     GPU_LABEL,
     GPU_RESOURCE,
@@ -23,14 +30,7 @@ from generator.catalog.deploy import (
     pools_of,
     swarm_constraints,
     swarm_gpus,
-    variant_services,
 )
-from generator.catalog.model import Accelerator, Catalog, Service, Stack
-from generator.hosts.doctor import existing_networks, network_differences
-from generator.hosts.engine import is_local
-from generator.hosts.host_paths import host_paths, path_checks
-from generator.hosts.kernel import missing, read_config
-from generator.hosts.report import UNEXPECTED_ANSWER, Check, run_groups
 
 STACK_LABEL = "com.docker.stack.namespace"  # set by `docker stack deploy` on its services
 
@@ -125,25 +125,27 @@ def candidates(nodes: list[Node], planned: Planned) -> list[Node]:
     return [n for n in nodes if not _misses(n, planned)]
 
 
-def plan(catalog: Catalog, stacks: list[Stack], variant: Accelerator) -> list[Planned]:
+def placements(plan: Plan, stacks: list[Stack], variant: Accelerator) -> list[Planned]:
     """Each chosen stack's services in its Swarm variant (its cpu one when it has no such variant)."""
-    planned = []
+    catalog = plan.catalog
+    found = []
     for stack in stacks:
         used = variant if variant in catalog.swarm_accelerators(stack) else "cpu"
-        for service in variant_services(catalog, stack, used):
+        for service in plan.variant(stack, used).services:
             constraints = swarm_constraints(catalog, service, used)
-            planned.append(Planned(stack.id, service, constraints, swarm_gpus(service, used)))
-    return planned
+            found.append(Planned(stack.id, service, constraints, swarm_gpus(service, used)))
+    return found
 
 
 def run_swarm_doctor(
     client: Any,
-    catalog: Catalog,
+    plan: Plan,
     stacks: list[Stack],
     variant: Accelerator,
     settings: dict[str, str] | None = None,
 ) -> list[Check]:
     """`settings`: the env file's variables (per-host paths such as DEV_DISK)."""
+    catalog = plan.catalog
     info = client.info().get("Swarm") or {}
     if info.get("LocalNodeState") != "active" or not info.get("ControlAvailable"):
         state = info.get("LocalNodeState") or "unknown"
@@ -159,7 +161,7 @@ def run_swarm_doctor(
     except UNEXPECTED_ANSWER as error:
         return [Check("swarm", "warn", f"could not read the nodes: an unexpected answer ({error!r})")]
     managers = sum(n.role == "manager" for n in nodes)
-    planned = plan(catalog, stacks, variant)
+    planned = placements(plan, stacks, variant)
     env = settings or {}
     groups: list[tuple[str, Callable[[], Iterable[Check]]]] = [
         (

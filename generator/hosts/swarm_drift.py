@@ -10,28 +10,26 @@ limits, bind mounts, environment variable names (never values) and the tasks tha
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from generator.catalog.deploy import LABEL_PREFIX, swarm_constraints
 from generator.catalog.model import Accelerator, Catalog, Service
 from generator.envfile import read_assignments
 from generator.hosts.drift import bind_differences, deployed_variants, expected_binds, limit_differences
 from generator.hosts.report import UNEXPECTED_ANSWER, Finding
+from generator.plan import Plan
+from generator.plan.rules import LABEL_PREFIX, swarm_constraints
 
 
-def run_swarm_drift(
-    client: Any, catalog: Catalog, stack_ids: list[str], env_file: Path | None
-) -> list[Finding]:
-    from generator.render.swarm import build_swarm
-
+def run_swarm_drift(client: Any, plan: Plan, stack_ids: list[str], env_file: Path | None) -> list[Finding]:
+    catalog = plan.catalog
     settings = read_assignments(env_file) if env_file else {}
     deployed = [s.attrs for s in client.services.list(filters={"label": f"{LABEL_PREFIX}.service"})]
     network_names = {n.id: n.name for n in client.networks.list()}
     tasks: dict[str, list[dict[str, Any]]] = {}  # every task, listed once, by service id
     for listed in client.api.tasks():
         tasks.setdefault(listed.get("ServiceID", ""), []).append(listed)
-    documents: dict[tuple[str, Accelerator], dict[str, Any]] = {}
     findings = []
     for stack_id in stack_ids:
         stack = catalog.stacks[stack_id]
@@ -47,9 +45,7 @@ def run_swarm_drift(
                 continue
             try:
                 variant = _variant(found[0])
-                if (stack.id, variant) not in documents:
-                    documents[stack.id, variant] = build_swarm(catalog, stack, variant)[0]
-                entry = documents[stack.id, variant]["services"].get(service.id)
+                entry = plan.variant(stack, variant).swarm.entries.get(service.id)
                 differences = (
                     compare_service(catalog, service, found[0], entry, settings, network_names, tasks)
                     if entry is not None
@@ -95,7 +91,7 @@ def compare_service(
     catalog: Catalog,
     service: Service,
     attrs: dict[str, Any],
-    entry: dict[str, Any],
+    entry: Mapping[str, Any],
     settings: dict[str, str],
     network_names: dict[str, str],
     tasks: dict[str, list[dict[str, Any]]],

@@ -1,21 +1,23 @@
-"""Configuration files the build generates (Prometheus and its rules, blackbox, Continue, Caddy).
+"""The text of the files the build generates (Prometheus and its rules, blackbox, Continue, Caddy).
 
 Each depends on the variant (a CPU host has no NVIDIA exporter to scrape), so it is written
 beside the compose file that mounts it, stacks/<stack>/<variant>/<name>, and embedded in that
 compose file as a `configs:` entry with inline `content`: every compose file stays self-contained
 (Portainer deploys a single file). `$` is doubled there because Compose interpolates content.
+Which files a variant has and who mounts them is the plan's (`generator/plan/compose/generated.py`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from generator.artifact import Artifact
-from generator.catalog.deploy import compose_path, iter_variants, variant_services
 from generator.catalog.model import Accelerator, Catalog, Service
+from generator.plan import Plan, StackVariant
+from generator.plan.compose.generated import GeneratedFile
 
-# (catalog, variant, the services of the stack's variant) -> the file's text
+# (catalog, variant, the services that mount the file) -> the file's text
 Generator = Callable[[Catalog, Accelerator, Sequence[Service]], str]
 
 
@@ -31,67 +33,33 @@ def _generators() -> dict[str, Generator]:
     }
 
 
-def _swarm_generators() -> dict[str, Generator]:
-    """Files that differ on Swarm (no static IPs there), written beside as swarm.<name>."""
+def swarm_generators() -> dict[str, Generator]:
+    """The files with their own version on Swarm (the plan's DIFFER_ON_SWARM)."""
     from generator.render import monitoring
 
     return {"prometheus.yml": monitoring.prometheus_swarm_config}
 
 
-SWARM_PREFIX = "swarm."
+def generated_text(deployment: StackVariant, file: GeneratedFile, swarm: bool = False) -> str:
+    """The file as the stack variant mounts it (on Swarm with `swarm`)."""
+    generators = {**_generators(), **(swarm_generators() if swarm else {})}
+    return generators[file.name](deployment.catalog, deployment.variant, file.consumers)
 
 
-def swarm_file_name(file_name: str) -> str:
-    """The file a Swarm stack mounts for a generated file: its own version where there is one."""
-    return SWARM_PREFIX + file_name if file_name in _swarm_generators() else file_name
-
-
-def config_key(file_name: str) -> str:
-    return file_name.replace(".", "-")
-
-
-def generated_names(services: Iterable[Service]) -> list[str]:
-    return sorted({v.source for s in services for v in s.volumes if v.source_kind == "generated"})
-
-
-def generated_file(
-    catalog: Catalog, file_name: str, variant: Accelerator, services: Sequence[Service], swarm: bool = False
-) -> str:
-    """The file as the stack's variant mounts it (on Swarm with `swarm`); `services` are that
-    variant's services."""
-    consumers = [
-        s for s in services if any(v.source == file_name for v in s.volumes if v.source_kind == "generated")
-    ]
-    generators = {**_generators(), **(_swarm_generators() if swarm else {})}
-    return generators[file_name](catalog, variant, consumers)
-
-
-def compose_configs(catalog: Catalog, services: Sequence[Service], variant: Accelerator) -> dict[str, Any]:
+def compose_configs(deployment: StackVariant) -> dict[str, Any]:
     return {
-        config_key(name): {"content": generated_file(catalog, name, variant, services).replace("$", "$$")}
-        for name in generated_names(services)
+        file.key: {"content": generated_text(deployment, file).replace("$", "$$")}
+        for file in deployment.generated
     }
 
 
-def service_configs(service: Service) -> list[dict[str, str]]:
-    return [
-        {"source": config_key(volume.source), "target": volume.target}
-        for volume in service.volumes
-        if volume.source_kind == "generated"
-    ]
-
-
-def render(catalog: Catalog) -> list[Artifact]:
-
+def render(plan: Plan) -> list[Artifact]:
     artifacts = []
-    for stack, variant in iter_variants(catalog):
-        folder = compose_path(stack, variant).rsplit("/", 1)[0]
-        services = variant_services(catalog, stack, variant)
-        on_swarm = variant in catalog.swarm_accelerators(stack)
-        for name in generated_names(services):
-            content = generated_file(catalog, name, variant, services)
-            artifacts.append(Artifact(f"{folder}/{name}", content.encode("utf-8")))
-            if on_swarm and swarm_file_name(name) != name:
-                content = generated_file(catalog, name, variant, services, swarm=True)
-                artifacts.append(Artifact(f"{folder}/{swarm_file_name(name)}", content.encode("utf-8")))
+    for deployment in plan.variants:
+        for file in deployment.generated:
+            content = generated_text(deployment, file)
+            artifacts.append(Artifact(f"{deployment.folder}/{file.name}", content.encode("utf-8")))
+            if deployment.on_swarm and file.swarm_name != file.name:
+                content = generated_text(deployment, file, swarm=True)
+                artifacts.append(Artifact(f"{deployment.folder}/{file.swarm_name}", content.encode("utf-8")))
     return artifacts

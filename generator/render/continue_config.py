@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from generator.catalog.deploy import model_api_url, reachable_model_servers
 from generator.catalog.model import Accelerator, Catalog, Service
+from generator.plan.model_servers import model_api_url, reachable_model_servers
 from generator.render.yaml_text import to_yaml
 
 

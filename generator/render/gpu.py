@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from generator.artifact import Artifact
 from generator.catalog.model import Catalog
+from generator.plan import Plan
 from generator.render.text import render_text
 
 SCRIPT = "scripts/gpu-bootstrap.sh"
@@ -25,7 +26,8 @@ def services_min_driver(catalog: Catalog) -> str:
     return max(minimums, key=_version_key, default="0")
 
 
-def render(catalog: Catalog) -> list[Artifact]:
+def render(plan: Plan) -> list[Artifact]:
+    catalog = plan.catalog
     if not catalog.gpu_generations:
         return []
     generations = sorted(

@@ -6,6 +6,7 @@ from typing import Any
 
 from generator.artifact import Artifact
 from generator.catalog.model import Catalog
+from generator.plan import Plan
 from generator.render.serialize import plain_data, to_json
 
 INDEX_VERSION = 1
@@ -45,5 +46,6 @@ def build_index(catalog: Catalog) -> dict[str, Any]:
     }
 
 
-def render(catalog: Catalog) -> list[Artifact]:
+def render(plan: Plan) -> list[Artifact]:
+    catalog = plan.catalog
     return [Artifact("catalog.json", to_json(build_index(catalog)))]

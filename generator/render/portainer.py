@@ -9,19 +9,14 @@ its output against schemas/portainer-templates-v*.schema.json and for unique ids
 from __future__ import annotations
 
 import shlex
+from collections.abc import Sequence
 from typing import Any
 
 from generator.artifact import Artifact
-from generator.catalog.deploy import (
-    Variable,
-    compose_path,
-    dataset_path,
-    env_variables,
-    stack_variables,
-    variant_services,
-)
-from generator.catalog.model import Accelerator, Catalog, Service, Stack, Volume
+from generator.catalog.model import Catalog, Service, Volume
 from generator.catalog.schema import compiled_schema, passes, schema_validator
+from generator.plan import Plan, StackVariant
+from generator.plan.rules import Variable, dataset_path, env_variables
 from generator.render.serialize import to_json
 
 VARIANT_TITLES = {"cpu": "CPU", "nvidia": "NVIDIA GPU", "amd": "AMD GPU"}
@@ -32,7 +27,7 @@ VARIANT_NOTES = {
 }
 
 
-def template_env(variables: list[Variable]) -> list[dict[str, Any]]:
+def template_env(variables: Sequence[Variable]) -> list[dict[str, Any]]:
     """Form fields: secrets without a default (the user types them), selects with one default,
     others with their non-empty default. Variables whose default is empty are optional in the
     compose file and left out, because Portainer requires a value for every field."""
@@ -68,12 +63,9 @@ def _common(title: str, description: str, categories: tuple[str, ...], logo: str
     return fields
 
 
-def stack_template(
-    catalog: Catalog, stack: Stack, variant: Accelerator, swarm: bool = False
-) -> dict[str, Any]:
+def stack_template(deployment: StackVariant, swarm: bool = False) -> dict[str, Any]:
     """Type 3 (Compose stack) or, with swarm, type 2 (Swarm stack) template of a stack variant."""
-    from generator.render.swarm import swarm_path
-
+    catalog, stack, variant = deployment.catalog, deployment.stack, deployment.variant
     assert catalog.publish is not None
     several = len(catalog.stack_accelerators(stack)) > 1
     title = f"{stack.title} ({VARIANT_TITLES[variant]})" if several else stack.title
@@ -95,10 +87,10 @@ def stack_template(
     if notes:
         template["note"] = " ".join(notes)
     template["name"] = stack.id
-    path = swarm_path(stack, variant) if swarm else compose_path(stack, variant)
+    path = deployment.swarm_path if swarm else deployment.compose_path
     stackfile = f"{catalog.publish.artifacts_path}/{path}"
     template["repository"] = {"url": catalog.publish.repository_url, "stackfile": stackfile}
-    env = template_env(stack_variables(catalog, variant_services(catalog, stack, variant)))
+    env = template_env(deployment.variables)
     if env:
         template["env"] = env
     return template
@@ -160,14 +152,13 @@ def host_path(catalog: Catalog, volume: Volume) -> str:
     return dataset_path(catalog, volume) if volume.source_kind == "dataset" else volume.source
 
 
-def build_templates(catalog: Catalog, version: str) -> dict[str, Any]:
-    from generator.catalog.deploy import iter_variants
-
-    templates = [stack_template(catalog, stack, variant) for stack, variant in iter_variants(catalog)]
+def build_templates(plan: Plan, version: str) -> dict[str, Any]:
+    catalog = plan.catalog
+    templates = [stack_template(deployment) for deployment in plan.variants]
     templates += [
-        stack_template(catalog, stack, variant, swarm=True)
-        for stack, variant in iter_variants(catalog)
-        if variant in stack.swarm_template_ids
+        stack_template(deployment, swarm=True)
+        for deployment in plan.variants
+        if deployment.variant in deployment.stack.swarm_template_ids
     ]
     templates += [
         container_template(catalog, service)
@@ -196,8 +187,8 @@ def check_output(document: dict[str, Any], schema_file: str) -> None:
         raise AssertionError(f"generated templates violate {schema_file}: {details}")
 
 
-def render(catalog: Catalog) -> list[Artifact]:
-    current = build_templates(catalog, "3")
+def render(plan: Plan) -> list[Artifact]:
+    current = build_templates(plan, "3")
     check_output(current, "portainer-templates-v3.schema.json")  # v2 is the same minus the ids
     return [
         Artifact("templates.json", to_json(current)),

@@ -8,17 +8,15 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
-from generator.catalog.deploy import (
+from generator.catalog.model import Catalog, Service
+from generator.plan import Plan
+from generator.plan.rules import (
     ENCRYPTED_OVERLAY,
     LABEL_PREFIX,
     NOT_HERE,
-    compose_path,
     format_cpus,
-    iter_variants,
     limit_variables,
 )
-from generator.catalog.model import Catalog, Service
-from generator.render.compose.service import build_service
 from generator.render.gpu import services_min_driver
 from generator.render.proxy import proxy_service
 from generator.render.site_html import HtmlPage, catalog_markup, code, with_anchors
@@ -108,7 +106,8 @@ def _html_page(template: str, **values: Any) -> HtmlPage:
     return with_anchors(render_text(template, **values))
 
 
-def service_page(catalog: Catalog, service: Service, proxy: Service | None) -> HtmlPage:
+def service_page(plan: Plan, service: Service, proxy: Service | None) -> HtmlPage:
+    catalog = plan.catalog
     stack = catalog.stack_of(service.id)
     variants = [
         v for v in (catalog.stack_accelerators(stack) if stack else ("cpu",)) if service.in_variant(v)
@@ -118,7 +117,8 @@ def service_page(catalog: Catalog, service: Service, proxy: Service | None) -> H
     shown: dict[str, tuple[list[str], str]] = {}
     if stack:
         for variant in variants:
-            snippet = to_yaml({service.id: build_service(catalog, stack, service, variant)}).decode("utf-8")
+            entry = plan.variant(stack, variant).compose_services[service.id]
+            snippet = to_yaml({service.id: entry}).decode("utf-8")
             label = f"{LABEL_PREFIX}.variant: {variant}\n"
             shown.setdefault(snippet.replace(label, ""), ([], snippet))[0].append(variant)
     snippets = [(", ".join(names), text) for names, text in shown.values()]
@@ -141,17 +141,18 @@ def service_page(catalog: Catalog, service: Service, proxy: Service | None) -> H
     )
 
 
-def pages(catalog: Catalog, templates: dict[str, Any]) -> dict[str, str | HtmlPage]:
+def pages(plan: Plan, templates: dict[str, Any]) -> dict[str, str | HtmlPage]:
     """path in the docs folder -> Markdown, or HTML, for every generated page."""
-    return {**entity_pages(catalog), **overview_pages(catalog, templates)}
+    return {**entity_pages(plan), **overview_pages(plan, templates)}
 
 
-def entity_pages(catalog: Catalog) -> dict[str, str | HtmlPage]:
+def entity_pages(plan: Plan) -> dict[str, str | HtmlPage]:
     """A page per service and per stack (most of a large site's pages)."""
+    catalog = plan.catalog
     result: dict[str, str | HtmlPage] = {}
     proxy = proxy_service(catalog)
     for service in sorted(catalog.services.values(), key=lambda s: s.id):
-        result[f"catalog/services/{service.id}.md"] = service_page(catalog, service, proxy)
+        result[f"catalog/services/{service.id}.md"] = service_page(plan, service, proxy)
     for stack in sorted(catalog.stacks.values(), key=lambda s: s.id):
         result[f"catalog/stacks/{stack.id}.md"] = _html_page(
             "site/stack.html.j2",
@@ -163,8 +164,9 @@ def entity_pages(catalog: Catalog) -> dict[str, str | HtmlPage]:
     return result
 
 
-def overview_pages(catalog: Catalog, templates: dict[str, Any]) -> dict[str, str | HtmlPage]:
+def overview_pages(plan: Plan, templates: dict[str, Any]) -> dict[str, str | HtmlPage]:
     """The pages about the whole catalog: the overview, the maps, the roles and the guides."""
+    catalog = plan.catalog
     assert catalog.publish is not None
     publish = catalog.publish
     services = sorted(catalog.services.values(), key=lambda s: s.id)
@@ -248,25 +250,25 @@ def overview_pages(catalog: Catalog, templates: dict[str, Any]) -> dict[str, str
         **common,
     )
     result["install/cli.md"] = _html_page(
-        "site/install-cli.html.j2", source="catalog/stacks/", variants=list(iter_variants(catalog)), **common
+        "site/install-cli.html.j2",
+        source="catalog/stacks/",
+        variants=[(d.stack, d.variant) for d in plan.variants],
+        **common,
     )
     result["install/access.md"] = _access_page(catalog)
-    result["install/swarm.md"] = _swarm_page(catalog)
+    result["install/swarm.md"] = _swarm_page(plan)
     return result
 
 
-def _swarm_page(catalog: Catalog) -> str:
-    from generator.catalog.deploy import pools_of
-    from generator.render.swarm import build_swarm, swarm_path
+def _swarm_page(plan: Plan) -> str:
+    from generator.plan.rules import pools_of
 
+    catalog = plan.catalog
     pools: dict[str, list[str]] = {}
     for service in sorted(catalog.services.values(), key=lambda s: s.id):
         for pool in pools_of(catalog, service):
             pools.setdefault(pool, []).append(service.id)
-    dropped = []
-    for stack in sorted(catalog.stacks.values(), key=lambda s: s.id):
-        for variant in catalog.swarm_accelerators(stack):
-            dropped.append((swarm_path(stack, variant), build_swarm(catalog, stack, variant)[1]))
+    dropped = [(d.swarm_path, d.swarm.dropped) for d in plan.on_swarm()]
     on_nvidia = [(s, s.gpu.nvidia) for s in catalog.services.values() if s.gpu and s.gpu.nvidia]
     assert catalog.publish is not None
     return render_text(
@@ -305,16 +307,14 @@ def _access_page(catalog: Catalog) -> HtmlPage:
     )
 
 
-def downloads_page(catalog: Catalog, files: list[str], schemas: list[str]) -> HtmlPage:
+def downloads_page(plan: Plan, files: list[str], schemas: list[str]) -> HtmlPage:
+    catalog = plan.catalog
     assert catalog.publish is not None
     by_folder: dict[str, list[str]] = {}
     for file in files:
         folder, _, name = file.rpartition("/")
         by_folder.setdefault(folder, []).append(name)
-    compose_files = []
-    for stack, variant in iter_variants(catalog):
-        folder = compose_path(stack, variant).rsplit("/", 1)[0]
-        compose_files.append((stack, variant, sorted(by_folder.get(folder, []))))
+    compose_files = [(d.stack, d.variant, sorted(by_folder.get(d.folder, []))) for d in plan.variants]
     scripts = sorted(f.removeprefix("scripts/") for f in files if f.startswith("scripts/"))
     return _html_page(
         "site/downloads.html.j2",

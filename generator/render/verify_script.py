@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from generator.artifact import Artifact
-from generator.catalog.model import Catalog
+from generator.plan import Plan
+from generator.plan.facts import BASELINES, first_bridge_network, first_dataset, ollama_url
 from generator.render.gpu import CUDA_TEST_IMAGE
 from generator.render.text import render_text
-from generator.verify.baselines import BASELINES
-from generator.verify.stack_facts import first_bridge_network, first_dataset, ollama_url
 
 SCRIPT = "scripts/verify-baselines.sh"
 
 
-def render(catalog: Catalog) -> list[Artifact]:
+def render(plan: Plan) -> list[Artifact]:
+    catalog = plan.catalog
     if not catalog.stacks:
         return []
     stacks = []

@@ -8,6 +8,7 @@ from typing import Any
 from generator.artifact import Artifact
 from generator.catalog.model import Catalog, Dataset
 from generator.escape import record_field
+from generator.plan import Plan
 from generator.render.serialize import to_json
 from generator.render.text import render_text
 from generator.units import recordsize_bytes, zfs_bytes
@@ -125,7 +126,8 @@ def render_script(catalog: Catalog) -> str:
     )
 
 
-def render(catalog: Catalog) -> list[Artifact]:
+def render(plan: Plan) -> list[Artifact]:
+    catalog = plan.catalog
     if not catalog.datasets:
         return []
     return [

@@ -12,11 +12,12 @@ from typing import Any
 
 from generator.catalog.model import Catalog, Dataset, Stack
 from generator.errors import UsageError
-from generator.verify.baselines import BASELINES, Options, measure_all
+from generator.plan import Plan
+from generator.plan.facts import BASELINES, first_dataset
+from generator.plan.facts import ollama_url as stack_ollama_url
+from generator.verify.baselines import Options, measure_all
 from generator.verify.facts import host_facts
 from generator.verify.report import Report
-from generator.verify.stack_facts import first_dataset
-from generator.verify.stack_facts import ollama_url as stack_ollama_url
 
 
 @dataclass(frozen=True)
@@ -38,15 +39,15 @@ class Request:
     only: tuple[str, ...] = ()
 
 
-def run_verify(catalog: Catalog, request: Request, docker: Callable[[], Any]) -> Report:
+def run_verify(plan: Plan, request: Request, docker: Callable[[], Any]) -> Report:
     """Measure the requested baselines (`docker` connects to the engine on first use)."""
     import shlex
 
-    from generator.catalog.deploy import chosen_stacks
     from generator.render.compose import compose_file
     from generator.render.gpu import CUDA_TEST_IMAGE
 
-    (stack,) = chosen_stacks(catalog, [request.stack])
+    catalog = plan.catalog
+    (stack,) = plan.chosen_stacks([request.stack])
     variant = request.variant
     if variant not in catalog.stack_accelerators(stack):
         allowed = ", ".join(catalog.stack_accelerators(stack))
@@ -62,11 +63,10 @@ def run_verify(catalog: Catalog, request: Request, docker: Callable[[], Any]) ->
     compose = shlex.split(request.compose_command) if request.compose_command else default_compose()
     measured_at = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
     with tempfile.TemporaryDirectory(prefix="gen-verify-") as scratch:
-        (Path(scratch) / "compose.yaml").write_bytes(compose_file(catalog, stack, variant).content)
+        deployment = plan.variant(stack, variant)
+        (Path(scratch) / "compose.yaml").write_bytes(compose_file(deployment).content)
         options = Options(
-            catalog=catalog,
-            stack=stack,
-            variant=variant,
+            deployment=deployment,
             runs=request.runs,
             compose=compose,
             env_file=env_file,

@@ -19,18 +19,10 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from generator.catalog.deploy import LABEL_PREFIX, variant_services
 from generator.catalog.model import Accelerator, Catalog, Dataset, Network, Stack
-from generator.verify.stack_facts import first_bridge_network
-
-# The deployment report's targets, in seconds.
-BASELINES: dict[str, tuple[str, float]] = {
-    "container_start": ("Stack start to all healthy", 30.0),
-    "network_attach": ("Attaching a container to the AI network", 1.0),
-    "zfs_dataset": ("Creating a ZFS dataset with the catalog's tuning", 5.0),
-    "gpu_init": ("GPU initialisation (driver query and a CUDA container)", 10.0),
-    "model_load": ("Loading a model in Ollama", 300.0),
-}
+from generator.plan import StackVariant
+from generator.plan.facts import BASELINES, first_bridge_network
+from generator.plan.rules import LABEL_PREFIX
 
 NOTES = {
     "zfs_dataset": "created with mountpoint=none, so the time leaves out mounting, and the scratch "
@@ -54,9 +46,7 @@ class Measurement:
 
 @dataclass
 class Options:
-    catalog: Catalog
-    stack: Stack
-    variant: Accelerator
+    deployment: StackVariant  # the stack variant measured
     runs: int
     compose: list[str]  # the Compose command, e.g. ["docker", "compose"]
     env_file: Path | None
@@ -69,6 +59,18 @@ class Options:
     ollama_url: str
     targets: dict[str, float]
     docker: Callable[[], Any]  # connects to the engine on first use
+
+    @property
+    def catalog(self) -> Catalog:
+        return self.deployment.catalog
+
+    @property
+    def stack(self) -> Stack:
+        return self.deployment.stack
+
+    @property
+    def variant(self) -> Accelerator:
+        return self.deployment.variant
 
 
 class Skip(Exception):
@@ -144,7 +146,7 @@ def container_start(options: Options) -> list[float]:
     missing = sorted(
         {
             s.image_for(options.variant)
-            for s in _services(options)
+            for s in options.deployment.services
             if not _has_image(client, s.image_for(options.variant))
         }
     )
@@ -173,10 +175,6 @@ def container_start(options: Options) -> list[float]:
                 check=False,
             )
     return runs
-
-
-def _services(options: Options) -> list[Any]:
-    return variant_services(options.catalog, options.stack, options.variant)
 
 
 # --- network ---------------------------------------------------------------------------------

@@ -28,7 +28,7 @@ import docker
 import pytest
 
 from generator.catalog import load_catalog
-from generator.catalog.deploy import DOCKER_SOCKET, GPU_RESOURCE, variant_services
+from generator.plan.rules import DOCKER_SOCKET, GPU_RESOURCE
 from tests.components import missing
 from tests.conftest import DEFAULT_CATALOG, encrypt_network, run_gen
 from tests.docker_env import effective_cpus, prepare_host, write_env_files
@@ -245,7 +245,8 @@ def test_every_stack_lands_where_its_placement_allows_and_reaches_across_nodes(
     socket_services = [
         f"{stack}_{s.id}"
         for stack in STACKS
-        for s in variant_services(CATALOG, CATALOG.stacks[stack], "cpu")
+        for s in CATALOG.stack_services(CATALOG.stacks[stack])
+        if s.in_variant("cpu")
         if any(v.source == DOCKER_SOCKET for v in s.volumes)
     ]
     assert socket_services, "the catalog has a service on the Docker socket"

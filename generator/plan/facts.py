@@ -1,8 +1,18 @@
-"""What verify needs to know about a stack: its first bridge network and dataset, Ollama's URL."""
+"""What `gen verify` and its script need to know: the baselines' targets and, per stack, its first
+bridge network and dataset and Ollama's URL."""
 
 from __future__ import annotations
 
 from generator.catalog.model import Catalog, Dataset, Network, Stack
+
+# The deployment report's targets, in seconds.
+BASELINES: dict[str, tuple[str, float]] = {
+    "container_start": ("Stack start to all healthy", 30.0),
+    "network_attach": ("Attaching a container to the AI network", 1.0),
+    "zfs_dataset": ("Creating a ZFS dataset with the catalog's tuning", 5.0),
+    "gpu_init": ("GPU initialisation (driver query and a CUDA container)", 10.0),
+    "model_load": ("Loading a model in Ollama", 300.0),
+}
 
 
 def first_bridge_network(catalog: Catalog, stack: Stack) -> Network | None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from generator.catalog.deploy import ZFS_ALTROOT, dataset_path
 from generator.catalog.model import Catalog, Service, Volume
-from generator.render.compose.environment import path_reference
+from generator.plan.compose.references import path_reference
+from generator.plan.rules import ZFS_ALTROOT, dataset_path
 
 
 def bind_source(catalog: Catalog, volume: Volume) -> str:

@@ -1,12 +1,13 @@
-"""Deployment rules of the catalog: which services run in which variant of a stack, where each
-stack variant's compose file goes, the variables a stack reads from its env file (limits per
-host, secrets, the ZFS altroot) and where a dataset volume lives on the host. The renderers, the
-host checks (doctor, drift), `gen secrets` and `gen verify` all ask here.
+"""Deployment rules: which services run in which variant of a stack, where each stack
+variant's files go, the variables a stack reads from its env file (limits per host, secrets, the
+ZFS altroot), where a dataset volume lives on the host and where a Swarm task may run. The plan
+(`generator/plan/__init__.py`) applies them once; the host checks ask here for the names they
+share with the files (labels, limit variables).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from generator.catalog.model import Accelerator, Catalog, Service, Stack, Volume
@@ -37,29 +38,6 @@ class Variable:
 
 def compose_path(stack: Stack, variant: Accelerator) -> str:
     return f"stacks/{stack.id}/{variant}/compose.yaml"
-
-
-def chosen_stacks(catalog: Catalog, stack_ids: Iterable[str]) -> list[Stack]:
-    """The stacks named (every stack, in id order, when none is); an unknown name is a usage error."""
-    from generator.errors import UsageError
-
-    wanted = list(stack_ids)
-    unknown = [s for s in wanted if s not in catalog.stacks]
-    if unknown:
-        named = ", ".join(f"'{s}'" for s in unknown)
-        raise UsageError(f"unknown stack {named}; stacks: {', '.join(sorted(catalog.stacks))}")
-    return [catalog.stacks[s] for s in wanted or sorted(catalog.stacks)]
-
-
-def variant_services(catalog: Catalog, stack: Stack, variant: Accelerator) -> list[Service]:
-    return [s for s in catalog.stack_services(stack) if s.in_variant(variant)]
-
-
-def iter_variants(catalog: Catalog) -> Iterator[tuple[Stack, Accelerator]]:
-    for stack_id in sorted(catalog.stacks):
-        stack = catalog.stacks[stack_id]
-        for variant in catalog.stack_accelerators(stack):
-            yield stack, variant
 
 
 def limit_variables(service: Service) -> tuple[str, str]:
@@ -200,52 +178,3 @@ def swarm_constraints(catalog: Catalog, service: Service, variant: Accelerator) 
         found.append("node.role == manager")
     found += [c for c in service.swarm_constraints if c not in found]
     return found
-
-
-# Model servers: services with models, on their port named "api", speaking their model_api.
-MODEL_API_PORT = "api"
-MODEL_API_PATH = {"ollama": "", "openai": "/v1"}  # model_api -> the base URL's path
-
-
-def reachable_model_servers(catalog: Catalog, consumers: Iterable[Service]) -> list[Service]:
-    """Model servers on a network one of the consumers is on, sorted by id (a stack's files
-    depend on what its services reach, not on the whole catalog)."""
-    networks = {a.network for consumer in consumers for a in consumer.networks}
-    neighbours = {s.id: s for network in networks for s in catalog.network_members(network)}
-    return sorted(
-        (s for s in neighbours.values() if s.models and s.model_api and s.port(MODEL_API_PORT)),
-        key=lambda s: s.id,
-    )
-
-
-def model_api_url(service: Service) -> str:
-    """The base URL of a model server's API, by its name on the networks it shares."""
-    port = service.port(MODEL_API_PORT)
-    assert port is not None and service.model_api is not None  # reachable_model_servers checked
-    return f"http://{service.id}:{port.container}{MODEL_API_PATH[service.model_api]}"
-
-
-def with_model_server_settings(catalog: Catalog) -> Catalog:
-    """The catalog with each `model_servers` variable's default made from the servers its
-    service reaches (the rest of the build sees an ordinary default)."""
-    changed = {}
-    for service in catalog.services.values():
-        if not any(env.model_servers for env in service.env):
-            continue
-        servers = reachable_model_servers(catalog, [service])
-        env = []
-        for variable in service.env:
-            if variable.model_servers:
-                api, form = variable.model_servers
-                urls = [model_api_url(s) for s in servers if s.model_api == api]
-                forms = {
-                    "urls": ";".join(urls),
-                    "first": (urls or [""])[0],
-                    "present": str(bool(urls)).lower(),
-                }
-                variable = replace(variable, value=forms[form])
-            env.append(variable)
-        changed[service.id] = replace(service, env=tuple(env))
-    if not changed:
-        return catalog
-    return replace(catalog, services={**catalog.services, **changed})

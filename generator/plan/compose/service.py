@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from generator.catalog.deploy import LABEL_PREFIX, format_cpus, limit_variables
 from generator.catalog.model import Accelerator, Catalog, Service, Stack
-from generator.render.compose.environment import path_reference, reference
-from generator.render.compose.networks import service_networks
-from generator.render.compose.volumes import service_volumes
-from generator.render.configs import service_configs
+from generator.plan.compose.generated import service_configs
+from generator.plan.compose.networks import service_networks
+from generator.plan.compose.references import path_reference, reference
+from generator.plan.compose.volumes import service_volumes
+from generator.plan.rules import LABEL_PREFIX, format_cpus, limit_variables
 
 
 def labels(stack: Stack, service: Service, variant: Accelerator) -> dict[str, str]:
@@ -21,7 +21,7 @@ def labels(stack: Stack, service: Service, variant: Accelerator) -> dict[str, st
     }
 
 
-def build_service(catalog: Catalog, stack: Stack, service: Service, variant: Accelerator) -> dict[str, Any]:
+def compose_entry(catalog: Catalog, stack: Stack, service: Service, variant: Accelerator) -> dict[str, Any]:
     entry: dict[str, Any] = {"image": service.image_for(variant)}
     if service.entrypoint:
         entry["entrypoint"] = [literal(arg) for arg in service.entrypoint]
