@@ -121,6 +121,13 @@ def markdown_text(value: object) -> Markup:
     return Markup(text)
 
 
+def markdown_cell(value: object) -> Markup:
+    """Text in a cell of a Markdown table: as `markdown_text`, on one line, with `|` escaped so it
+    cannot end the cell."""
+    text = " ".join(str(markdown_text(value)).splitlines())
+    return Markup(text.replace("|", "\\|"))
+
+
 def markdown_code(value: object) -> Markup:
     """A value as an inline code span of a docs page, shown exactly as it is (a code span
     escapes HTML itself) on one line (a line break shows as ⏎), between backticks that no run

@@ -281,3 +281,16 @@ def test_markdown_text_keeps_the_subset_and_neutralises_the_rest() -> None:
     assert markdown_code("```") == "```` ``` ````"
     assert markdown_code("one\ntwo") == "`one ⏎ two`"
     assert markdown_code("") == "*empty*"
+
+
+def test_the_measured_page_shows_engine_text_as_text_in_its_cell() -> None:
+    """Host facts come from the engine and error messages: on the docs site they are text, and
+    neither a `|` nor a line break can end their table cell or row."""
+    from generator.verify.report import Report, to_markdown
+
+    forged = "<img src=x onerror=alert(1)> | injected |\n| row | [x](javascript:y) |"
+    page = to_markdown(Report("ai", "cpu", 1, "now", {"kernel": forged}, []))
+    row = next(line for line in page.splitlines() if line.startswith("| kernel |"))
+    assert "<img" not in page and "&lt;img" in row
+    assert row.count(" | ") == 1 and row.endswith(" |")  # two cells, all of it in the second
+    assert "[x](javascript" not in page

@@ -7,118 +7,56 @@ given. Environment variables are compared by NAME only; values are never printed
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from generator.catalog.model import Accelerator, Catalog, Service
-from generator.envfile import read_assignments, setting
+from generator.catalog.model import Accelerator, Catalog
+from generator.envfile import read_assignments
+from generator.hosts import expected
 from generator.hosts.report import Finding
 from generator.plan import Plan
-from generator.plan.rules import LABEL_PREFIX, ZFS_ALTROOT, dataset_path, format_cpus, limit_variables
-from generator.units import docker_bytes
+from generator.plan.rules import LABEL_PREFIX
 
 SWARM_TASK_LABEL = "com.docker.swarm.task.id"  # on the containers of Swarm's tasks
 
 
-def expected_binds(
-    catalog: Catalog, service: Service, settings: dict[str, str]
-) -> dict[str, tuple[str, bool]]:
-    """target -> (host source, writable) of the service's bind mounts on this host."""
-    binds = {}
-    for volume in service.volumes:
-        if volume.source_kind == "dataset":
-            source = settings.get(ZFS_ALTROOT, "") + dataset_path(catalog, volume)
-        elif volume.source_kind == "host_path":
-            source = (
-                setting(settings, volume.env_override, volume.source)
-                if volume.env_override
-                else volume.source
-            )
-        else:
-            continue  # generated files and named volumes are not binds of a host path
-        binds[volume.target] = (source, not volume.read_only)
-    return binds
-
-
 def compare(
-    client: Any, catalog: Catalog, service: Service, container: Any, settings: dict[str, str]
+    client: Any, catalog: Catalog, entry: Mapping[str, Any], container: Any, settings: dict[str, str]
 ) -> list[str]:
+    """The container against its service's entry in the plan's compose file, read with `settings`."""
     attrs = container.attrs
-    variant: Accelerator = container.labels.get(f"{LABEL_PREFIX}.variant", "cpu")
     host = attrs["HostConfig"]
     differences = []
-    image = service.image_for(variant)
-    if attrs["Config"]["Image"] != image:
-        differences.append(f"image is {attrs['Config']['Image']}, the catalog says {image}")
+    if attrs["Config"]["Image"] != entry["image"]:
+        differences.append(f"image is {attrs['Config']['Image']}, the catalog says {entry['image']}")
     networks = attrs["NetworkSettings"]["Networks"] or {}
-    for attachment in service.networks:
-        name = catalog.networks[attachment.network].name
+    for network_id, attachment in (entry.get("networks") or {}).items():
+        name, address = catalog.networks[network_id].name, attachment["ipv4_address"]
         actual = (networks.get(name) or {}).get("IPAddress") or "none"
-        if actual != str(attachment.ipv4_address):
-            differences.append(f"address on {name} is {actual}, the catalog says {attachment.ipv4_address}")
-    differences += limit_differences(service, settings, host.get("NanoCpus", 0), host.get("Memory", 0))
+        if actual != address:
+            differences.append(f"address on {name} is {actual}, the catalog says {address}")
+    differences += expected.limit_differences(entry, settings, host.get("NanoCpus", 0), host.get("Memory", 0))
     restart = (host.get("RestartPolicy") or {}).get("Name") or "no"
-    if restart != service.restart:
-        differences.append(f"restart policy is {restart}, the catalog says {service.restart}")
-    differences += _mount_differences(catalog, service, attrs, settings)
-    differences += _env_differences(client, service, attrs)
+    if restart != entry["restart"]:
+        differences.append(f"restart policy is {restart}, the catalog says {entry['restart']}")
+    mounts = [m for m in attrs.get("Mounts", []) if m["Type"] == "bind"]
+    actual_binds = {m["Destination"]: (m["Source"], bool(m["RW"])) for m in mounts}
+    differences += expected.bind_differences(actual_binds, expected.binds(entry, settings))
+    names = {item.split("=", 1)[0] for item in attrs["Config"].get("Env") or []}
+    differences += expected.variable_differences(entry, names, _image_variables(client, attrs))
     health = ((attrs.get("State") or {}).get("Health") or {}).get("Status")
-    if service.healthcheck and health != "healthy":
+    if "healthcheck" in entry and health != "healthy":
         differences.append(f"health is {health or 'unknown'}")
     return differences
 
 
-def limit_differences(service: Service, settings: dict[str, str], nano_cpus: int, memory: int) -> list[str]:
-    """The container's or Swarm task's CPU and memory limits against the catalog's, with the
-    env file's per-host values."""
-    cpus_name, memory_name = limit_variables(service)
-    cpus = float(setting(settings, cpus_name, format_cpus(service.limits.cpus)))
-    differences = []
-    if nano_cpus != int(cpus * 1e9):
-        differences.append(f"CPU limit is {nano_cpus / 1e9:g}, the catalog says {cpus:g}")
-    expected_memory = setting(settings, memory_name, service.limits.memory)
-    if memory != docker_bytes(expected_memory):
-        differences.append(f"memory limit is {memory} bytes, the catalog says {expected_memory}")
-    return differences
-
-
-def _mount_differences(catalog: Catalog, service: Service, attrs: Any, settings: dict[str, str]) -> list[str]:
-    actual = {
-        m["Destination"]: (m["Source"], bool(m["RW"])) for m in attrs.get("Mounts", []) if m["Type"] == "bind"
-    }
-    return bind_differences(actual, expected_binds(catalog, service, settings))
-
-
-def bind_differences(actual: dict[str, tuple[str, bool]], expected: dict[str, tuple[str, bool]]) -> list[str]:
-    """target -> (host source, writable) as found, against the catalog's (`expected_binds`)."""
-    differences = []
-    for target, (source, writable) in sorted(expected.items()):
-        found = actual.get(target)
-        if found is None:
-            differences.append(f"mount {target} is missing (the catalog binds {source})")
-        elif found != (source, writable):
-            mode = "read-write" if writable else "read-only"
-            differences.append(
-                f"mount {target} is {found[0]} ({'read-write' if found[1] else 'read-only'}), "
-                f"the catalog says {source} ({mode})"
-            )
-    return differences
-
-
-def _env_differences(client: Any, service: Service, attrs: Any) -> list[str]:
-    names = {item.split("=", 1)[0] for item in attrs["Config"].get("Env") or []}
+def _image_variables(client: Any, attrs: Any) -> set[str]:
     try:
         image_env = client.images.get(attrs["Config"]["Image"]).attrs["Config"].get("Env") or []
     except Exception:
         image_env = []
-    from_image = {item.split("=", 1)[0] for item in image_env}
-    expected = {env.name for env in service.env}
-    differences = [f"variable {name} is missing" for name in sorted(expected - names)]
-    differences += [
-        f"extra variable {name} (not in the catalog)" for name in sorted(names - expected - from_image)
-    ]
-    return differences
+    return {item.split("=", 1)[0] for item in image_env}
 
 
 def deployed_variants(known: Iterable[Accelerator], labels: list[dict[str, str]]) -> set[Accelerator]:
@@ -165,7 +103,14 @@ def run_drift(client: Any, plan: Plan, stack_ids: list[str], env_file: Path | No
                 findings.append(Finding(service.id, stack.id, "drifted" if failed else "in-sync", failed))
                 continue
             try:
-                differences = compare(client, catalog, service, matching[0], settings)
+                variant = matching[0].labels.get(f"{LABEL_PREFIX}.variant", "cpu")
+                deployment = plan.find(stack, variant)
+                entry = deployment.compose_services.get(service.id) if deployment else None
+                differences = (
+                    compare(client, catalog, entry, matching[0], settings)
+                    if entry is not None
+                    else [f"deployed as the {variant} variant, which has no such service"]
+                )
             except (KeyError, IndexError, TypeError, ValueError, AttributeError) as error:
                 # the engine's description of the container, or the env file, is not as expected
                 differences = [f"could not compare: an unexpected answer or setting ({error!r})"]

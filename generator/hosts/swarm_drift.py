@@ -16,10 +16,11 @@ from typing import Any
 
 from generator.catalog.model import Accelerator, Catalog, Service
 from generator.envfile import read_assignments
-from generator.hosts.drift import bind_differences, deployed_variants, expected_binds, limit_differences
+from generator.hosts import expected
+from generator.hosts.drift import deployed_variants
 from generator.hosts.report import UNEXPECTED_ANSWER, Finding
 from generator.plan import Plan
-from generator.plan.rules import LABEL_PREFIX, swarm_constraints
+from generator.plan.rules import LABEL_PREFIX
 
 
 def run_swarm_drift(client: Any, plan: Plan, stack_ids: list[str], env_file: Path | None) -> list[Finding]:
@@ -45,7 +46,8 @@ def run_swarm_drift(client: Any, plan: Plan, stack_ids: list[str], env_file: Pat
                 continue
             try:
                 variant = _variant(found[0])
-                entry = plan.variant(stack, variant).swarm.entries.get(service.id)
+                deployment = plan.find(stack, variant)
+                entry = deployment.swarm.entries.get(service.id) if deployment else None
                 differences = (
                     compare_service(catalog, service, found[0], entry, settings, network_names, tasks)
                     if entry is not None
@@ -106,27 +108,25 @@ def compare_service(
     if image != entry["image"]:
         differences.append(f"image is {image}, the catalog says {entry['image']}")
     differences += _mode_differences(spec.get("Mode") or {}, service)
-    differences += _placement_differences(catalog, service, _variant(attrs), task)
+    differences += _placement_differences(entry, task)
     differences += _network_differences(catalog, service, task, network_names)
-    differences += limit_differences(
-        service, settings, limits.get("NanoCPUs", 0), limits.get("MemoryBytes", 0)
+    differences += expected.limit_differences(
+        entry, settings, limits.get("NanoCPUs", 0), limits.get("MemoryBytes", 0)
     )
-    differences += _mount_differences(catalog, service, container, settings)
+    mounts = [m for m in container.get("Mounts") or [] if m.get("Type") == "bind"]
+    actual_binds = {m["Target"]: (m["Source"], not m.get("ReadOnly", False)) for m in mounts}
+    differences += expected.bind_differences(actual_binds, expected.binds(entry, settings))
     names = {item.split("=", 1)[0] for item in container.get("Env") or []}
-    expected_names = set(entry.get("environment") or {})
-    differences += [f"variable {name} is missing" for name in sorted(expected_names - names)]
-    differences += [f"extra variable {name} (not in the catalog)" for name in sorted(names - expected_names)]
+    differences += expected.variable_differences(entry, names, set())
     return differences + _task_differences(tasks.get(attrs["ID"], []), service)
 
 
-def _placement_differences(
-    catalog: Catalog, service: Service, variant: Accelerator, task: dict[str, Any]
-) -> list[str]:
+def _placement_differences(entry: Mapping[str, Any], task: dict[str, Any]) -> list[str]:
     constraints = sorted((task.get("Placement") or {}).get("Constraints") or [])
-    expected = sorted(swarm_constraints(catalog, service, variant))
-    if constraints == expected:
+    wanted = sorted(entry["deploy"]["placement"]["constraints"])
+    if constraints == wanted:
         return []
-    return [f"placement is {'; '.join(constraints) or 'anywhere'}, the catalog says {'; '.join(expected)}"]
+    return [f"placement is {'; '.join(constraints) or 'anywhere'}, the catalog says {'; '.join(wanted)}"]
 
 
 def _network_differences(
@@ -138,14 +138,6 @@ def _network_differences(
         return []
     shown = ", ".join(sorted(networks)) or "none"
     return [f"networks are {shown}, the catalog says {', '.join(sorted(expected))}"]
-
-
-def _mount_differences(
-    catalog: Catalog, service: Service, container: dict[str, Any], settings: dict[str, str]
-) -> list[str]:
-    mounts = [m for m in container.get("Mounts") or [] if m.get("Type") == "bind"]
-    actual = {m["Target"]: (m["Source"], not m.get("ReadOnly", False)) for m in mounts}
-    return bind_differences(actual, expected_binds(catalog, service, settings))
 
 
 def _mode_differences(mode: dict[str, Any], service: Service) -> list[str]:

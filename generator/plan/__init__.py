@@ -90,8 +90,15 @@ class Plan:
     def of_stack(self, stack: Stack) -> tuple[StackVariant, ...]:
         return tuple(v for v in self.variants if v.stack.id == stack.id)
 
+    def find(self, stack: Stack, variant: str) -> StackVariant | None:
+        """The stack's variant of that name; None when the stack has no such variant."""
+        return next((v for v in self.variants if v.stack.id == stack.id and v.variant == variant), None)
+
     def variant(self, stack: Stack, variant: Accelerator) -> StackVariant:
-        return next(v for v in self.variants if v.stack.id == stack.id and v.variant == variant)
+        found = self.find(stack, variant)
+        if found is None:
+            raise KeyError(f"stack {stack.id} has no {variant} variant")
+        return found
 
     def stack_variables(self, stack: Stack) -> tuple[Variable, ...]:
         """Every variable any variant of the stack reads: what one env file per stack must set."""

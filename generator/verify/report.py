@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from generator.escape import markdown_cell
 from generator.verify.baselines import Measurement
 
 REPORT_VERSION = 1
@@ -103,9 +104,10 @@ def to_markdown(report: Report) -> str:
     ]
     for m in report.baselines:
         result = m.status if not m.reason else f"{m.status}: {m.reason}"
-        lines.append(f"| {m.title} | < {m.target_s:g} s | {_median(m)} | {_range(m)} | {_cell(result)} |")
+        cells = [markdown_cell(m.title), f"< {m.target_s:g} s", _median(m), _range(m), markdown_cell(result)]
+        lines.append(f"| {' | '.join(cells)} |")
     lines += ["", "## The host", "", "| | |", "|---|---|"]
-    lines += [f"| {key.replace('_', ' ')} | {_cell(value)} |" for key, value in report.host.items()]
+    lines += [f"| {key.replace('_', ' ')} | {markdown_cell(value)} |" for key, value in report.host.items()]
     return "\n".join(lines) + "\n"
 
 
@@ -113,7 +115,3 @@ def write_markdown(report: Report, path: Path) -> None:
     """`gen verify --markdown`: the report as a page of the docs site."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(to_markdown(report))
-
-
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
