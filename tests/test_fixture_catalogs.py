@@ -50,3 +50,29 @@ def test_invalid_catalog_writes_nothing(scenario: Path, catalog_copy: Callable[.
     assert "Traceback" not in result.stderr
     assert not (catalog.parent / "dist").exists()
     assert sorted(p.name for p in catalog.parent.iterdir()) == ["catalog"]
+
+
+def test_a_catalog_read_with_an_overlay_is_the_catalog_after_the_edit_and_nothing_is_written(
+    catalog_copy: Callable[..., Path],
+) -> None:
+    """`gen import` and `gen images pin` ask "would this edit validate?" of texts in memory."""
+    from generator.catalog import load_catalog, validate_catalog
+
+    catalog_dir = catalog_copy(FIXTURES / "valid" / "minimal")
+    before = {p: p.read_bytes() for p in catalog_dir.rglob("*") if p.is_file()}
+    text = (catalog_dir / "services" / "llm.yaml").read_text()
+    edited = text.replace("title: LLM server", "title: Edited in memory")
+    assert (
+        load_catalog(catalog_dir, {"services/llm.yaml": edited}).services["llm"].title == "Edited in memory"
+    )
+    # a new file, read from memory, is checked as one on disk: located, at its own path
+    _, problems = validate_catalog(
+        catalog_dir, {"services/llm-copy.yaml": text.replace("id: llm", "id: llm-copy")}
+    )
+    assert problems and all(p.file.endswith("services/llm-copy.yaml") for p in problems)
+    assert any(p.line == 12 and "already published by 'llm'" in p.message for p in problems)
+    _, problems = validate_catalog(catalog_dir, {"services/llm.yaml": "id: [unclosed\n"})
+    assert problems and all(p.file.endswith("services/llm.yaml") for p in problems)
+    assert {p: p.read_bytes() for p in catalog_dir.rglob("*") if p.is_file()} == before
+    with pytest.raises(ValueError, match="no catalog file"):
+        validate_catalog(catalog_dir, {"elsewhere/x.yaml": "id: x\n"})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -17,11 +18,15 @@ from generator.errors import CatalogInvalid, UsageError
 FIELD_BY_KIND = {kind.name: kind.field for kind in KINDS if kind.folder}  # the kinds of many entities
 
 
-def validate_catalog(catalog_dir: Path) -> tuple[Catalog, list[Diagnostic]]:
-    """The catalog's valid part as a model, and every problem found (sorted)."""
+def validate_catalog(
+    catalog_dir: Path, overlay: Mapping[str, str] | None = None
+) -> tuple[Catalog, list[Diagnostic]]:
+    """The catalog's valid part as a model, and every problem found (sorted). `overlay`: texts by
+    path relative to the folder, read in place of its files (or as new ones): the catalog as an
+    edit would leave it, checked before anything is written."""
     if not catalog_dir.is_dir():
         raise UsageError(f"catalog folder not found: {display_path(catalog_dir)}")
-    loaded = load_documents(catalog_dir, examine=_examine)
+    loaded = load_documents(catalog_dir, examine=_examine, overlay=overlay)
     problems = loaded.problems
     valid: dict[tuple[str, str], RawDocument] = {}
     models: dict[tuple[str, str], Any] = {}
@@ -49,9 +54,9 @@ def _examine(document: RawDocument) -> tuple[list[Diagnostic], Any]:
     return problems, None if problems else document.kind.converter(document.data)
 
 
-def load_catalog(catalog_dir: Path) -> Catalog:
+def load_catalog(catalog_dir: Path, overlay: Mapping[str, str] | None = None) -> Catalog:
     """The whole catalog as a model; raises CatalogInvalid with every problem if there is any."""
-    catalog, problems = validate_catalog(catalog_dir)
+    catalog, problems = validate_catalog(catalog_dir, overlay)
     if problems:
         raise CatalogInvalid(problems)
     return catalog

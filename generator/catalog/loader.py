@@ -3,7 +3,7 @@ The only module that reads them."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -102,20 +102,30 @@ class Loaded:
     found: dict[str, set[str]]  # kind -> ids of every file found, parsed or not
 
 
-def load_documents(catalog_dir: Path, examine: Callable[[RawDocument], Any] = lambda _: None) -> Loaded:
+def load_documents(
+    catalog_dir: Path,
+    examine: Callable[[RawDocument], Any] = lambda _: None,
+    overlay: Mapping[str, str] | None = None,
+) -> Loaded:
     """Parse every catalog file and `examine` each document read, in the process that read it
     (a large catalog's files are shared with a forked child). Problems become diagnostics;
-    nothing here raises on bad data."""
+    nothing here raises on bad data. `overlay`: texts (by path relative to the catalog, e.g.
+    "services/web.yaml") read in place of the file there, or as a new file: the catalog as it
+    would be after an edit, without writing anything."""
     problems: list[Diagnostic] = []
     found: dict[str, set[str]] = {}
-    to_parse: list[tuple[Path, Kind]] = []
-    for path, kind, problem in _catalog_files(catalog_dir):
+    texts = {catalog_dir / relative: text for relative, text in (overlay or {}).items()}
+    listed = list(_catalog_files(catalog_dir))
+    on_disk = {path for path, _, _ in listed}
+    listed += [(path, _overlay_kind(catalog_dir, path), "") for path in texts if path not in on_disk]
+    to_parse: list[tuple[Path, Kind, str | None]] = []
+    for path, kind, problem in sorted(listed, key=lambda entry: entry[0]):
         if problem:
             problems.append(Diagnostic(display_path(path), 1, 1, "", problem))
             continue
         assert kind is not None
         found.setdefault(kind.name, set()).add(path.name.removesuffix(".yaml"))
-        to_parse.append((path, kind))
+        to_parse.append((path, kind, texts.get(path)))
     documents, examined = [], []
     for document, problem_at, finding in _parse_all(to_parse, examine):
         if problem_at is not None:
@@ -124,7 +134,8 @@ def load_documents(catalog_dir: Path, examine: Callable[[RawDocument], Any] = la
             documents.append(document)
             examined.append(finding)
     for file_name, kind in ROOT_FILES.items():
-        if kind.required and not (catalog_dir / file_name).is_file() and catalog_dir.is_dir():
+        present = (catalog_dir / file_name).is_file() or catalog_dir / file_name in texts
+        if kind.required and not present and catalog_dir.is_dir():
             message = f"missing file: the catalog needs {file_name} (site_url and repository)"
             problems.append(Diagnostic(display_path(catalog_dir / file_name), 1, 1, "", message))
     return Loaded(documents, examined, problems, found)
@@ -162,6 +173,16 @@ def _catalog_files(catalog_dir: Path) -> Iterator[tuple[Path, Kind | None, str]]
                 None,
                 f"unexpected {_what(entry)} '{entry.name}'; the catalog holds {allowed}",
             )
+
+
+def _overlay_kind(catalog_dir: Path, path: Path) -> Kind:
+    """The kind of a new file an overlay adds (gen itself names them: a wrong one is a bug)."""
+    parts = path.relative_to(catalog_dir).parts
+    if len(parts) == 1 and parts[0] in ROOT_FILES:
+        return ROOT_FILES[parts[0]]
+    if len(parts) == 2 and parts[0] in KIND_BY_FOLDER and parts[1].endswith(".yaml"):
+        return KIND_BY_FOLDER[parts[0]]
+    raise ValueError(f"an overlay names {path}, which is no catalog file")
 
 
 def _listing(folder: Path) -> list[Path] | str:
@@ -215,16 +236,18 @@ MAX_DEPTH = 64  # nesting of mappings and sequences
 MAX_VALUES = 100_000  # values once aliases are expanded: an "alias bomb" grows a 3 KB file into gigabytes
 
 
-def _parse(path: Path) -> tuple[dict[str, Any] | None, str, Diagnostic | None]:
+def _parse(path: Path, overlay: str | None = None) -> tuple[dict[str, Any] | None, str, Diagnostic | None]:
+    """The file's data and text, or why not; `overlay`: its text, read in place of the file."""
     shown = display_path(path)
     try:
-        size = path.stat().st_size
+        raw = overlay.encode("utf-8", "surrogatepass") if overlay is not None else b""
+        size = len(raw) if overlay is not None else path.stat().st_size
         if size > MAX_FILE_BYTES:
             message = (
                 f"the file has {size} bytes; a catalog file may have at most {MAX_FILE_BYTES} (one entity)"
             )
             return None, "", Diagnostic(shown, 1, 1, "", message)
-        raw = path.read_bytes()
+        raw = raw if overlay is not None else path.read_bytes()
     except OSError as error:  # unreadable for this user, or gone meanwhile
         return None, "", Diagnostic(shown, 1, 1, "", f"the file cannot be read: {error.strerror or error}")
     try:
@@ -317,13 +340,15 @@ Read = tuple[RawDocument | None, Diagnostic | None, Any]  # document, or why not
 PARALLEL_FROM_FILES = 400  # below this, starting a second process costs more than it saves
 
 
-def _parse_all(files: list[tuple[Path, Kind]], examine: Callable[[RawDocument], Any]) -> list[Read]:
+def _parse_all(
+    files: list[tuple[Path, Kind, str | None]], examine: Callable[[RawDocument], Any]
+) -> list[Read]:
     """Every file read and examined, in order; part of a large catalog in a forked child."""
 
-    def read(part: list[tuple[Path, Kind]]) -> list[Read]:
+    def read(part: list[tuple[Path, Kind, str | None]]) -> list[Read]:
         results: list[Read] = []
-        for path, kind in part:
-            data, text, problem = _parse(path)
+        for path, kind, overlay in part:
+            data, text, problem = _parse(path, overlay)
             document = RawDocument(path, kind, data, text) if data is not None and not problem else None
             results.append((document, problem, examine(document) if document else None))
         return results

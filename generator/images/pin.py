@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import difflib
 import re
-import shutil
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -82,16 +80,12 @@ def plan(catalog_dir: Path, wanted: dict[str, str]) -> tuple[dict[Path, str], li
 
 
 def validates(catalog_dir: Path, texts: dict[Path, str]) -> list[str]:
-    """The problems `gen validate` finds in the catalog with the new texts (in a scratch copy)."""
+    """The problems `gen validate` would find in the catalog with the new texts (nothing written)."""
     from generator.catalog import validate_catalog
 
-    with tempfile.TemporaryDirectory() as scratch:
-        trial = Path(scratch) / "catalog"
-        shutil.copytree(catalog_dir, trial, symlinks=True)
-        for path, text in texts.items():
-            (trial / path.relative_to(catalog_dir)).write_text(text, "utf-8")
-        _, problems = validate_catalog(trial)
-        return [f"{p.path}: {p.message}" for p in problems]
+    overlay = {path.relative_to(catalog_dir).as_posix(): text for path, text in texts.items()}
+    _, problems = validate_catalog(catalog_dir, overlay)
+    return [f"{p.path}: {p.message}" for p in problems]
 
 
 def diff(texts: dict[Path, str]) -> str:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -150,35 +148,38 @@ def import_portainer(
 def _refuse_what_would_not_validate(
     catalog_dir: Path, documents: dict[str, dict[str, Any]], outcomes: list[Outcome]
 ) -> None:
-    """Validate the catalog with the imported entries in a scratch copy; entries with errors are
-    refused with the first one, until the rest validate (an import never breaks the catalog)."""
+    """Validate the catalog as it would be with the imported entries (read from memory: nothing is
+    written, nothing copied); entries with errors are refused with the first one, until the rest
+    validate (an import never breaks the catalog)."""
     by_entity = {o.entity: o for o in outcomes if o.entity is not None}
-    with tempfile.TemporaryDirectory() as scratch:
-        trial = Path(scratch) / "catalog"
-        # the loader reads no dot-file, so none is copied (one could be a link to /dev/zero)
-        shutil.copytree(catalog_dir, trial, ignore=shutil.ignore_patterns(".*"))
-        for entity, document in documents.items():
-            (trial / entity).write_bytes(to_yaml(document, HEADER))
-        while documents:
-            _, problems = validate_catalog(trial)
-            # the reasons --allow-dangerous leaves for review fail on purpose, and only them
-            problems = [p for p in problems if not p.message.startswith(f"'{UNREVIEWED}")]
-            failing: dict[str, str] = {}
-            # an entry that replaces one of the catalog's (--force) may break those that use it
-            replacing = [e for e in documents if (catalog_dir / e).exists()] or list(documents)
-            for problem in problems:
-                culprit = next((e for e in documents if Path(problem.file).as_posix().endswith(e)), None)
-                if culprit is not None:
-                    failing.setdefault(culprit, f"would not validate: {problem.path}: {problem.message}")
-                    continue
-                file = Path(problem.file)
-                broken = file.relative_to(trial).as_posix() if file.is_relative_to(trial) else file.as_posix()
-                for entity in replacing:
-                    failing.setdefault(entity, f"would break {broken}: {problem.path}: {problem.message}")
-            if not failing:
-                return
-            for entity, reason in failing.items():
-                by_entity[entity].refuse(reason)
-                by_entity[entity].entity = None
-                del documents[entity]
-                (trial / entity).unlink()
+    texts = {entity: to_yaml(document, HEADER).decode("utf-8") for entity, document in documents.items()}
+    while documents:
+        _, problems = validate_catalog(catalog_dir, texts)
+        # the reasons --allow-dangerous leaves for review fail on purpose, and only them
+        problems = [p for p in problems if not p.message.startswith(f"'{UNREVIEWED}")]
+        failing: dict[str, str] = {}
+        # an entry that replaces one of the catalog's (--force) may break those that use it
+        replacing = [e for e in documents if (catalog_dir / e).exists()] or list(documents)
+        shown = {display_path(catalog_dir / entity): entity for entity in documents}
+        for problem in problems:
+            culprit = shown.get(problem.file)
+            if culprit is not None:
+                failing.setdefault(culprit, f"would not validate: {problem.path}: {problem.message}")
+                continue
+            broken = _in_catalog(catalog_dir, problem.file)
+            for entity in replacing:
+                failing.setdefault(entity, f"would break {broken}: {problem.path}: {problem.message}")
+        if not failing:
+            return
+        for entity, reason in failing.items():
+            by_entity[entity].refuse(reason)
+            by_entity[entity].entity = None
+            del documents[entity]
+            del texts[entity]
+
+
+def _in_catalog(catalog_dir: Path, shown: str) -> str:
+    """A file of a message by its path in the catalog (services/web.yaml), as the user knows it."""
+    file = Path(shown).resolve()
+    root = catalog_dir.resolve()
+    return file.relative_to(root).as_posix() if file.is_relative_to(root) else shown
