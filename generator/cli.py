@@ -523,9 +523,11 @@ def site_build(catalog_dir: Path, config_file: Path, out_dir: Path) -> None:
 @CONFIG_OPTION
 @click.option("--port", type=int, default=8000, show_default=True)
 def site_serve(catalog_dir: Path, config_file: Path, port: int) -> None:
-    """Build the site into a temporary folder and serve it on http://127.0.0.1:PORT/.
+    """Serve the site on http://127.0.0.1:PORT/, rebuilt as you edit.
 
-    It builds once: stop it (Ctrl-C) and run it again after editing.
+    A change to a page of site/ or to a catalog file rebuilds the site and
+    reloads the page in the browser; a catalog that does not validate is
+    reported and the server waits for the next edit. Ctrl-C stops it.
 
     \b
     Example:

@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
-import tempfile
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import Any
 
+from mkdocs.config import config_options
+from mkdocs.config.base import Config
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, CombinedEvent, event_priority
 from mkdocs.structure.files import File, Files, file_sort_key
 from mkdocs.structure.pages import Page
@@ -23,7 +27,8 @@ from mkdocs.structure.toc import get_toc
 
 from generator.artifact import MARKER
 from generator.catalog import load_catalog
-from generator.errors import OutputRefused, UsageError
+from generator.diagnostics import format_text
+from generator.errors import CatalogInvalid, GenError, OutputRefused, UsageError
 from generator.parallel import in_child, worth_it
 from generator.plan import plan as make_plan
 from generator.render import PARALLEL_FROM_SERVICES, render_all
@@ -32,21 +37,64 @@ from generator.render.site_html import HtmlPage, resolve_links, search_view
 from generator.resources import schemas_dir
 
 SITE_MARKER = ".gen-site"
+PLUGIN = "gen-catalog"  # the plugin's name in mkdocs.yml (an entry point of this package)
 
 
 MEASURED_PAGE = "measured.md"  # `gen verify --markdown site/measured.md` writes it
 
 
-class GeneratedPages(BasePlugin):  # type: ignore[type-arg,no-untyped-call]
-    """Adds the generated files to site/'s own (from memory: nothing is written twice), puts the
-    HTML of the pages written as HTML in place of their one-line Markdown, and gives the search
-    index their search view while it reads them."""
+class CatalogSiteConfig(Config):  # type: ignore[no-untyped-call]
+    # the catalog folder, relative to mkdocs.yml; GEN_CATALOG (relative to the working folder)
+    # or `gen site build --catalog` win over it
+    catalog = config_options.Type(str, default="catalog")
 
-    def __init__(self, generated: dict[str, str | bytes], html_pages: dict[str, HtmlPage]) -> None:
+
+class CatalogSite(BasePlugin[CatalogSiteConfig]):  # type: ignore[no-untyped-call]
+    """The docs site's plugin (`gen-catalog` in mkdocs.yml): on every build it reads the catalog
+    and adds the generated files to site/'s own (from memory: nothing is written twice), sets
+    the nav and, when none is set, the site's URL from publish.yaml, puts the HTML of the pages
+    written as HTML in place of their one-line Markdown, and gives the search index their
+    search view while it reads them. Under `mkdocs serve` (and `gen site serve`) a change to a
+    catalog file rebuilds the site and reloads the page."""
+
+    def __init__(self) -> None:
         super().__init__()
-        self.generated = generated
-        self.html_pages = html_pages
+        self.catalog_dir: Path | None = None  # set by `gen site build`
+        self.generated: dict[str, str | bytes] = {}
+        self.html_pages: dict[str, HtmlPage] = {}
         self.full_content: str | None = None
+        self.serving = False
+
+    def on_startup(self, *, command: str, dirty: bool) -> None:
+        # defined, it also keeps this plugin across the live server's rebuilds
+        self.serving = command == "serve"
+
+    def catalog_folder(self, config: MkDocsConfig) -> Path:
+        if self.catalog_dir is not None:
+            return self.catalog_dir
+        if os.environ.get("GEN_CATALOG"):
+            return Path(os.environ["GEN_CATALOG"])
+        return Path(config.config_file_path or ".").parent / self.config.catalog
+
+    def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
+        catalog_dir = self.catalog_folder(config)
+        try:
+            site_url, site_nav, self.generated, self.html_pages = _generated_files(
+                catalog_dir, Path(config.docs_dir)
+            )
+        except GenError as error:
+            if not self.serving:
+                raise  # `gen site build` reports it as every command does
+            # the live server prints this and waits for the next edit (no traceback)
+            text = (
+                format_text(error.diagnostics) if isinstance(error, CatalogInvalid) else f"error: {error}\n"
+            )
+            raise PluginError(f"the catalog cannot be built:\n{text.rstrip()}") from None
+        config.site_url = config.site_url or site_url
+        config.nav = site_nav
+        if str(catalog_dir) not in config.watch:
+            config.watch.append(str(catalog_dir))
+        return config
 
     def on_files(self, files: Files, config: Any) -> Files:
         for path, content in self.generated.items():
@@ -91,8 +139,11 @@ def generated_schemas(site_url: str) -> dict[str, str]:
     return published
 
 
-def _generated_files(catalog_dir: Path, source_dir: Path) -> tuple[str, list[object], GeneratedPages]:
-    """The site's generated files (path in the docs -> content), its URL and its nav."""
+def _generated_files(
+    catalog_dir: Path, source_dir: Path
+) -> tuple[str, list[object], dict[str, str | bytes], dict[str, HtmlPage]]:
+    """The site's URL, its nav, its generated files (path in the docs -> content) and which of
+    them are pages written as HTML."""
     plan = make_plan(load_catalog(catalog_dir))
     catalog = plan.catalog
     if catalog.publish is None:
@@ -125,7 +176,7 @@ def _generated_files(catalog_dir: Path, source_dir: Path) -> tuple[str, list[obj
     site_nav = nav(catalog)
     if (source_dir / MEASURED_PAGE).is_file():
         site_nav.insert(-1, {"Measured on this host": MEASURED_PAGE})
-    return catalog.publish.site_url, site_nav, GeneratedPages(generated, html_pages)
+    return catalog.publish.site_url, site_nav, generated, html_pages
 
 
 def _show_mkdocs_warnings() -> None:
@@ -154,30 +205,35 @@ def build_site(catalog_dir: Path, config_file: Path, out_dir: Path) -> int:
     source_dir = config_file.parent / "site"
     if not source_dir.is_dir():
         raise UsageError(f"no site/ folder beside {config_file}: its hand-written pages")
-    site_url, site_nav, generated = _generated_files(catalog_dir, source_dir)
     config = load_config(
-        config_file=str(config_file),
-        docs_dir=str(source_dir),
-        site_dir=str(out_dir.resolve()),
-        site_url=site_url,
-        nav=site_nav,
-        strict=True,
+        config_file=str(config_file), docs_dir=str(source_dir), site_dir=str(out_dir.resolve()), strict=True
     )
-    config.plugins["gen-generated-pages"] = generated
+    _plugin(config).catalog_dir = catalog_dir
     build(config)
     (out_dir / SITE_MARKER).write_text("Made by `gen site build`; replaced on every build.\n")
     return len(list(out_dir.rglob("index.html")))
 
 
-def serve_site(catalog_dir: Path, config_file: Path, port: int, announce: Callable[[str], None]) -> None:
-    """`gen site serve`: build into a temporary folder and serve it on 127.0.0.1 until stopped."""
-    import functools
-    import http.server
+def _plugin(config: MkDocsConfig) -> CatalogSite:
+    """The configuration's gen-catalog plugin, added when its mkdocs.yml does not list it."""
+    found = config.plugins.get(PLUGIN)
+    if isinstance(found, CatalogSite):
+        return found
+    plugin = CatalogSite()
+    plugin.load_config({})
+    config.plugins[PLUGIN] = plugin
+    return plugin
 
-    with tempfile.TemporaryDirectory() as scratch:
-        out = Path(scratch) / "site"
-        build_site(catalog_dir, config_file, out)
-        handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(out))
-        with http.server.ThreadingHTTPServer(("127.0.0.1", port), handler) as server:
-            announce(f"serving http://127.0.0.1:{port}/ (Ctrl-C stops)")
-            server.serve_forever()
+
+def serve_site(catalog_dir: Path, config_file: Path, port: int, announce: Callable[[str], None]) -> None:
+    """`gen site serve`: mkdocs' live server on 127.0.0.1 until stopped; a change to a page of
+    site/ or to a catalog file rebuilds the site and reloads the browser's page."""
+    from mkdocs.commands.serve import serve
+
+    if not config_file.is_file():
+        raise UsageError(f"no mkdocs configuration at {config_file}")
+    load_catalog(catalog_dir)  # a catalog that cannot be built stops here, as in every command
+    _show_mkdocs_warnings()
+    os.environ["GEN_CATALOG"] = str(catalog_dir)  # the plugin reads it on every rebuild
+    announce(f"serving http://127.0.0.1:{port}/ (Ctrl-C stops); edits to site/ and {catalog_dir}/ reload it")
+    serve(config_file=str(config_file), dev_addr=f"127.0.0.1:{port}", strict=True)

@@ -172,3 +172,61 @@ def test_the_access_page_says_which_overlays_are_encrypted(catalog_copy: Callabl
     assert '<a href="swarm.md">Docker Swarm</a>' in lines[0], (
         lines
     )  # the build resolves it (install/swarm.md)
+
+
+def _page_title(url: str) -> str | None:
+    """The page's title, or None while the live server has no good build to show."""
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=2) as answer:
+            found = re.search(r"<title>([^<]*)</title>", answer.read().decode("utf-8"))
+    except (urllib.error.URLError, TimeoutError, ConnectionError):
+        return None
+    return found.group(1) if found else None
+
+
+def _wait_for(check: Callable[[], bool], seconds: float = 60) -> bool:
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.5)
+    return False
+
+
+def test_gen_site_serve_rebuilds_when_a_catalog_file_changes(catalog_copy: Callable[..., Path]) -> None:
+    """The site's plugin is mkdocs' own (mkdocs.yml's gen-catalog): the live server watches the
+    catalog, shows an edit without a restart, and a broken edit is a located message, not a
+    traceback, after which the next good edit is shown."""
+    import socket
+    import subprocess
+    import sys
+
+    catalog_dir = catalog_copy(DEFAULT_CATALOG)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [sys.executable, "-m", "generator", "site", "serve", "--catalog", str(catalog_dir)]
+    server = subprocess.Popen(
+        [*command, "--port", str(port)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    url = f"http://127.0.0.1:{port}/catalog/services/ollama/"
+    service = catalog_dir / "services" / "ollama.yaml"
+    try:
+        assert _wait_for(lambda: (_page_title(url) or "").startswith("Ollama -"))
+        service.write_text(re.sub(r"(?m)^title: .*$", "title: Ollama edited live", service.read_text()))
+        assert _wait_for(lambda: (_page_title(url) or "").startswith("Ollama edited live -"))
+        good = service.read_text()
+        service.write_text(good + "bogus: [\n")
+        assert _wait_for(lambda: _page_title(url) is None, 30)  # the server waits for a good build
+        service.write_text(good.replace("title: Ollama edited live", "title: Ollama fixed"))
+        assert _wait_for(lambda: (_page_title(url) or "").startswith("Ollama fixed -"))
+        assert server.poll() is None
+    finally:
+        server.terminate()
+        _, stderr = server.communicate(timeout=30)
+    assert "services/ollama.yaml:" in stderr and "Traceback" not in stderr, stderr
