@@ -19,6 +19,7 @@ COMPONENTS = {
     "docker": "a Docker Engine of the tests' own (scripts/start-dockerd and the other start-* scripts)",
     "zfs": "ZFS (Debian's zfs-fuse, scripts/start-zfs-fuse)",
     "promtool": "promtool (Debian package prometheus)",
+    "alertmanager": "Alertmanager and amtool (Debian package prometheus-alertmanager)",
     "caddy": "caddy (Debian package caddy)",
     "shellcheck": "shellcheck (Debian package shellcheck)",
     "node": "Node.js with the npm packages the tests install (Continue's parser, code-server, Renovate)",

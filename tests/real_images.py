@@ -3,8 +3,8 @@
 Each one is the stand-in root filesystem (busybox, as the upstream Prometheus images use) plus the
 program from its Debian package and the shared libraries it loads, with the entrypoint, command,
 user and paths of the upstream image. The compose files run unmodified; only the packaging and
-the version differ from upstream (Debian bookworm's: Prometheus 2.42, node_exporter 1.5,
-blackbox_exporter 0.23, Caddy 2.6), which the tests that use them say.
+the version differ from upstream (Debian bookworm's: Prometheus 2.42, Alertmanager 0.25,
+node_exporter 1.5, blackbox_exporter 0.23, Caddy 2.6), which the tests that use them say.
 """
 
 from __future__ import annotations
@@ -35,6 +35,9 @@ class RealProgram:
     binaries: dict[str, str]  # path in the image -> command on this host
     changes: list[str]  # Dockerfile instructions for `docker import` (ENTRYPOINT, CMD, ENV, USER...)
     files: dict[str, bytes] = field(default_factory=dict)  # extra files (folders end in /.keep)
+    package_files: dict[str, str] = field(
+        default_factory=dict
+    )  # path in the image -> the package's file here
 
 
 # Keyed by the last part of the image's repository name.
@@ -60,6 +63,23 @@ REAL_PROGRAMS: dict[str, RealProgram] = {
             "WORKDIR /prometheus",
         ],
         {"etc/prometheus/.keep": b"", "prometheus/.keep": b""},
+    ),
+    # prom/alertmanager: /bin/alertmanager and /bin/amtool, state in /alertmanager, user nobody
+    "alertmanager": RealProgram(
+        "prometheus-alertmanager",
+        {"bin/alertmanager": "prometheus-alertmanager", "bin/amtool": "amtool"},
+        [
+            'ENTRYPOINT ["/bin/alertmanager"]',
+            'CMD ["--config.file=/etc/alertmanager/alertmanager.yml", "--storage.path=/alertmanager"]',
+            "USER nobody",
+            "WORKDIR /alertmanager",
+        ],
+        {"etc/alertmanager/.keep": b"", "alertmanager/.keep": b""},
+        # Debian's build reads its notification templates from here (upstream's embeds them)
+        {
+            f"usr/share/prometheus/alertmanager/{name}": f"/usr/share/prometheus/alertmanager/{name}"
+            for name in ("default.tmpl", "email.tmpl")
+        },
     ),
     # quay.io/prometheus/node-exporter: /bin/node_exporter, user nobody
     "node-exporter": RealProgram(
@@ -93,6 +113,10 @@ def build_real(client: docker.DockerClient, image: str, program: RealProgram) ->
             raise RuntimeError(f"{command} (Debian package {program.package}) is needed to build {image}")
         files[inside] = Path(found).read_bytes()
         files.update(shared_libraries(found))
+    for inside, here in program.package_files.items():
+        if not Path(here).is_file():
+            raise RuntimeError(f"{here} (Debian package {program.package}) is needed to build {image}")
+        files[inside] = Path(here).read_bytes()
     data = rootfs(files)
     version = "real-" + hashlib.sha256(data + "\n".join(program.changes).encode()).hexdigest()[:16]
     if image_is_current(client, image, version):

@@ -57,6 +57,7 @@ def test_every_service_of_the_report_is_in_a_stack(catalog: Catalog) -> None:
         "continue-extension",
         "portainer",
         "prometheus",
+        "alertmanager",
         "cadvisor",
         "portainer-probe",
         "nvidia-exporter",

@@ -147,3 +147,15 @@ def test_random_edits_of_the_text_get_an_answer(file: str, data: st.DataObject) 
         text = text[:at] + data.draw(SNIPPETS, label="insert") + text[at + cut :]
     with _catalog_with(file, text) as folder:
         _every_command_answers(folder)
+
+
+def test_a_key_that_holds_a_list_is_a_located_error() -> None:
+    """Found by the fuzzer: ruamel.yaml cannot hash such a key (`? {a: [1]}`) and raised TypeError."""
+    text = (DEFAULT_CATALOG / "roles" / "monitor.yaml").read_text() + "? {stacks: [monitoring]}\n: x\n"
+    with _catalog_with("roles/monitor.yaml", text) as folder:
+        result = run_gen("validate", "--catalog", str(folder / "catalog"))
+    line = len(text.splitlines()) - 1
+    assert result.exit_code == 1
+    assert (
+        f"roles/monitor.yaml:{line}:1: error: invalid YAML: a key must be text or a number" in result.stderr
+    )

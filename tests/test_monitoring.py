@@ -45,7 +45,7 @@ def test_promtool_checks_config_and_rules(variant: str, tmp_path: Path) -> None:
     assert swarm.returncode == 0, swarm.stdout + swarm.stderr
     rules = _promtool("check", "rules", str(_folder(variant) / "alert-rules.yml"))
     assert rules.returncode == 0, rules.stdout + rules.stderr
-    assert "SUCCESS: 11 rules found" in rules.stdout
+    assert "SUCCESS: 12 rules found" in rules.stdout
 
 
 def test_scrape_jobs_follow_the_variant() -> None:
@@ -274,6 +274,22 @@ CASES = [
             ('up{job="portainer",instance="p"}', "1x20"),
         ],
         [],
+    ),
+    _case(
+        "NotificationsFailing",
+        [
+            ('alertmanager_notifications_failed_total{integration="webhook"}', "0+1x40"),
+            ('alertmanager_notifications_failed_total{integration="email"}', "0x40"),
+        ],
+        [
+            _alert(
+                {"severity": "critical", "integration": "webhook"},
+                "Alertmanager cannot deliver notifications through webhook",
+                "Its notifications fail: check the receiver in alerts.yaml and the secrets in the monitoring "
+                "stack's env file; the Alertmanager log says why.",
+            )
+        ],
+        at="35m",
     ),
 ]
 

@@ -97,8 +97,8 @@ def test_ids_are_stable_when_entries_are_added_removed_or_reordered(
     text = monitoring.read_text()
     monitoring.write_text(  # reorder the services and drop the node exporter
         text.replace(
-            "services: [prometheus, cadvisor, portainer-probe, nvidia-exporter, node-exporter]",
-            "services: [nvidia-exporter, portainer-probe, cadvisor, prometheus]",
+            "services: [prometheus, alertmanager, cadvisor, portainer-probe, nvidia-exporter, node-exporter]",
+            "services: [nvidia-exporter, alertmanager, portainer-probe, cadvisor, prometheus]",
         )
     )
     (catalog_dir / "services" / "node-exporter.yaml").unlink()

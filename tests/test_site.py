@@ -230,3 +230,26 @@ def test_gen_site_serve_rebuilds_when_a_catalog_file_changes(catalog_copy: Calla
         server.terminate()
         _, stderr = server.communicate(timeout=30)
     assert "services/ollama.yaml:" in stderr and "Traceback" not in stderr, stderr
+
+
+def test_the_alerts_page_lists_every_alert_and_who_gets_it(catalog_copy: Callable[..., Path]) -> None:
+    from generator.render.site import _sent_to
+    from tests.test_alertmanager import NOTIFY
+
+    catalog = load_catalog(DEFAULT_CATALOG)
+    page = pages(make_plan(catalog), {"templates": []})["catalog/alerts.md"]
+    assert isinstance(page, str)
+    rules = (ROOT / "dist" / "stacks" / "monitoring" / "nvidia" / "alert-rules.yml").read_text()
+    for name in re.findall(r"- alert: (\w+)", rules):
+        assert f"### {name}\n" in page
+    assert "https://ntfy.home.arpa/homelab-alerts" in page and "sent to phone" in page
+    catalog_dir = catalog_copy(DEFAULT_CATALOG)
+    alerts = catalog_dir / "alerts.yaml"
+    alerts.write_text(alerts.read_text().split("notify:", 1)[0] + NOTIFY)
+    notify = load_catalog(catalog_dir).alerts.notify
+    assert notify is not None
+    stacks = ["ai", "edge", "monitoring"]  # as amtool resolves the same routes (test_alertmanager.py)
+    assert (
+        _sent_to(notify, "critical", stacks) == "mail, automation (stack ai); mail (stack edge, monitoring)"
+    )
+    assert _sent_to(notify, "warning", stacks) == "automation (stack ai); phone (stack edge, monitoring)"

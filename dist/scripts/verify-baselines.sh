@@ -27,6 +27,7 @@ monitoring|cpu nvidia|monitoring-net|172.21.0.0/24|172.21.0.1|false|prometheus|h
 DATASETS='ai-datasets|media-pool|atime=off compression=zstd recordsize=2M
 ai-models|service-pool|atime=off compression=lz4 recordsize=1M xattr=sa
 ai-temp|staging-pool|atime=off compression=off recordsize=128K
+alertmanager|service-pool|atime=off compression=lz4 recordsize=128K xattr=sa
 code-server|service-pool|atime=off compression=lz4 recordsize=128K xattr=sa
 open-webui|service-pool|atime=off compression=lz4 recordsize=64K xattr=sa
 portainer|service-pool|atime=off compression=gzip recordsize=64K

@@ -34,6 +34,7 @@ POOLS='media-pool service-pool staging-pool'
 #  property=value:kind:argument, kind one of feature, zpl, maxrecordsize)
 DATASETS='media-pool/ai-datasets|/srv/ai/datasets|1000|1000|750|recordsize=2M=2097152 compression=zstd=zstd atime=off=off quota=2T=2199023255552|recordsize=2M:feature:large_blocks recordsize=2M:maxrecordsize:2097152 compression=zstd:feature:zstd_compress
 service-pool/ai-models|/srv/ai/models|0|0|750|recordsize=1M=1048576 compression=lz4=lz4 atime=off=off xattr=sa=sa refquota=200G=214748364800 reservation=90G=96636764160|recordsize=1M:feature:large_blocks compression=lz4:feature:lz4_compress xattr=sa:zpl:5
+service-pool/alertmanager|/srv/monitoring/alertmanager|65534|65534|750|recordsize=128K=131072 compression=lz4=lz4 atime=off=off xattr=sa=sa refquota=1G=1073741824|compression=lz4:feature:lz4_compress xattr=sa:zpl:5
 service-pool/code-server|/srv/ai/code-server|1000|1000|750|recordsize=128K=131072 compression=lz4=lz4 atime=off=off xattr=sa=sa refquota=50G=53687091200|compression=lz4:feature:lz4_compress xattr=sa:zpl:5
 service-pool/open-webui|/srv/ai/open-webui|0|0|750|recordsize=64K=65536 compression=lz4=lz4 atime=off=off xattr=sa=sa refquota=50G=53687091200|compression=lz4:feature:lz4_compress xattr=sa:zpl:5
 service-pool/portainer|/srv/portainer/data|0|0|750|recordsize=64K=65536 compression=gzip=gzip atime=off=off refquota=10G=10737418240|

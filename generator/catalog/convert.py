@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ipaddress import IPv4Address, IPv4Network
-from typing import Any
+from typing import Any, Literal
 
 from generator.catalog import model as m
 
@@ -295,6 +295,44 @@ def alerts(d: Data) -> m.Alerts:
         gpu_for=gpu.get("for", defaults.gpu_for),
         target_down_for=d.get("target_down_for", defaults.target_down_for),
         probe_down_for=d.get("probe_down_for", defaults.probe_down_for),
+        notify=_notify(d["notify"]) if "notify" in d else None,
+    )
+
+
+def _notify(d: Data) -> m.Notify:
+    defaults = m.Notify((), "")
+    return m.Notify(
+        receivers=tuple(_receiver(r) for r in d["receivers"]),
+        default_receiver=d["default_receiver"],
+        routes=tuple(
+            m.Route(
+                r["receiver"],
+                tuple(r.get("severity", ())),
+                tuple(r.get("stacks", ())),
+                r.get("continue", False),
+            )
+            for r in d.get("routes", ())
+        ),
+        group_by=tuple(d.get("group_by", defaults.group_by)),
+        group_wait=d.get("group_wait", defaults.group_wait),
+        group_interval=d.get("group_interval", defaults.group_interval),
+        repeat_interval=d.get("repeat_interval", defaults.repeat_interval),
+    )
+
+
+def _receiver(d: Data) -> m.Receiver:
+    send_resolved = d.get("send_resolved", True)
+    if "email" in d:
+        e = d["email"]
+        return m.Receiver(
+            d["id"], send_resolved, "email", to=e["to"], sender=e["from"], smarthost=e["smarthost"],
+            username=e.get("username"), password_variable=e.get("password_variable"),
+            require_tls=e.get("require_tls", True),
+        )  # fmt: skip
+    kind: Literal["ntfy", "webhook"] = "ntfy" if "ntfy" in d else "webhook"
+    given = d[kind]
+    return m.Receiver(
+        d["id"], send_resolved, kind, url=given["url"], token_variable=given.get("token_variable")
     )
 
 

@@ -3,6 +3,7 @@ The only module that reads them."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -303,6 +304,8 @@ def _parse_located(yaml: YAML, shown: str, text: str) -> tuple[CommentedMap | No
         return None, Diagnostic(shown, 1, 1, "", f"invalid YAML: {' '.join(str(error).split())}")
     except ValueError as error:  # a value YAML cannot make: a long integer, a date like 2024-02-30
         return None, bad_value(shown, text, error)
+    except TypeError:  # ruamel.yaml cannot hash a key that holds a list (`? {a: [1]}`)
+        return None, _complex_key(shown, text)
     if data is None:
         message = "the file is empty; it must hold one mapping that starts with 'id:'"
         return None, Diagnostic(shown, 1, 1, "", message)
@@ -311,6 +314,15 @@ def _parse_located(yaml: YAML, shown: str, text: str) -> tuple[CommentedMap | No
         message = f"the file must hold a mapping (key: value lines), not a {_yaml_type(data)}"
         return None, Diagnostic(shown, line + 1, column + 1, "", message)
     return data, None
+
+
+def _complex_key(shown: str, text: str) -> Diagnostic:
+    """A mapping key that is itself a mapping or a list: at its `?`, where there is one."""
+    found = re.search(r"(?m)^[ \t-]*(\?)(?=[ \t]|$)", text)
+    line = text.count("\n", 0, found.start(1)) + 1 if found else 1
+    column = found.start(1) - (text.rfind("\n", 0, found.start(1)) + 1) + 1 if found else 1
+    message = "invalid YAML: a key must be text or a number, not a mapping or a list"
+    return Diagnostic(shown, line, column, "", message)
 
 
 def _first_definition(text: str, key: str, line: int, column: int) -> int | None:

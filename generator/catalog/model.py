@@ -356,6 +356,47 @@ class Capacity:
 
 
 @dataclass(frozen=True)
+class Receiver:
+    """Where Alertmanager sends notifications: exactly one of webhook, ntfy and email is set."""
+
+    id: str
+    send_resolved: bool = True
+    kind: Literal["webhook", "ntfy", "email"] = "webhook"
+    url: str | None = None  # webhook, ntfy
+    token_variable: str | None = None  # webhook, ntfy: a bearer token
+    to: str | None = None  # email
+    sender: str | None = None  # email: its `from`
+    smarthost: str | None = None
+    username: str | None = None
+    password_variable: str | None = None
+    require_tls: bool = True
+
+    def secret_variables(self) -> tuple[str, ...]:
+        return tuple(v for v in (self.token_variable, self.password_variable) if v)
+
+
+@dataclass(frozen=True)
+class Route:
+    receiver: str
+    severity: tuple[str, ...] = ()
+    stacks: tuple[str, ...] = ()
+    carry_on: bool = False  # Alertmanager's `continue`
+
+
+@dataclass(frozen=True)
+class Notify:
+    """Who is told when an alert fires (catalog/alerts.yaml `notify`)."""
+
+    receivers: tuple[Receiver, ...]
+    default_receiver: str
+    routes: tuple[Route, ...] = ()
+    group_by: tuple[str, ...] = ("alertname", "stack", "service")
+    group_wait: str = "30s"
+    group_interval: str = "5m"
+    repeat_interval: str = "4h"
+
+
+@dataclass(frozen=True)
 class Alerts:
     """Thresholds of the generated alert rules (catalog/alerts.yaml; these are the defaults)."""
 
@@ -371,6 +412,7 @@ class Alerts:
     gpu_for: str = "5m"
     target_down_for: str = "2m"
     probe_down_for: str = "2m"
+    notify: Notify | None = None
 
 
 @dataclass(frozen=True)

@@ -176,7 +176,25 @@ def build_rules(catalog: Catalog) -> dict[str, Any]:
         {"name": "gpu", "rules": gpu_rules(a)},
         {"name": "availability", "rules": availability_rules(catalog)},
     ]
+    if catalog.alerts.notify is not None:
+        groups.append({"name": "notifications", "rules": notification_rules()})
     return {"groups": groups}
+
+
+def notification_rules() -> list[dict[str, Any]]:
+    """Alerts about the alerts: a receiver that refuses them (a wrong address, a topic that
+    needs a token) would otherwise leave every other alert unheard."""
+    return [
+        _rule(
+            "NotificationsFailing",
+            "sum by (integration) (increase(alertmanager_notifications_failed_total[15m])) > 0",
+            "15m",
+            "critical",
+            "Alertmanager cannot deliver notifications through {{ $labels.integration }}",
+            "Its notifications fail: check the receiver in alerts.yaml and the secrets in the monitoring "
+            "stack's env file; the Alertmanager log says why.",
+        )
+    ]
 
 
 def alert_rules(catalog: Catalog, _variant: Accelerator, _consumers: Sequence[Service] = ()) -> str:

@@ -22,12 +22,13 @@ Generator = Callable[[Catalog, Accelerator, Sequence[Service]], str]
 
 
 def _generators() -> dict[str, Generator]:
-    from generator.render import alerts, continue_config, monitoring, proxy
+    from generator.render import alertmanager, alerts, continue_config, monitoring, proxy
 
     return {
         "Caddyfile": proxy.caddyfile,
         "prometheus.yml": monitoring.prometheus_config,
         "alert-rules.yml": alerts.alert_rules,
+        "alertmanager.yml": alertmanager.alertmanager_config,
         "blackbox.yml": monitoring.blackbox_config,
         "continue-config.yaml": continue_config.continue_config,
     }

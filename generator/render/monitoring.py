@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from generator.catalog.checks.notify import alertmanagers
 from generator.catalog.model import Accelerator, Catalog, Service
 from generator.render.yaml_text import to_yaml
 
@@ -65,7 +66,25 @@ def build_prometheus_config(catalog: Catalog, variant: Accelerator, swarm: bool 
         "scrape_interval": catalog.alerts.scrape_interval,
         "evaluation_interval": catalog.alerts.evaluation_interval,
     }
-    return {"global": intervals, "rule_files": [RULES_PATH], "scrape_configs": jobs}
+    config: dict[str, Any] = {"global": intervals, "rule_files": [RULES_PATH]}
+    targets = alertmanager_targets(catalog, variant, swarm)
+    if targets:
+        config["alerting"] = {"alertmanagers": [{"static_configs": [{"targets": targets}]}]}
+    config["scrape_configs"] = jobs
+    return config
+
+
+def alertmanager_targets(catalog: Catalog, variant: Accelerator, swarm: bool = False) -> list[str]:
+    """The Alertmanagers Prometheus sends its alerts to: the services of this variant that mount
+    the generated alertmanager.yml, on their port named http, on a network Prometheus shares."""
+    networks = _prometheus_networks(catalog)
+    targets = []
+    for service in alertmanagers(sorted(catalog.services.values(), key=lambda s: s.id)):
+        port = service.port("http")
+        reachable = any(a.network in networks for a in service.networks)
+        if port is not None and reachable and service.in_variant(variant):
+            targets.append(scrape_address(service, networks, port.container, swarm))
+    return targets
 
 
 def probe_jobs(catalog: Catalog, swarm: bool = False) -> list[dict[str, Any]]:

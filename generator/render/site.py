@@ -8,7 +8,7 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
-from generator.catalog.model import Catalog, Service
+from generator.catalog.model import Catalog, Notify, Service
 from generator.plan import Plan
 from generator.plan.rules import (
     ENCRYPTED_OVERLAY,
@@ -216,6 +216,7 @@ def overview_pages(plan: Plan, templates: dict[str, Any]) -> dict[str, str | Htm
         classes=catalog.storage_classes,
         key=lambda text: text.replace("-", "_"),  # a Mermaid node id
     )
+    result["catalog/alerts.md"] = _alerts_page(catalog)
     result["catalog/roles.md"] = render_text(
         "site/roles.md.j2", source="catalog/roles/", roles=sorted(catalog.roles.values(), key=lambda r: r.id)
     )
@@ -281,6 +282,52 @@ def _swarm_page(plan: Plan) -> str:
         dropped_by_file=dropped,
         encrypted_overlay_options=[f"CONFIG_{name}" for name in ENCRYPTED_OVERLAY],
     )
+
+
+def _alerts_page(catalog: Catalog) -> str:
+    from generator.render.alerts import build_rules
+
+    notify = catalog.alerts.notify
+    rules = []
+    for group in build_rules(catalog)["groups"]:
+        for rule in group["rules"]:
+            severity = rule["labels"]["severity"]
+            rules.append(
+                {
+                    "alert": rule["alert"],
+                    "severity": severity,
+                    "duration": rule["for"],
+                    "expr": rule["expr"],
+                    "summary": rule["annotations"]["summary"],
+                    "sent_to": _sent_to(notify, severity, sorted(catalog.stacks)) if notify else "",
+                }
+            )
+    return render_text(
+        "site/alerts.md.j2",
+        source="catalog/alerts.yaml",
+        rules=rules,
+        notify=notify,
+        evaluation_interval=catalog.alerts.evaluation_interval,
+    )
+
+
+def _sent_to(notify: Notify, severity: str, stacks: list[str]) -> str:
+    """Who gets an alert of this severity, per stack, as Alertmanager's routes decide."""
+    by_receivers: dict[tuple[str, ...], list[str]] = {}
+    for stack in stacks:
+        found: list[str] = []
+        for route in notify.routes:
+            if (route.severity and severity not in route.severity) or (
+                route.stacks and stack not in route.stacks
+            ):
+                continue
+            found.append(route.receiver)
+            if not route.carry_on:
+                break
+        by_receivers.setdefault(tuple(found or [notify.default_receiver]), []).append(stack)
+    if len(by_receivers) == 1:
+        return ", ".join(next(iter(by_receivers)))
+    return "; ".join(f"{', '.join(r)} (stack {', '.join(s)})" for r, s in by_receivers.items())
 
 
 def _access_page(catalog: Catalog) -> HtmlPage:
@@ -352,6 +399,7 @@ def nav(catalog: Catalog) -> list[Any]:
                 {"Network map": "catalog/network-map.md"},
                 {"Storage map": "catalog/storage-map.md"},
                 {"Roles": "catalog/roles.md"},
+                {"Alerts": "catalog/alerts.md"},
             ]
         },
         {"Downloads": "reference/downloads.md"},

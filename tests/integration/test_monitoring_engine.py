@@ -74,7 +74,15 @@ def _deploy_and_watch(
 
         # the generated scrape interval is 30 s: the first scrape of each target comes within it
         health = _wait(targets, 150, "targets not all up")
-        assert set(health) == {"cadvisor", "node-exporter", "portainer-probe", "prometheus", "portainer"}
+        assert set(health) == {
+            "cadvisor", "node-exporter", "portainer-probe", "prometheus", "portainer", "alertmanager"
+        }  # fmt: skip
+        # the real Alertmanager, with the generated alertmanager.yml, is where Prometheus sends alerts
+        version = _container(client, "alertmanager").exec_run(["/bin/alertmanager", "--version"]).output
+        assert b"alertmanager, version" in version
+        senders = _api(prometheus, "alertmanagers")["activeAlertmanagers"]
+        address = next(a.ipv4_address for a in catalog.services["alertmanager"].networks)
+        assert [s["url"] for s in senders] == [f"http://{address}:9093/api/v2/alerts"]
 
         def probe(expected: str) -> Any:
             def check() -> tuple[bool, Any]:

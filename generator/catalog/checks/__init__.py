@@ -7,6 +7,7 @@ from generator.catalog.checks import (
     images,
     models,
     networks,
+    notify,
     references,
     scripts,
     services,
@@ -21,7 +22,18 @@ __all__ = ["Check", "Context", "run_checks"]
 
 def run_checks(context: Context) -> list[Diagnostic]:
     problems: list[Diagnostic] = []
-    for module in (references, networks, services, images, models, storage, templates, boundaries, scripts):
+    for module in (
+        references,
+        networks,
+        services,
+        images,
+        models,
+        storage,
+        templates,
+        boundaries,
+        scripts,
+        notify,
+    ):
         for check in module.CHECKS:
             problems.extend(check(context))
     return problems
