@@ -358,12 +358,22 @@ def models_group() -> None:
 @CATALOG_OPTION
 @click.option("--stack", default="ai", show_default=True, help="The stack whose models to pull.")
 @click.option("--ollama-url", help="Ollama's API (default: the stack's published Ollama port on 127.0.0.1).")
+@click.option(
+    "--env-file",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="The stack's variables, for its memory limits (default: secrets/<stack>.env when it is there).",
+)
 @_format_option("text", "json")
-def models_pull(catalog_dir: Path, stack: str, ollama_url: str | None, output_format: str) -> None:
+def models_pull(
+    catalog_dir: Path, stack: str, ollama_url: str | None, env_file: Path | None, output_format: str
+) -> None:
     """Have Ollama pull every model the stack's services list; those it has are kept.
 
+    A model larger than its server's memory limit (OLLAMA_MEMORY in the env file,
+    else the catalog's) is skipped, with how to pull it: it could not be loaded.
+
     Progress goes to stderr as Ollama reports it; one line per model at the end
-    (present, pulled or failed). Exit 1 when a pull failed. Run it again at any
+    (present, pulled, failed or skipped). Exit 1 when a pull failed. Run it again at any
     time: it only pulls what is missing.
 
     \b
@@ -371,13 +381,16 @@ def models_pull(catalog_dir: Path, stack: str, ollama_url: str | None, output_fo
       gen models pull
       gen models pull --ollama-url https://ollama.ai.home.arpa --format json
     """
+    from generator.envfile import read_assignments
     from generator.hosts.models import pull_models, pulled_text, stack_models
     from generator.plan.facts import ollama_url as stack_ollama_url
 
     plan = _plan(catalog_dir)
     stacks = _stacks(plan, stack)
     url = ollama_url or stack_ollama_url(plan.catalog, stacks[0])
-    results = pull_models(url, stack_models(plan.catalog, stacks), lambda line: click.echo(line, err=True))
+    env_file = env_file or next((p for p in [Path(f"secrets/{stack}.env")] if p.is_file()), None)
+    wanted, skipped = stack_models(plan.catalog, stacks, read_assignments(env_file) if env_file else {})
+    results = pull_models(url, wanted, lambda line: click.echo(line, err=True)) + skipped
     emit(output_format, results, lambda: pulled_text(results))
     sys.exit(1 if any(r.status == "failed" for r in results) else 0)
 

@@ -37,13 +37,18 @@ def test_what_docker_refuses_is_no_size(text: str) -> None:
 
 
 def test_a_limit_above_the_hosts_memory_fails_with_the_line_that_fits() -> None:
-    checks = _checks(16 * GIB)  # a common homelab host; the catalog's Ollama limit is larger
+    checks = _checks(8 * GIB)  # a small host; the catalog's Ollama limit is larger
     ollama = checks["memory limit ollama"]
     assert ollama.status == "fail" and ollama.message.startswith(
         f"{CATALOG.services['ollama'].limits.memory}, "
     )
-    assert ollama.hint == "set OLLAMA_MEMORY=12288m (or less) in the stack's env file"
+    assert ollama.hint == "set OLLAMA_MEMORY=6144m (or less) in the stack's env file"
     assert "memory limits" not in checks  # no summary while one fails
+
+
+def test_the_default_limits_fit_a_common_16_gb_host() -> None:
+    checks = _checks(16 * GIB)
+    assert not [c for c in checks.values() if c.status == "fail"], checks
 
 
 def test_the_env_files_value_counts_and_limits_may_add_up_past_the_host() -> None:

@@ -61,7 +61,7 @@ def test_placement_limits_and_gpus_in_swarm_form() -> None:
     assert ollama["resources"]["reservations"]["generic_resources"] == [
         {"discrete_resource_spec": {"kind": "NVIDIA-GPU", "value": 1}}
     ]
-    assert ollama["resources"]["limits"] == {"cpus": "${OLLAMA_CPUS:-4}", "memory": "${OLLAMA_MEMORY:-48g}"}
+    assert ollama["resources"]["limits"] == {"cpus": "${OLLAMA_CPUS:-4}", "memory": "${OLLAMA_MEMORY:-12g}"}
     assert ollama["update_config"]["failure_action"] == "rollback"
     assert ollama["rollback_config"]["order"] == "stop-first"
     assert ai["networks"]["ai"] == {"name": "ai-net", "external": True}

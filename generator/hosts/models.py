@@ -15,14 +15,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from generator.catalog.model import Catalog, Stack
+from generator.envfile import setting
 from generator.errors import GenError
 from generator.escape import terminal_text
+from generator.plan.rules import limit_variables
+from generator.units import docker_bytes, zfs_bytes
 
 
 @dataclass(frozen=True)
 class Pulled:
     model: str
-    status: str  # present | pulled | failed
+    status: str  # present | pulled | failed | skipped
     message: str = ""
 
 
@@ -30,14 +33,34 @@ class OllamaUnreachable(GenError):
     """Ollama's API did not answer at all (wrong URL, stack not running)."""
 
 
-def stack_models(catalog: Catalog, stacks: list[Stack]) -> list[str]:
-    """The models the stacks' Ollama servers list (model_api: ollama), in catalog order, each once."""
+def stack_models(
+    catalog: Catalog, stacks: list[Stack], settings: dict[str, str] | None = None
+) -> tuple[list[str], list[Pulled]]:
+    """The models the stacks' Ollama servers list (model_api: ollama), in catalog order, each
+    once, and those left out: a model larger than its server's memory limit (the env file's
+    `settings`, else the catalog's) cannot be loaded there, so it is not pulled."""
     names: list[str] = []
+    skipped: list[Pulled] = []
     for stack in stacks:
         for service in catalog.stack_services(stack):
-            if service.model_api == "ollama":
-                names.extend(m.model for m in service.models if m.model not in names)
-    return names
+            if service.model_api != "ollama":
+                continue
+            memory_name = limit_variables(service)[1]
+            limit = setting(settings or {}, memory_name, service.limits.memory)
+            for model in service.models:
+                if model.model in names or any(s.model == model.model for s in skipped):
+                    continue
+                size = zfs_bytes(model.size) if model.size else None
+                limit_bytes = docker_bytes(limit)
+                if size is not None and limit_bytes is not None and size > limit_bytes:
+                    why = (
+                        f"{model.size} does not fit {memory_name}={limit}: set a larger {memory_name} in the "
+                        "stack's env file (the host needs the memory) to pull it"
+                    )
+                    skipped.append(Pulled(model.model, "skipped", why))
+                else:
+                    names.append(model.model)
+    return names, skipped
 
 
 def _canonical(name: str) -> str:
