@@ -181,6 +181,124 @@ def build(catalog_dir: Path, out_dir: Path, check: bool, show_diff: bool, dry_ru
         raise StaleOutput(stale)
 
 
+UP_VARIANT_OPTION = click.option(
+    "--variant",
+    type=click.Choice(["auto", "cpu", "nvidia", "amd"]),
+    default="auto",
+    show_default=True,
+    help="auto: the GPU script's verdict (/var/lib/ai-stack/gpu-variant), else cpu.",
+)
+SECRETS_DIR_OPTION = click.option(
+    "--secrets-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default="secrets",
+    show_default=True,
+    help="The stacks' env files (gen secrets writes them).",
+)
+
+BUILT_OPTION = click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default="dist",
+    show_default=True,
+    help="The build output the stacks are deployed from.",
+)
+
+
+@cli.command()
+@click.argument("stacks", nargs=-1)
+@CATALOG_OPTION
+@UP_VARIANT_OPTION
+@SECRETS_DIR_OPTION
+@BUILT_OPTION
+@click.option(
+    "--plain-folders",
+    is_flag=True,
+    help="On a host without ZFS: the datasets as plain folders (no quotas, compression or snapshots).",
+)
+@click.option("--no-models", is_flag=True, help="Do not pull the models.")
+@click.option("--ollama-url", help="Ollama's API (default: the stack's published Ollama port on 127.0.0.1).")
+@click.option("--dry-run", is_flag=True, help="Print what it would do and the commands; change nothing.")
+@_format_option("text", "json")
+def up(
+    stacks: tuple[str, ...],
+    catalog_dir: Path,
+    variant: str,
+    secrets_dir: Path,
+    out_dir: Path,
+    plain_folders: bool,
+    no_models: bool,
+    ollama_url: str | None,
+    dry_run: bool,
+    output_format: str,
+) -> None:
+    """Bring the stacks up on this host (DOCKER_HOST), from nothing to healthy.
+
+    In order: build the output if it is stale, the variant (the GPU script's
+    verdict unless --variant), gen doctor's checks, the datasets (the ZFS
+    script, or --plain-folders), missing secrets, each stack with `docker
+    compose up --wait` (the proxy's stack last), the models; then the addresses
+    to open and the first-start steps. What is already right is left alone:
+    run it again at any time. Exit 1 at the first step that fails.
+
+    \b
+    Example:
+      gen up
+      gen up ai --variant nvidia --dry-run
+    """
+    from functools import cache
+
+    from generator.build import build_output
+    from generator.hosts.engine import connect
+    from generator.up import Step, UpOptions, bring_up
+
+    plan = _plan(catalog_dir)
+    options = UpOptions(out_dir, secrets_dir, variant, plain_folders, dry_run, not no_models, ollama_url)
+    _, stale = build_output(plan, catalog_dir, out_dir, check=True, show_diff=False, dry_run=False)
+    if stale and not dry_run:
+        build_output(plan, catalog_dir, out_dir, check=False, show_diff=False, dry_run=False)
+    progress = (lambda line: click.echo(line, err=True)) if output_format == "text" else (lambda _: None)
+    outcome = bring_up(plan, list(stacks), options, progress, cache(connect))
+    if stale:
+        outcome.steps.insert(0, Step("build", "planned" if dry_run else "changed", f"{out_dir}/ was stale"))
+    emit(output_format, outcome.to_dict(), outcome.to_text)
+    sys.exit(0 if outcome.ok else 1)
+
+
+@cli.command()
+@click.argument("stacks", nargs=-1)
+@CATALOG_OPTION
+@UP_VARIANT_OPTION
+@SECRETS_DIR_OPTION
+@BUILT_OPTION
+@click.option("--dry-run", is_flag=True, help="Print the commands; change nothing.")
+@_format_option("text", "json")
+def down(
+    stacks: tuple[str, ...],
+    catalog_dir: Path,
+    variant: str,
+    secrets_dir: Path,
+    out_dir: Path,
+    dry_run: bool,
+    output_format: str,
+) -> None:
+    """Stop and remove the stacks' containers (the proxy's stack first).
+
+    Data (datasets), secrets and images stay; `gen up` brings them back.
+
+    \b
+    Example:
+      gen down monitoring
+    """
+    from generator.up import UpOptions, bring_down
+
+    options = UpOptions(out_dir, secrets_dir, variant, False, dry_run)
+    outcome = bring_down(_plan(catalog_dir), list(stacks), options)
+    emit(output_format, outcome.to_dict(), outcome.to_text)
+    sys.exit(0 if outcome.ok else 1)
+
+
 @cli.command()
 @click.argument("stacks", nargs=-1)
 @CATALOG_OPTION

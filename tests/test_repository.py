@@ -49,6 +49,7 @@ COMMANDS = {
     "inspect",
     "reporting",
     "__main__",
+    "up",
 }
 
 

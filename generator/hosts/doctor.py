@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from generator.catalog.model import Accelerator, Catalog, Network, Service, Stack
-from generator.hosts.engine import is_local
+from generator.hosts.engine import compose_cli, is_local
 from generator.hosts.host_paths import host_paths, path_checks
 from generator.hosts.limits import cpu_limits, memory_limits
 from generator.hosts.report import Check, run_groups
@@ -60,12 +60,9 @@ def _engine(client: Any) -> Iterator[Check]:
 
 
 def _compose() -> Check:
-    for command in (["docker", "compose", "version", "--short"], ["docker-compose", "version", "--short"]):
-        if shutil.which(command[0]) is None:
-            continue
-        result = subprocess.run(command, capture_output=True, text=True, timeout=30)
-        if result.returncode == 0:
-            return Check("compose", "ok", f"{' '.join(command[:-2])} {result.stdout.strip()}")
+    found = compose_cli()
+    if found is not None:
+        return Check("compose", "ok", f"{' '.join(found[0])} {found[1]}")
     return Check(
         "compose",
         "fail",

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import os
+import shutil
+import subprocess
 from typing import Any
 
 from generator.errors import GenError
@@ -24,3 +27,16 @@ def is_local() -> bool:
     """Whether the engine runs on this machine (its files and sockets can be checked here)."""
     host = os.environ.get("DOCKER_HOST", "")
     return host == "" or host.startswith("unix://")
+
+
+@functools.cache
+def compose_cli() -> tuple[tuple[str, ...], str] | None:
+    """The Compose command that works here, `docker compose` (the plugin) before a docker-compose
+    binary, with its version; None when neither does."""
+    for command in (("docker", "compose"), ("docker-compose",)):
+        if shutil.which(command[0]) is None:
+            continue
+        result = subprocess.run([*command, "version", "--short"], capture_output=True, text=True, timeout=30)
+        if result.returncode == 0:
+            return command, result.stdout.strip()
+    return None

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-import shutil
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -96,11 +95,11 @@ def _targets(pairs: tuple[str, ...]) -> dict[str, float]:
 
 
 def default_compose() -> list[str]:
-    """`docker compose` where the CLI plugin is installed, else a docker-compose binary."""
-    if shutil.which("docker"):
-        return ["docker", "compose"]
-    binary = shutil.which("docker-compose")
-    return [binary] if binary else ["docker", "compose"]
+    """`docker compose` where the CLI plugin works, else a docker-compose binary."""
+    from generator.hosts.engine import compose_cli
+
+    found = compose_cli()
+    return list(found[0]) if found else ["docker", "compose"]
 
 
 def _dataset(catalog: Catalog, stack: Stack, dataset_id: str | None) -> Dataset | None:

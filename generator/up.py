@@ -1,0 +1,376 @@
+"""`gen up` and `gen down`: from a built catalog to running stacks on the engine DOCKER_HOST names.
+
+`gen up` composes what the other commands do, in the order a first deploy needs: the variant
+(the GPU script's verdict, else --variant), `gen doctor`'s checks (the first failure stops it),
+the datasets (the generated ZFS script, or plain folders when asked), `gen secrets` (missing
+secrets only), each stack with `docker compose up --wait` (the stack holding the reverse proxy
+last, after what it proxies), the models with `gen models pull`, then the addresses to open and
+the first-start steps. Each step that finds everything right says so and changes nothing, so a
+second run is a check. --dry-run prints the commands and changes nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from generator.catalog.model import Accelerator, Catalog, Stack
+from generator.errors import GenError
+from generator.escape import terminal_text
+from generator.plan import Plan
+
+GPU_STATE_FILE = Path("/var/lib/ai-stack/gpu-variant")  # written by scripts/gpu-bootstrap.sh
+WAIT_SECONDS = 600  # how long `docker compose up --wait` waits for a stack to be healthy
+
+
+@dataclass
+class Step:
+    name: str
+    status: str  # ok (already right) | changed | planned (--dry-run) | failed
+    message: str
+    details: list[str] = field(default_factory=list)
+
+
+@dataclass
+class UpOutcome:
+    """What `gen up` did, step by step; it stops at the first failed step."""
+
+    steps: list[Step] = field(default_factory=list)
+    addresses: list[str] = field(default_factory=list)
+    first_start: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(step.status != "failed" for step in self.steps)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "steps": [vars(step) for step in self.steps],
+            "addresses": self.addresses,
+            "first_start": self.first_start,
+        }
+
+    def to_text(self) -> str:
+        lines = []
+        for step in self.steps:
+            lines.append(f"{step.status:<8} {step.name}: {terminal_text(step.message)}")
+            lines += [f"         {terminal_text(detail)}" for detail in step.details]
+        if self.ok and self.addresses:
+            lines += ["", "Open:", *[f"  {address}" for address in self.addresses]]
+        if self.ok and self.first_start:
+            lines += ["", "Once, after the first start:", *[f"  {step}" for step in self.first_start]]
+        return "\n".join(lines) + "\n"
+
+
+@dataclass(frozen=True)
+class UpOptions:
+    dist: Path  # the built output (compose files, scripts)
+    secrets_dir: Path
+    variant: str  # auto, cpu, nvidia or amd
+    plain_folders: bool  # datasets as plain folders where there is no ZFS
+    dry_run: bool
+    pull_models: bool = True
+    ollama_url: str | None = None  # default: the stack's published Ollama port on 127.0.0.1
+
+
+Run = Callable[[Sequence[str]], subprocess.CompletedProcess[str]]
+
+
+def _run(command: Sequence[str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        list(command), capture_output=True, text=True, check=False, timeout=WAIT_SECONDS + 60
+    )
+
+
+def stack_order(catalog: Catalog, stacks: list[Stack]) -> list[Stack]:
+    """The stacks in the order they start: the one holding the reverse proxy after the others
+    (its upstreams are then there to answer its health checks), otherwise by id."""
+    return sorted(stacks, key=lambda s: (any(catalog.services[i].proxy for i in s.services), s.id))
+
+
+def chosen_variant(requested: str, state_file: Path = GPU_STATE_FILE) -> tuple[Accelerator, str]:
+    """The variant to deploy and why: --variant, else the GPU script's recorded verdict, else cpu."""
+    if requested in ("cpu", "nvidia", "amd"):
+        return requested, "as --variant says"  # type: ignore[return-value]
+    try:
+        recorded = dict(
+            line.split("=", 1) for line in state_file.read_text().splitlines() if "=" in line
+        ).get("VARIANT", "")
+    except OSError:
+        return "cpu", f"no GPU verdict in {state_file} (run dist/scripts/gpu-bootstrap.sh): cpu"
+    if recorded in ("nvidia", "amd", "cpu"):
+        return recorded, f"the GPU script's verdict ({state_file})"  # type: ignore[return-value]
+    return "cpu", f"{state_file} holds no VARIANT: cpu"
+
+
+def bring_up(
+    plan: Plan,
+    stack_ids: list[str],
+    options: UpOptions,
+    progress: Callable[[str], None],
+    client: Callable[[], Any],
+    run: Run = _run,
+) -> UpOutcome:
+    """`gen up`. `client` connects to the engine when first called; `run` runs a command."""
+    from generator.envfile import read_assignments, write_stack_secrets
+    from generator.hosts.doctor import run_doctor
+
+    catalog = plan.catalog
+    stacks = stack_order(catalog, plan.chosen_stacks(stack_ids))
+    outcome = UpOutcome()
+    variant, why = chosen_variant(options.variant)
+    outcome.steps.append(Step("variant", "ok", f"{variant}: {why}"))
+
+    def variant_of(stack: Stack) -> Accelerator:
+        return variant if variant in catalog.stack_accelerators(stack) else "cpu"
+
+    env_files = {stack.id: options.secrets_dir / f"{stack.id}.env" for stack in stacks}
+    settings: dict[str, str] = {}
+    for path in env_files.values():
+        settings.update(read_assignments(path))
+    checks = run_doctor(client(), plan, stacks, variant, settings)
+    # images are pulled by `docker compose up`; a missing dataset folder is the next step's work
+    failed = [c for c in checks if c.status == "fail" and not c.name.startswith("image ")]
+    if failed:
+        first = failed[0]
+        message = f"{first.name}: {first.message}" + (f" ({first.hint})" if first.hint else "")
+        outcome.steps.append(Step("doctor", "failed", message))
+        return outcome
+    warned = [
+        f"{c.name}: {c.message}" for c in checks if c.status == "warn" and not c.name.startswith("dataset ")
+    ]
+    outcome.steps.append(Step("doctor", "ok", f"{len(checks)} checks passed", warned))
+
+    if not _datasets(plan, stacks, variant_of, options, settings, run, outcome):
+        return outcome
+
+    if options.dry_run:
+        missing = [str(p) for p in env_files.values() if not p.is_file()]
+        outcome.steps.append(
+            Step("secrets", "planned", "gen secrets " + " ".join(s.id for s in stacks), missing)
+        )
+    else:
+        results = write_stack_secrets(plan, [s.id for s in stacks], options.secrets_dir)
+        added = [f"{r.path}: added {', '.join(r.added)}" for r in results if r.added]
+        outcome.steps.append(
+            Step(
+                "secrets",
+                "changed" if added else "ok",
+                "secrets written" if added else "every secret is set",
+                added,
+            )
+        )
+
+    for stack in stacks:
+        if not _stack_up(stack, variant_of(stack), env_files[stack.id], options, progress, run, outcome):
+            return outcome
+
+    if options.pull_models:
+        _models(plan, stacks, settings, options, progress, outcome)
+    if outcome.ok:
+        outcome.addresses, outcome.first_start = _addresses(catalog, stacks)
+    return outcome
+
+
+def _datasets(
+    plan: Plan,
+    stacks: list[Stack],
+    variant_of: Callable[[Stack], Accelerator],
+    options: UpOptions,
+    settings: dict[str, str],
+    run: Run,
+    outcome: UpOutcome,
+) -> bool:
+    """The datasets the stacks mount: the ZFS script, or plain folders with --plain-folders."""
+    catalog = plan.catalog
+    needed = sorted(
+        {
+            v.source
+            for stack in stacks
+            for service in plan.variant(stack, variant_of(stack)).services
+            for v in service.volumes
+            if v.source_kind == "dataset"
+        }
+    )
+    if not needed:
+        outcome.steps.append(Step("datasets", "ok", "the stacks mount no dataset"))
+        return True
+    if options.plain_folders:
+        altroot = settings.get("ZFS_ALTROOT", "")
+        made = []
+        for dataset_id in needed:
+            dataset = catalog.datasets[dataset_id]
+            folder = Path(altroot + dataset.mountpoint)
+            if folder.is_dir():
+                continue
+            made.append(str(folder))
+            if not options.dry_run:
+                folder.mkdir(parents=True)
+                os.chown(folder, dataset.owner.uid, dataset.owner.gid)
+                if dataset.mode:
+                    folder.chmod(int(dataset.mode, 8))
+        status = ("planned" if options.dry_run else "changed") if made else "ok"
+        message = (
+            "plain folders (no ZFS: no quotas, compression, snapshots or per-dataset tuning)"
+            if made
+            else "every dataset folder is there"
+        )
+        outcome.steps.append(Step("datasets", status, message, made))
+        return True
+    script = options.dist / "scripts" / "zfs-datasets.sh"
+    command = ["sh", str(script), "--dry-run" if options.dry_run else "--check"]
+    checked = run(command)
+    if checked.returncode == 0 and not options.dry_run:
+        outcome.steps.append(Step("datasets", "ok", "every dataset is there, as the catalog tunes it"))
+        return True
+    if options.dry_run:
+        lines = [line for line in checked.stdout.splitlines() if line.strip()]
+        outcome.steps.append(
+            Step("datasets", "planned" if checked.returncode == 0 else "failed", f"sh {script}", lines)
+        )
+        return checked.returncode == 0
+    if checked.returncode == 1:  # drift: create what is missing, set what differs
+        applied = run(["sh", str(script)])
+        if applied.returncode == 0:
+            outcome.steps.append(Step("datasets", "changed", "created or tuned by the ZFS script"))
+            return True
+        checked = applied
+    last = (checked.stderr or checked.stdout).strip().splitlines()[-1:] or ["no output"]
+    hint = (
+        " (no ZFS here? create the pools, or pass --plain-folders)" if checked.returncode in (3, 127) else ""
+    )
+    outcome.steps.append(Step("datasets", "failed", f"the ZFS script stopped: {last[0]}{hint}"))
+    return False
+
+
+def compose_command(stack: Stack, variant: Accelerator, env_file: Path, dist: Path) -> list[str]:
+    from generator.plan.rules import compose_path
+    from generator.verify import default_compose
+
+    return [*default_compose(), "--env-file", str(env_file), "-f", str(dist / compose_path(stack, variant))]
+
+
+def _stack_up(
+    stack: Stack,
+    variant: Accelerator,
+    env_file: Path,
+    options: UpOptions,
+    progress: Callable[[str], None],
+    run: Run,
+    outcome: UpOutcome,
+) -> bool:
+    base = compose_command(stack, variant, env_file, options.dist)
+    up = [*base, "up", "-d", "--wait", "--wait-timeout", str(WAIT_SECONDS)]
+    name = f"stack {stack.id}"
+    if options.dry_run:
+        outcome.steps.append(Step(name, "planned", " ".join(up)))
+        return True
+    before = run([*base, "ps", "--format", "{{.Name}} {{.State}} {{.Health}}"]).stdout
+    progress(f"starting {stack.id} ({variant})")
+    started = run(up)
+    for line in (started.stderr or "").splitlines():
+        if line.strip():
+            progress(f"  {line.strip()}")
+    if started.returncode != 0:
+        details = _failing_services(base, run)
+        outcome.steps.append(Step(name, "failed", f"`{' '.join(up)}` failed", details))
+        return False
+    after = run([*base, "ps", "--format", "{{.Name}} {{.State}} {{.Health}}"]).stdout
+    changed = sorted(before.splitlines()) != sorted(after.splitlines())
+    message = f"{variant} variant healthy" if changed else f"{variant} variant already running and healthy"
+    outcome.steps.append(Step(name, "changed" if changed else "ok", message))
+    return True
+
+
+def _failing_services(base: list[str], run: Run) -> list[str]:
+    """The services that are not healthy, each with the last lines of its log."""
+    listed = run([*base, "ps", "-a", "--format", "{{.Service}} {{.State}} {{.Health}}"]).stdout.splitlines()
+    details = []
+    for line in listed:
+        service, _, state = line.partition(" ")
+        state = state.strip()
+        if "unhealthy" not in state and not state.startswith(("dead", "restarting", "created")):
+            continue
+        details.append(f"{service}: {state}")
+        log = run([*base, "logs", "--no-color", "--tail", "10", service]).stdout.splitlines()
+        details += [f"  {entry}" for entry in log[-10:]]
+    return details or ["no service reported a state: see `docker compose ps`"]
+
+
+def _models(
+    plan: Plan,
+    stacks: list[Stack],
+    settings: dict[str, str],
+    options: UpOptions,
+    progress: Callable[[str], None],
+    outcome: UpOutcome,
+) -> None:
+    from generator.hosts.models import pull_models, stack_models
+    from generator.plan.facts import ollama_url
+
+    for stack in stacks:
+        wanted, skipped = stack_models(plan.catalog, [stack], settings)
+        if not wanted and not skipped:
+            continue
+        name = f"models {stack.id}"
+        if options.dry_run:
+            outcome.steps.append(Step(name, "planned", f"gen models pull --stack {stack.id}", wanted))
+            continue
+        try:
+            results = pull_models(options.ollama_url or ollama_url(plan.catalog, stack), wanted, progress)
+        except GenError as error:
+            outcome.steps.append(Step(name, "failed", str(error)))
+            return
+        failed = [f"{r.model}: {r.message}" for r in results if r.status == "failed"]
+        pulled = [r.model for r in results if r.status == "pulled"]
+        notes = [f"{s.model}: {s.message}" for s in skipped]
+        if failed:
+            outcome.steps.append(Step(name, "failed", "a pull failed", failed + notes))
+            return
+        message = f"pulled {', '.join(pulled)}" if pulled else "every model is there"
+        outcome.steps.append(Step(name, "changed" if pulled else "ok", message, notes))
+
+
+def _addresses(catalog: Catalog, stacks: list[Stack]) -> tuple[list[str], list[str]]:
+    """What to open (published ports; the proxy's names) and the first-start steps."""
+    addresses, first = [], []
+    proxy = next((s for s in catalog.services.values() if s.proxy), None)
+    for stack in stacks:
+        for service in catalog.stack_services(stack):
+            for port in service.ports:
+                if port.host is not None and port.protocol == "tcp":
+                    host = "<this host>" if port.on_every_interface else port.host_ip
+                    scheme = "https" if port.container in (443, 9443) else "http"
+                    addresses.append(f"{service.title}: {scheme}://{host}:{port.host}/")
+            if service.expose and proxy and proxy.proxy:
+                addresses.append(f"{service.title}: https://{service.expose.host}.{proxy.proxy.domain}/")
+            if service.first_start:
+                first.append(f"{service.title}: {' '.join(service.first_start.split())}")
+    return addresses, first
+
+
+def bring_down(plan: Plan, stack_ids: list[str], options: UpOptions, run: Run = _run) -> UpOutcome:
+    """`gen down`: each stack's containers stopped and removed, the proxy's stack first; data,
+    secrets and networks another stack still uses stay."""
+    catalog = plan.catalog
+    variant, _ = chosen_variant(options.variant)
+    outcome = UpOutcome()
+    for stack in reversed(stack_order(catalog, plan.chosen_stacks(stack_ids))):
+        used = variant if variant in catalog.stack_accelerators(stack) else "cpu"
+        base = compose_command(stack, used, options.secrets_dir / f"{stack.id}.env", options.dist)
+        down = [*base, "down", "--remove-orphans"]
+        if options.dry_run:
+            outcome.steps.append(Step(f"stack {stack.id}", "planned", " ".join(down)))
+            continue
+        result = run(down)
+        status = "changed" if result.returncode == 0 else "failed"
+        last = (result.stderr or "").strip().splitlines()[-1:] or ["stopped"]
+        outcome.steps.append(Step(f"stack {stack.id}", status, last[0]))
+        if status == "failed":
+            break
+    return outcome
