@@ -215,3 +215,31 @@ def test_forcing_over_a_linked_entry_replaces_the_link_not_its_target(
     assert "Imported" in web.read_text()
     assert original.read_bytes() == kept  # the link's target is untouched
     assert not list(catalog.rglob(f"{TEMP_PREFIX}*"))  # no temporary file left
+
+
+@pytest.mark.parametrize(
+    ("bind", "readonly", "dangerous"),
+    [
+        ("/var/run", True, True),  # the Docker socket is reachable through a read-only bind
+        ("/run/", True, True),
+        ("/run/containerd/containerd.sock", True, True),
+        ("/srv/app/control.sock", True, True),
+        ("/proc/1/root", True, True),
+        ("/etc/cron.d", False, True),
+        ("/etc/timezone", True, False),  # read-only configuration is an ordinary bind
+        ("/root/.ssh", True, True),
+        ("/home/admin/.ssh", True, True),
+        ("/dev/sda", True, True),
+        ("/", True, True),
+        ("/var/lib/docker/volumes", True, True),
+        ("//etc/../etc/cron.d", False, True),  # written another way, the same place
+        ("/usr/local/bin", False, True),
+        ("/srv/media", False, False),
+        ("/mnt/photos", True, False),
+        ("/home/admin/music", False, False),
+    ],
+)
+def test_a_bind_is_dangerous_by_where_it_leads(bind: str, readonly: bool, dangerous: bool) -> None:
+    from generator.importer.portainer import _dangerous_bind
+
+    assert (_dangerous_bind(bind, readonly) is not None) is dangerous, _dangerous_bind(bind, readonly)

@@ -7,6 +7,7 @@ Each change made to fit the catalog is recorded as a normalisation (see report.p
 
 from __future__ import annotations
 
+import posixpath
 import re
 import shlex
 from dataclasses import dataclass, field
@@ -267,25 +268,36 @@ def _ports(template: dict[str, Any], service: dict[str, Any], outcome: Outcome, 
         service["ports"] = ports
 
 
-# Binds that give a container control of the host: the Docker socket (even read-only), and the
-# host's system folders read-write.
-HOST_CONTROL = ("/var/run/docker.sock", "/run/docker.sock")
-SYSTEM_FOLDERS = (
-    "/",
-    "/etc",
-    "/proc",
-    "/sys",
-    "/dev",
-    "/boot",
-    "/root",
-    "/run",
-    "/var/run",
-    "/var/lib/docker",
-    "/usr",
-    "/bin",
-    "/sbin",
-    "/lib",
-)
+# Binds that give a container control of the host, judged by where they lead, not by exact
+# path: a bind of a folder reaches everything below it, and read-only is no protection for a
+# socket (connect() works through a read-only bind), a device node or a secret.
+READ_ANYWAY = {
+    "/run": "the host's runtime folder (the Docker and containerd sockets are in it)",
+    "/var/run": "the host's runtime folder (the Docker and containerd sockets are in it)",
+    "/proc": "the host's processes (/proc/1/root is the host's whole file system)",
+    "/sys": "the host's kernel and device settings",
+    "/dev": "the host's devices (a disk's raw blocks hold every file on it)",
+    "/root": "root's home (its SSH keys and credentials)",
+    "/boot": "the host's kernel and boot loader",
+    "/var/lib/docker": "Docker's data (every container's files and secrets)",
+    "/var/lib/containerd": "containerd's data (every container's files)",
+    "/etc/shadow": "the host's password hashes",
+}
+WRITABLE = {
+    "/etc": "the host's configuration (cron.d, sudoers, systemd units run as root)",
+    "/usr": "the host's programs",
+    "/bin": "the host's programs",
+    "/sbin": "the host's programs",
+    "/lib": "the host's libraries",
+    "/lib64": "the host's libraries",
+    "/opt": "programs the host runs",
+    "/var/spool/cron": "the host's crontabs",
+    "/var/lib": "the host's services' state",
+}
+
+
+def _under(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder + "/")
 
 
 # The reason written for a setting kept by --allow-dangerous: the schema refuses reasons that
@@ -294,11 +306,22 @@ UNREVIEWED = "UNREVIEWED"
 
 
 def _dangerous_bind(bind: str, readonly: bool) -> str | None:
-    path = bind.rstrip("/") or "/"
-    if path in HOST_CONTROL:
-        return f"the Docker socket {path} (control of every container, and so of the host)"
-    if not readonly and path in SYSTEM_FOLDERS:
-        return f"the host folder {path} read-write"
+    """Why a bind of `bind` gives the container the host, or None for an ordinary folder."""
+    path = posixpath.normpath("/" + bind.lstrip("/"))
+    mode = "read-only" if readonly else "read-write"
+    if path.endswith(".sock"):
+        return f"the socket {path} (a service's control socket; the Docker one controls the host)"
+    if path == "/":
+        return f"the host's whole file system {mode}"
+    for folder, what in READ_ANYWAY.items():
+        if _under(path, folder):
+            return f"{path}: {what}, {mode}"
+    if ".ssh" in path.split("/"):
+        return f"{path}: SSH keys and authorized_keys, {mode}"
+    if not readonly:
+        for folder, what in WRITABLE.items():
+            if _under(path, folder):
+                return f"{path}: {what}, read-write"
     return None
 
 
