@@ -16,7 +16,8 @@ import click
 
 from generator import __version__
 from generator.errors import CatalogInvalid, GenError
-from generator.reporting import emit
+from generator.outcome import Listing, Results
+from generator.reporting import finish
 
 if TYPE_CHECKING:
     from generator.catalog.model import Catalog, Stack
@@ -105,8 +106,8 @@ def validate(catalog_dir: Path, output_format: str) -> None:
     catalog, problems = validate_catalog(catalog_dir)
     if problems and output_format == "text":
         raise CatalogInvalid(problems)  # each problem located, on stderr
-    emit(output_format, as_document(problems), lambda: f"{catalog_dir}/ is valid: {catalog.summary()}\n")
-    sys.exit(1 if problems else 0)
+    valid = f"{catalog_dir}/ is valid: {catalog.summary()}\n"
+    finish(output_format, Listing(as_document(problems), lambda: valid, ok=not problems))
 
 
 @cli.command("list")
@@ -125,7 +126,8 @@ def list_entities(kind: str | None, catalog_dir: Path, output_format: str) -> No
     from generator import inspect
 
     rows = inspect.list_rows(_plan(catalog_dir).catalog, kind)
-    emit(output_format, rows, lambda: "".join(f"{r['kind']:<15} {r['id']:<24} {r['title']}\n" for r in rows))
+    text = "".join(f"{r['kind']:<15} {r['id']:<24} {r['title']}\n" for r in rows)
+    finish(output_format, Listing(rows, lambda: text))
 
 
 @cli.command()
@@ -145,7 +147,7 @@ def show(entity: str, catalog_dir: Path, output_format: str) -> None:
     from generator import inspect
 
     data = inspect.find(_plan(catalog_dir).catalog, entity)
-    emit(output_format, data, lambda: inspect.to_yaml_text(data))
+    finish(output_format, Listing(data, lambda: inspect.to_yaml_text(data)))
 
 
 @cli.command()
@@ -262,8 +264,7 @@ def up(
     outcome = bring_up(plan, list(stacks), options, progress, cache(connect))
     if stale:
         outcome.steps.insert(0, Step("build", "planned" if dry_run else "changed", f"{out_dir}/ was stale"))
-    emit(output_format, outcome.to_dict(), outcome.to_text)
-    sys.exit(0 if outcome.ok else 1)
+    finish(output_format, outcome)
 
 
 @cli.command()
@@ -294,9 +295,7 @@ def down(
     from generator.up import UpOptions, bring_down
 
     options = UpOptions(out_dir, secrets_dir, variant, False, dry_run)
-    outcome = bring_down(_plan(catalog_dir), list(stacks), options)
-    emit(output_format, outcome.to_dict(), outcome.to_text)
-    sys.exit(0 if outcome.ok else 1)
+    finish(output_format, bring_down(_plan(catalog_dir), list(stacks), options))
 
 
 @cli.command()
@@ -366,8 +365,7 @@ def doctor(
     settings = read_assignments(env_file) if env_file else {}
     stacks = _stacks(plan, stack)  # a wrong name is an error before the engine is asked
     checks = doctor_checks(plan, stacks, variant, settings, swarm)
-    emit(output_format, checks, lambda: report.checks_text(checks))
-    sys.exit(1 if any(c.status == "fail" for c in checks) else 0)
+    finish(output_format, Results(checks, report.checks_text, lambda c: c.status == "fail"))
 
 
 @cli.command()
@@ -401,8 +399,7 @@ def drift(
     plan = _plan(catalog_dir)
     stack_ids = [s.id for s in _stacks(plan, stack)]
     findings = drift_findings(plan, stack_ids, env_file, swarm)
-    emit(output_format, findings, lambda: report.findings_text(findings))
-    sys.exit(1 if any(f.status != "in-sync" for f in findings) else 0)
+    finish(output_format, Results(findings, report.findings_text, lambda f: f.status != "in-sync"))
 
 
 @cli.command()
@@ -458,8 +455,7 @@ def verify(catalog_dir: Path, markdown_file: Path | None, output_format: str, **
     result = run_verify(_plan(catalog_dir), Request(**choices), cache(connect))  # connects once, when used
     if markdown_file is not None:
         verify_report.write_markdown(result, markdown_file)
-    emit(output_format, result.to_dict(), lambda: verify_report.to_text(result))
-    sys.exit(0 if result.ok else 1)
+    finish(output_format, result)
 
 
 @cli.group("models")
@@ -509,8 +505,7 @@ def models_pull(
     env_file = env_file or next((p for p in [Path(f"secrets/{stack}.env")] if p.is_file()), None)
     wanted, skipped = stack_models(plan.catalog, stacks, read_assignments(env_file) if env_file else {})
     results = pull_models(url, wanted, lambda line: click.echo(line, err=True)) + skipped
-    emit(output_format, results, lambda: pulled_text(results))
-    sys.exit(1 if any(r.status == "failed" for r in results) else 0)
+    finish(output_format, Results(results, pulled_text, lambda r: r.status == "failed"))
 
 
 @cli.group("images", invoke_without_command=True)
@@ -531,7 +526,7 @@ def images_group(context: click.Context, catalog_dir: Path, output_format: str) 
     from generator.images.catalog_images import image_uses, uses_text
 
     uses = image_uses(_catalog(catalog_dir))
-    emit(output_format, [u.to_dict() for u in uses], lambda: uses_text(uses))
+    finish(output_format, Listing([u.to_dict() for u in uses], lambda: uses_text(uses)))
 
 
 PRE_RELEASES_OPTION = click.option(
@@ -570,8 +565,7 @@ def images_outdated(
     from generator.images.catalog_images import check_images, image_uses, statuses_text
 
     results = check_images(image_uses(_catalog(catalog_dir)), plain_http, pre_releases)
-    emit(output_format, results, lambda: statuses_text(results))
-    sys.exit(1 if any(r.status in ("outdated", "error") for r in results) else 0)
+    finish(output_format, Results(results, statuses_text, lambda r: r.status in ("outdated", "error")))
 
 
 @images_group.command("pin")
@@ -706,8 +700,7 @@ def import_portainer_command(
     """
     from generator.importer.run import import_portainer
 
-    report = import_portainer(file, catalog_dir, force=force, allow_dangerous=allow_dangerous)
-    emit(output_format, report.to_dict(), report.to_text)
+    finish(output_format, import_portainer(file, catalog_dir, force=force, allow_dangerous=allow_dangerous))
 
 
 def _catalog(catalog_dir: Path) -> Catalog:

@@ -7,10 +7,14 @@ dataclasses become objects, addresses strings. The text is worked out only when 
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
+
+if TYPE_CHECKING:
+    from generator.outcome import Outcome
 
 
 def json_text(data: Any) -> str:
@@ -22,3 +26,9 @@ def json_text(data: Any) -> str:
 def emit(output_format: str, data: Any, text: Callable[[], str]) -> None:
     """Print `data` as JSON when asked for, `text()` otherwise."""
     click.echo(json_text(data) if output_format == "json" else text(), nl=False)
+
+
+def finish(output_format: str, outcome: Outcome) -> NoReturn:
+    """Print the outcome as asked and exit with its code: 0 when it is ok, else 1."""
+    emit(output_format, outcome.to_dict(), outcome.to_text)
+    sys.exit(0 if outcome.ok else 1)

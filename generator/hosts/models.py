@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -122,7 +122,7 @@ def pull_one(base_url: str, model: str, progress: Callable[[str], None]) -> Pull
     return Pulled(model, "pulled")
 
 
-def pulled_text(results: list[Pulled]) -> str:
+def pulled_text(results: Sequence[Pulled]) -> str:
     """`gen models pull` as text: a line per model, its status and what went wrong."""
     return "".join(
         f"{r.status:<7} {r.model}" + (f": {r.message}" if r.message else "") + "\n" for r in results

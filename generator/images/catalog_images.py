@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from generator.catalog.model import ACCELERATORS, Catalog
@@ -45,7 +45,7 @@ class ImageStatus:
     message: str = ""
 
 
-def statuses_text(results: list[ImageStatus]) -> str:
+def statuses_text(results: Sequence[ImageStatus]) -> str:
     """`gen images outdated` as text: a line per image, its status and its newest release (or
     what went wrong); registry text is made safe for the terminal."""
     from generator.escape import terminal_text

@@ -32,6 +32,8 @@ class ImportReport:
     version: str
     outcomes: list[Outcome]
 
+    ok = True  # refusals are reported, not failures: the rest is imported
+
     def counts(self) -> dict[str, int]:
         mapped = sum(o.status == "mapped" for o in self.outcomes)
         return {"templates": len(self.outcomes), "mapped": mapped, "refused": len(self.outcomes) - mapped}

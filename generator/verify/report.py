@@ -25,6 +25,9 @@ class Report:
     def ok(self) -> bool:
         return not any(m.status == "failed" for m in self.baselines)
 
+    def to_text(self) -> str:
+        return to_text(self)
+
     def to_dict(self) -> dict[str, Any]:
         counts = dict.fromkeys(("passed", "failed", "skipped"), 0)
         for measurement in self.baselines:
