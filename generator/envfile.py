@@ -64,6 +64,7 @@ class SecretsResult:
 def write_stack_secrets(plan: Plan, stack_ids: Iterable[str], folder: Path) -> list[SecretsResult]:
     """`gen secrets`: <folder>/<stack>.env for each stack (every stack when none is named), with
     a value for each secret any variant of the stack reads."""
+    refuse_published(folder)
     return [
         write_secrets(folder / f"{stack.id}.env", stack.id, plan.stack_variables(stack))
         for stack in plan.chosen_stacks(stack_ids)
@@ -132,4 +133,20 @@ def _refuse_build_output(path: Path) -> None:
         if (folder / MARKER).exists():
             raise OutputRefused(
                 f"{path} is inside the build output {folder}; secrets never go there: choose another --dir"
+            )
+
+
+def refuse_published(folder: Path) -> None:
+    """Secrets never go where they would be published: inside a build output (its marker file),
+    a built site, or the docs site's source (site/ beside a mkdocs.yml)."""
+    from generator.errors import UsageError
+
+    resolved = folder.resolve()
+    for place in (resolved, *resolved.parents):
+        if (place / MARKER).is_file() or (place / ".gen-site").is_file():
+            raise UsageError(f"{folder} is inside {place}, which gen publishes: keep secrets outside it")
+        if place.name == "site" and (place.parent / "mkdocs.yml").is_file():
+            raise UsageError(
+                f"{folder} is inside the docs site's source {place}: `gen site build` would publish it; "
+                "keep secrets outside it"
             )

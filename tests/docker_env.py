@@ -12,8 +12,8 @@ from pathlib import Path
 import docker
 
 from generator.catalog.model import Catalog
+from generator.catalog.variables import limit_variables
 from generator.hosts.host_paths import absent_here
-from generator.plan.rules import limit_variables
 from generator.units import memory_bytes
 from tests.components import missing
 from tests.conftest import ROOT, run_gen

@@ -487,3 +487,19 @@ def test_an_import_reads_no_dot_file_of_the_catalog(
     finished = subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert finished.returncode == 0, finished.stderr
     assert (catalog / "services" / "web-one.yaml").is_file()
+
+
+def test_secrets_are_never_written_where_gen_publishes(
+    catalog_copy: Callable[..., Path], tmp_path: Path
+) -> None:
+    """Inside the docs site's source the next `gen site build` would publish them; inside a build
+    output, a commit of dist/ would."""
+    catalog_copy(DEFAULT_CATALOG)
+    (tmp_path / "mkdocs.yml").write_text("site_name: x\n")
+    (tmp_path / "site").mkdir()
+    assert run_gen("build", "--catalog", "catalog", "--out", "dist").exit_code == 0
+    for folder in ("site/secrets", "dist/secrets", "dist"):
+        result = run_gen("secrets", "--catalog", "catalog", "--dir", folder)
+        assert result.exit_code == 2 and "keep secrets outside it" in result.stderr, folder
+        assert not (tmp_path / folder / "ai.env").exists()
+    assert run_gen("secrets", "--catalog", "catalog", "--dir", "secrets").exit_code == 0

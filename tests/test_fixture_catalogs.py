@@ -76,3 +76,24 @@ def test_a_catalog_read_with_an_overlay_is_the_catalog_after_the_edit_and_nothin
     assert {p: p.read_bytes() for p in catalog_dir.rglob("*") if p.is_file()} == before
     with pytest.raises(ValueError, match="no catalog file"):
         validate_catalog(catalog_dir, {"elsewhere/x.yaml": "id: x\n"})
+
+
+def test_a_variable_the_generator_names_cannot_be_taken_by_a_service(
+    catalog_copy: Callable[..., Path],
+) -> None:
+    """ZFS_ALTROOT and every service's limit variables mean one thing in the stack's env file."""
+    catalog_dir = catalog_copy(FIXTURES / "valid" / "minimal")
+    service = catalog_dir / "services" / "llm.yaml"
+    text = service.read_text()
+    for name, meaning in (("LLM_MEMORY", "the memory limit of 'llm'"), ("ZFS_ALTROOT", "the ZFS altroot")):
+        service.write_text(
+            text.replace("  - name: MODE\n", f"  - name: {name}\n    value: x\n  - name: MODE\n")
+        )
+        result = run_gen("validate", "--catalog", str(catalog_dir))
+        assert result.exit_code == 1
+        line = service.read_text().splitlines().index(f"  - name: {name}") + 1
+        assert (
+            f"catalog/services/llm.yaml:{line}:11: error: env[0].name: '{name}' is the variable gen sets for"
+            in (result.stderr)
+        )
+        assert meaning in result.stderr

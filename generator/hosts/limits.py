@@ -7,9 +7,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from generator.catalog.model import Service
+from generator.catalog.variables import limit_variables
 from generator.envfile import setting
 from generator.hosts.report import Check
-from generator.plan.rules import limit_variables
 from generator.units import docker_bytes, human_bytes
 
 DOCKER_MIN_MEMORY = 6 * 2**20  # moby: "Minimum memory limit allowed is 6MB"

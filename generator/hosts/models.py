@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from generator.catalog.model import Catalog, Stack
+from generator.catalog.variables import limit_variables
 from generator.envfile import setting
 from generator.errors import GenError
 from generator.escape import terminal_text
-from generator.plan.rules import limit_variables
 from generator.units import docker_bytes, zfs_bytes
 
 

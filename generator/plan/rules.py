@@ -11,10 +11,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from generator.catalog.model import Accelerator, Catalog, Service, Stack, Volume
+from generator.catalog.variables import ZFS_ALTROOT, limit_variables
 
 LABEL_PREFIX = "ai-stack"
 
-ZFS_ALTROOT = "ZFS_ALTROOT"
 ZFS_ALTROOT_HELP = (
     "Prefix of every ZFS dataset mountpoint: empty on a normal host, the altroot when the pools "
     "are imported with `zpool import -R`."
@@ -38,12 +38,6 @@ class Variable:
 
 def compose_path(stack: Stack, variant: Accelerator) -> str:
     return f"stacks/{stack.id}/{variant}/compose.yaml"
-
-
-def limit_variables(service: Service) -> tuple[str, str]:
-    """The variables that override a service's CPU and memory limits on a smaller host."""
-    prefix = service.id.upper().replace("-", "_")
-    return f"{prefix}_CPUS", f"{prefix}_MEMORY"
 
 
 def format_cpus(cpus: float) -> str:

@@ -9,14 +9,9 @@ from typing import Any
 from markupsafe import Markup, escape
 
 from generator.catalog.model import Catalog, Notify, Service
+from generator.catalog.variables import limit_variables
 from generator.plan import Plan
-from generator.plan.rules import (
-    ENCRYPTED_OVERLAY,
-    LABEL_PREFIX,
-    NOT_HERE,
-    format_cpus,
-    limit_variables,
-)
+from generator.plan.rules import ENCRYPTED_OVERLAY, LABEL_PREFIX, NOT_HERE, format_cpus
 from generator.render.gpu import services_min_driver
 from generator.render.proxy import proxy_service
 from generator.render.site_html import HtmlPage, catalog_markup, code, with_anchors

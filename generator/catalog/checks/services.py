@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from generator.catalog.checks.context import Context
 from generator.catalog.model import Service
+from generator.catalog.variables import ZFS_ALTROOT, limit_variables
 from generator.diagnostics import Diagnostic
 from generator.units import memory_bytes
 
@@ -216,7 +217,34 @@ def check_model_servers(context: Context) -> Iterator[Diagnostic]:
             yield context.at("service", service.id, ["models"], message)
 
 
+def check_reserved_variables(context: Context) -> Iterator[Diagnostic]:
+    """The generator names some variables itself: the ZFS altroot every dataset bind reads, and
+    each service's CPU and memory limit variables. A service's own variable or path override of
+    such a name would be pre-filled in Portainer's templates and move every dataset bind, or lift
+    another service's limit."""
+    catalog = context.catalog
+    reserved = {ZFS_ALTROOT: "the prefix of every dataset bind (the ZFS altroot)"}
+    for other in catalog.services.values():
+        cpus, memory = limit_variables(other)
+        reserved[cpus] = f"the CPU limit of '{other.id}'"
+        reserved[memory] = f"the memory limit of '{other.id}'"
+    for service in catalog.services.values():
+        named: list[tuple[list[str | int], str | None]] = [
+            (["env", i, "name"], e.name) for i, e in enumerate(service.env)
+        ]
+        named += [(["volumes", i, "env_override"], v.env_override) for i, v in enumerate(service.volumes)]
+        named += [(["devices", i, "env_override"], d.env_override) for i, d in enumerate(service.devices)]
+        for where, name in named:
+            if name in reserved:
+                message = (
+                    f"'{name}' is the variable gen sets for {reserved[name]}: the stack's env file "
+                    "gives it that meaning; choose another name"
+                )
+                yield context.at("service", service.id, where, message)
+
+
 CHECKS = (
+    check_reserved_variables,
     check_unique_names,
     check_env_options,
     check_health_dependencies,

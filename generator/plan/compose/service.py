@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from generator.catalog.model import Accelerator, Catalog, Service, Stack
+from generator.catalog.variables import limit_variables
 from generator.plan.compose.generated import service_configs
 from generator.plan.compose.networks import service_networks
 from generator.plan.compose.references import path_reference, reference
 from generator.plan.compose.volumes import service_volumes
-from generator.plan.rules import LABEL_PREFIX, format_cpus, limit_variables
+from generator.plan.rules import LABEL_PREFIX, format_cpus
 
 
 def labels(stack: Stack, service: Service, variant: Accelerator) -> dict[str, str]:

@@ -6,8 +6,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from generator.catalog.model import Catalog, Service, Volume
+from generator.catalog.variables import ZFS_ALTROOT
 from generator.plan.compose.references import path_reference
-from generator.plan.rules import ZFS_ALTROOT, dataset_path
+from generator.plan.rules import dataset_path
 
 
 def bind_source(catalog: Catalog, volume: Volume) -> str:
