@@ -15,7 +15,7 @@ import os
 import secrets
 import shutil
 import stat
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,22 +39,57 @@ def replace_file(path: Path, content: bytes) -> None:
     """Replace one file whole or not at all, through a temporary file beside it: a link at the
     path is replaced by a file, never written through (its target may be anywhere). The
     temporary file is new (O_EXCL, never a link), so nothing planted in the folder is written."""
+    replace_files({path: content})
+
+
+def replace_files(contents: Mapping[Path, bytes]) -> None:
+    """Replace several files, all or none: each is written to a new temporary file beside it
+    first (a full disk stops here, with nothing changed), then each is renamed over its path;
+    should a rename fail, those done are put back (the old file, or no file)."""
+    staged: dict[Path, Path] = {}
+    kept: dict[Path, Path | None] = {}  # path -> a hard link to its old file, None when there was none
+    try:
+        for path, content in contents.items():
+            staged[path], descriptor = _new_file(path)
+            with os.fdopen(descriptor, "wb") as stream:  # the new file itself, never a link
+                stream.write(content)
+        for path, temporary in staged.items():
+            kept[path] = None
+            if os.path.lexists(path):
+                old = _new_name(path, "old-")
+                os.link(path, old, follow_symlinks=False)
+                kept[path] = old
+            temporary.replace(path)
+    except OSError:
+        for path, previous in kept.items():
+            if previous is not None:
+                previous.replace(path)
+            elif not staged[path].exists():  # renamed over: there was no file before
+                path.unlink(missing_ok=True)
+        raise
+    finally:
+        for leftover in [*staged.values(), *(p for p in kept.values() if p is not None)]:
+            leftover.unlink(missing_ok=True)
+
+
+def _new_name(path: Path, kind: str) -> Path:
+    for _ in range(100):
+        candidate = path.with_name(f"{TEMP_PREFIX}{kind}{path.name}-{secrets.token_hex(8)}")
+        if not os.path.lexists(candidate):
+            return candidate
+    raise FileExistsError(f"no free temporary name beside {path}")
+
+
+def _new_file(path: Path) -> tuple[Path, int]:
+    """A new file beside `path`, open for writing (O_EXCL: never a file or link planted there)."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
     for _ in range(100):
         temporary = path.with_name(f"{TEMP_PREFIX}{path.name}-{secrets.token_hex(8)}")
         try:
-            descriptor = os.open(temporary, flags, 0o666)  # the umask applies, as for any new file
-            break
+            return temporary, os.open(temporary, flags, 0o666)  # the umask applies, as for any new file
         except FileExistsError:
             continue
-    else:
-        raise FileExistsError(f"no free temporary name beside {path}")
-    try:
-        with os.fdopen(descriptor, "wb") as stream:
-            stream.write(content)
-        temporary.replace(path)
-    finally:
-        temporary.unlink(missing_ok=True)
+    raise FileExistsError(f"no free temporary name beside {path}")
 
 
 def plan(out_dir: Path, artifacts: Sequence[Artifact]) -> list[Change]:

@@ -430,7 +430,7 @@ def test_replacing_a_catalog_file_writes_through_no_planted_link(
     folder.mkdir(parents=True)
     target = tmp_path / "outside.txt"
     target.write_text("keep me")
-    names = iter(["planted", "fresh"])
+    names = iter(["planted", "fresh", "backup"])  # the last: a link to the old file, until done
     monkeypatch.setattr("generator.writer.secrets.token_hex", lambda _: next(names))
     (folder / f"{writer.TEMP_PREFIX}ollama.yaml-planted").symlink_to(target)
     (folder / "ollama.yaml").symlink_to(target)  # the file itself a link: replaced, not followed
@@ -452,7 +452,7 @@ def _templates_file(folder: Path, *titles: str) -> Path:
 
 
 @pytest.mark.root
-def test_an_import_that_cannot_write_says_what_it_wrote(small_filesystem: Path, tmp_path: Path) -> None:
+def test_an_import_that_cannot_write_writes_nothing(small_filesystem: Path, tmp_path: Path) -> None:
     from tests.conftest import MINIMAL
 
     catalog = small_filesystem / "catalog"
@@ -462,9 +462,30 @@ def test_an_import_that_cannot_write_says_what_it_wrote(small_filesystem: Path, 
                      "--catalog", str(catalog))  # fmt: skip
     assert result.exit_code == 1
     assert result.stderr.strip().splitlines() == [
-        "error: could not write services/web-one.yaml: Read-only file system; written before it: none; "
-        "the others are unchanged"
+        "error: could not write the imported entries (services/web-one.yaml, services/web-two.yaml): "
+        "Read-only file system; the catalog is unchanged"
     ]
+
+
+def test_several_files_are_replaced_all_or_none(tmp_path: Path) -> None:
+    """gen import and gen images pin write their files in one step: when one cannot be put in
+    place, those already in place are put back (here the second path is a folder)."""
+    from generator import writer
+
+    (tmp_path / "a.yaml").write_text("old\n")
+    (tmp_path / "b.yaml").mkdir()
+    (tmp_path / "b.yaml" / "inside").write_text("x")
+    with pytest.raises(OSError):
+        writer.replace_files(
+            {tmp_path / "a.yaml": b"new\n", tmp_path / "new.yaml": b"new\n", tmp_path / "b.yaml": b"new\n"}
+        )
+    assert (tmp_path / "a.yaml").read_text() == "old\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "a.yaml",
+        "b.yaml",
+    ]  # nothing new, no temporary file
+    writer.replace_files({tmp_path / "a.yaml": b"new\n", tmp_path / "c.yaml": b"c\n"})
+    assert (tmp_path / "a.yaml").read_text() == "new\n" and (tmp_path / "c.yaml").read_text() == "c\n"
 
 
 def test_an_import_reads_no_dot_file_of_the_catalog(

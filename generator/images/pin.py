@@ -14,7 +14,7 @@ from pathlib import Path
 from generator.catalog.model import Catalog
 from generator.images.catalog_images import ImageStatus
 from generator.images.reference import ImageReference, parse_reference
-from generator.writer import replace_file
+from generator.writer import replace_files
 
 IMAGE_LINE = re.compile(
     r"^(?P<head>\s*(?:-\s+)?image:\s*)(?P<quote>[\"']?)(?P<value>[^\s\"'#]+)(?P=quote)", re.M
@@ -147,6 +147,5 @@ def pin_images(
         raise GenError("nothing pinned: the result would not validate: " + "; ".join(problems[:5]))
     if dry_run:
         return changes, diff(texts)
-    for path, text in texts.items():
-        replace_file(path, text.encode("utf-8"))
+    replace_files({path: text.encode("utf-8") for path, text in texts.items()})  # all or none
     return changes, ""

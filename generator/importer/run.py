@@ -13,7 +13,7 @@ from generator.errors import CatalogInvalid, GenError
 from generator.importer.portainer import UNREVIEWED, ImportState, Refused, map_template
 from generator.importer.report import ImportReport, Outcome
 from generator.render.yaml_text import to_yaml
-from generator.writer import replace_file
+from generator.writer import replace_files
 
 HEADER = "# yaml-language-server: $schema=../../schemas/service.schema.json\n"
 
@@ -131,17 +131,14 @@ def import_portainer(
         outcomes.append(outcome)
     _refuse_what_would_not_validate(catalog_dir, documents, outcomes)
     header = f"{HEADER}# Imported from {path.name} by `gen import portainer`.\n"
-    written: list[str] = []
-    for entity, document in documents.items():
-        try:
-            replace_file(catalog_dir / entity, to_yaml(document, header))
-        except OSError as error:  # a full disk, a read-only catalog: each file is whole or untouched
-            before = ", ".join(written) or "none"
-            raise GenError(
-                f"could not write {entity}: {error.strerror or error}; written before it: {before}; "
-                "the others are unchanged"
-            ) from error
-        written.append(entity)
+    contents = {catalog_dir / entity: to_yaml(document, header) for entity, document in documents.items()}
+    try:
+        replace_files(contents)  # every entry, or none
+    except OSError as error:  # a full disk, a read-only catalog
+        raise GenError(
+            f"could not write the imported entries ({', '.join(documents)}): {error.strerror or error}; "
+            "the catalog is unchanged"
+        ) from error
     return ImportReport(display_path(path), version, outcomes)
 
 
