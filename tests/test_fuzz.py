@@ -1,6 +1,8 @@
-"""A fuzzer over the catalog: hostile values at random places of the default catalog's files, and
-random edits of their text. `gen validate`, `gen build` and `gen list` must answer every catalog
-with an exit code and a message, never a traceback, and a build never writes half its output.
+"""A fuzzer over the catalog and over `gen import`'s input: hostile values at random places of the
+default catalog's files (and of a real templates file), and random edits of their text. `gen
+validate`, `gen build`, `gen list` and `gen import` must answer every input with an exit code and
+a message, never a traceback; a build never writes half its output, an import writes catalog
+entries the catalog takes and nothing else.
 
 The suite runs a few hundred examples; `FUZZ_EXAMPLES=20000 pytest tests/test_fuzz.py` searches
 longer (hypothesis prints the smallest catalog edit that breaks, to add to the fixtures)."""
@@ -20,7 +22,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import DEFAULT_CATALOG, run_gen
+from tests.conftest import DEFAULT_CATALOG, SHARED, run_gen
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "150"))
 FILES = sorted(str(p.relative_to(DEFAULT_CATALOG)) for p in DEFAULT_CATALOG.rglob("*.yaml"))
@@ -159,3 +161,98 @@ def test_a_key_that_holds_a_list_is_a_located_error() -> None:
     assert (
         f"roles/monitor.yaml:{line}:1: error: invalid YAML: a key must be text or a number" in result.stderr
     )
+
+
+# gen import's input: a real templates file (Portainer's official v3 file, from the public corpora
+# beside the repository when they are there; else container templates shaped like its entries),
+# with hostile values anywhere in it or random edits of its text.
+CORPUS_FILE = SHARED / "corpora" / "portainer-official_v3_templates.json"
+SAMPLE = {
+    "version": "3",
+    "templates": [
+        {
+            "id": 1,
+            "type": 1,
+            "title": "Web",
+            "description": "A web server",
+            "categories": ["web"],
+            "platform": "linux",
+            "image": "nginx:1.27",
+            "ports": ["8080:80/tcp"],
+            "volumes": [{"container": "/usr/share/nginx/html", "bind": "/srv/web", "readonly": True}],
+            "env": [
+                {
+                    "name": "MODE",
+                    "label": "Mode",
+                    "default": "fast",
+                    "select": [{"text": "Fast", "value": "fast"}],
+                }
+            ],
+            "restart_policy": "unless-stopped",
+        },
+        {
+            "id": 2,
+            "type": 1,
+            "title": "Cache",
+            "image": "redis:7",
+            "ports": ["6379/tcp"],
+            "volumes": [{"container": "/data"}],
+        },
+    ],
+}
+
+
+def _templates_text() -> str:
+    import json
+
+    return CORPUS_FILE.read_text() if CORPUS_FILE.is_file() else json.dumps(SAMPLE, indent=2)
+
+
+def _import_answers(text: str, force: bool) -> None:
+    folder = Path(tempfile.mkdtemp(prefix="gen-fuzz-import-"))
+    try:
+        shutil.copytree(DEFAULT_CATALOG, folder / "catalog")
+        source = folder / "templates.json"
+        source.write_bytes(text.encode("utf-8", "surrogatepass"))
+        before = sorted(p.relative_to(folder) for p in folder.rglob("*"))
+        force_option = ["--force"] if force else []  # replace the catalog's entries: they map, not refuse
+        result = run_gen(
+            "import", "portainer", str(source), "--catalog", str(folder / "catalog"), *force_option
+        )
+        assert result.exit_code in (0, 1, 2), result.stderr  # a traceback fails the test here
+        after = sorted(p.relative_to(folder) for p in folder.rglob("*"))
+        outside = [p for p in after if p not in before and p.parts[:2] != ("catalog", "services")]
+        assert not outside, outside  # it writes catalog entries and nothing else
+        assert not any(p.name.startswith(".") for p in after if p not in before)  # no temporary file left
+        if result.exit_code == 0:  # what it wrote (or left), the catalog takes
+            assert run_gen("validate", "--catalog", str(folder / "catalog")).exit_code == 0
+    finally:
+        shutil.rmtree(folder)
+
+
+@FUZZ
+@given(data=st.data())
+def test_hostile_values_in_an_imported_file_get_an_answer(data: st.DataObject) -> None:
+    import json
+
+    document = json.loads(_templates_text())
+    path = data.draw(st.sampled_from(list(_paths(document))), label="path")
+    delete = bool(path) and data.draw(st.booleans(), label="delete")
+    value = data.draw(VALUES.filter(lambda v: not isinstance(v, date)), label="value")
+    try:
+        text = json.dumps(_replace(document, path, value, delete), allow_nan=True)
+    except (TypeError, ValueError):  # a key JSON cannot have: not a file a user could hand over
+        return
+    _import_answers(text, data.draw(st.booleans(), label="force"))
+
+
+@FUZZ
+@given(data=st.data())
+def test_random_edits_of_an_imported_file_get_an_answer(data: st.DataObject) -> None:
+    text = _templates_text()
+    for _ in range(data.draw(st.integers(min_value=1, max_value=3), label="edits")):
+        at = data.draw(st.integers(min_value=0, max_value=len(text)), label="at")
+        cut = data.draw(st.integers(min_value=0, max_value=8), label="cut")
+        insert = data.draw(st.sampled_from(['"', "{", "[", ",", "null", "1e999", '"\\ud800"', "\x00", ""]))
+        text = text[:at] + insert + text[at + cut :]
+    _import_answers(text, data.draw(st.booleans(), label="force"))
