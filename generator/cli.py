@@ -431,8 +431,21 @@ def drift(
     type=click.Path(path_type=Path, dir_okay=False),
     help="Also write a Markdown report here.",
 )
+@click.option(
+    "--textfile",
+    "textfile_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Also write the results for node_exporter's textfile collector into this folder "
+    "(the monitoring stack's reads /var/lib/ai-stack/textfile).",
+)
 @_format_option("text", "json")
-def verify(catalog_dir: Path, markdown_file: Path | None, output_format: str, **choices: Any) -> None:
+def verify(
+    catalog_dir: Path,
+    markdown_file: Path | None,
+    textfile_dir: Path | None,
+    output_format: str,
+    **choices: Any,
+) -> None:
     """Measure the deployment report's baselines on this host, against their targets.
 
     Stack start to all-healthy (< 30 s), attaching a container to the AI network (< 1 s),
@@ -445,6 +458,7 @@ def verify(catalog_dir: Path, markdown_file: Path | None, output_format: str, **
     Example:
       gen verify --stack ai --variant nvidia --model llama3.1:70b
       gen verify --format json --markdown site/measured.md
+      gen verify --textfile /var/lib/ai-stack/textfile   # for Prometheus, on a timer
     """
     from functools import cache
 
@@ -455,6 +469,10 @@ def verify(catalog_dir: Path, markdown_file: Path | None, output_format: str, **
     result = run_verify(_plan(catalog_dir), Request(**choices), cache(connect))  # connects once, when used
     if markdown_file is not None:
         verify_report.write_markdown(result, markdown_file)
+    if textfile_dir is not None:
+        import time
+
+        verify_report.write_textfile(result, textfile_dir, time.time())
     finish(output_format, result)
 
 

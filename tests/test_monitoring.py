@@ -45,7 +45,7 @@ def test_promtool_checks_config_and_rules(variant: str, tmp_path: Path) -> None:
     assert swarm.returncode == 0, swarm.stdout + swarm.stderr
     rules = _promtool("check", "rules", str(_folder(variant) / "alert-rules.yml"))
     assert rules.returncode == 0, rules.stdout + rules.stderr
-    assert "SUCCESS: 12 rules found" in rules.stdout
+    assert "SUCCESS: 13 rules found" in rules.stdout
 
 
 def test_scrape_jobs_follow_the_variant() -> None:
@@ -276,6 +276,28 @@ CASES = [
         [],
     ),
     _case(
+        "BaselineMissed",
+        [
+            (
+                'ai_stack_baseline_passed{baseline="container_start",measured_stack="ai",variant="cpu"}',
+                "0x20",
+            ),
+            ('ai_stack_baseline_passed{baseline="network_attach",measured_stack="ai",variant="cpu"}', "1x20"),
+        ],
+        [
+            _alert(
+                {
+                    "severity": "warning",
+                    "baseline": "container_start",
+                    "measured_stack": "ai",
+                    "variant": "cpu",
+                },
+                "container_start of stack ai missed its target",
+                "`gen verify` measured it above its target; run it again, or see what changed on this host.",
+            )
+        ],
+    ),
+    _case(
         "NotificationsFailing",
         [
             ('alertmanager_notifications_failed_total{integration="webhook"}', "0+1x40"),
@@ -314,3 +336,56 @@ def test_promtool_unit_tests_of_every_alert(tmp_path: Path) -> None:
     result = _promtool("test", "rules", str(tests_file))
     assert result.returncode == 0, result.stdout + result.stderr
     assert "SUCCESS" in result.stdout
+
+
+@pytest.mark.promtool
+def test_node_exporter_serves_the_baselines_gen_verify_writes(tmp_path: Path) -> None:
+    """`gen verify --textfile` writes for node_exporter's textfile collector: the real
+    node_exporter (Debian's) serves every measured baseline, and none that was skipped."""
+    import socket
+    import time
+    import urllib.request
+
+    from generator.verify.baselines import Measurement
+    from generator.verify.report import Report, write_textfile
+
+    binary = shutil.which("prometheus-node-exporter")
+    if binary is None:
+        missing("node_exporter (Debian package prometheus-node-exporter) is not installed")
+    report = Report(
+        "ai", "cpu", 3, "now", {},
+        [
+            Measurement("container_start", "Stack start", 30.0, "passed", [11.0, 12.5, 12.0]),
+            Measurement("zfs_dataset", "ZFS dataset", 5.0, "failed", [6.0, 7.5, 8.0]),
+            Measurement("gpu_init", "GPU", 10.0, "skipped", [], "no GPU"),
+        ],
+    )  # fmt: skip
+    written = write_textfile(report, tmp_path / "textfile", 1_765_000_000.0)
+    assert oct(written.stat().st_mode & 0o777) == "0o644"
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [
+        binary, f"--web.listen-address=127.0.0.1:{port}", "--collector.disable-defaults",
+        "--collector.textfile", f"--collector.textfile.directory={tmp_path / 'textfile'}",
+    ]  # fmt: skip
+    exporter = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        metrics = ""
+        for _ in range(50):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as answer:
+                    metrics = answer.read().decode()
+                break
+            except OSError:
+                time.sleep(0.2)
+    finally:
+        exporter.terminate()
+        exporter.wait(timeout=10)
+    labels = 'baseline="container_start",measured_stack="ai",variant="cpu"'
+    assert f"ai_stack_baseline_seconds{{{labels}}} 12" in metrics
+    assert f"ai_stack_baseline_target_seconds{{{labels}}} 30" in metrics
+    assert f"ai_stack_baseline_passed{{{labels}}} 1" in metrics
+    assert 'ai_stack_baseline_passed{baseline="zfs_dataset",measured_stack="ai",variant="cpu"} 0' in metrics
+    assert "gpu_init" not in metrics  # skipped: no made-up value
+    assert "node_textfile_scrape_error 0" in metrics

@@ -176,9 +176,25 @@ def build_rules(catalog: Catalog) -> dict[str, Any]:
         {"name": "gpu", "rules": gpu_rules(a)},
         {"name": "availability", "rules": availability_rules(catalog)},
     ]
+    groups.append({"name": "baselines", "rules": baseline_rules()})
     if catalog.alerts.notify is not None:
         groups.append({"name": "notifications", "rules": notification_rules()})
     return {"groups": groups}
+
+
+def baseline_rules() -> list[dict[str, Any]]:
+    """The performance baselines `gen verify --textfile` measures on a schedule: one that misses
+    its target (a slower disk, a GPU that fell back to the CPU) is worth a look."""
+    return [
+        _rule(
+            "BaselineMissed",
+            "ai_stack_baseline_passed == 0",
+            "0m",
+            "warning",
+            "{{ $labels.baseline }} of stack {{ $labels.measured_stack }} missed its target",
+            "`gen verify` measured it above its target; run it again, or see what changed on this host.",
+        )
+    ]
 
 
 def notification_rules() -> list[dict[str, Any]]:

@@ -118,3 +118,45 @@ def write_markdown(report: Report, path: Path) -> None:
     """`gen verify --markdown`: the report as a page of the docs site."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(to_markdown(report))
+
+
+TEXTFILE = "ai_stack_baselines.prom"  # in node_exporter's textfile collector folder
+TEXTFILE_METRICS = {
+    "ai_stack_baseline_seconds": "The baseline's median over its runs, in seconds.",
+    "ai_stack_baseline_target_seconds": "The baseline's target, in seconds.",
+    "ai_stack_baseline_passed": "1 when the median met the target, 0 when it missed it.",
+    "ai_stack_baseline_measured_timestamp_seconds": "When the baseline was measured (Unix time).",
+}
+
+
+def to_textfile(report: Report, measured_at: float) -> str:
+    """The baselines in Prometheus' text format, for node_exporter's textfile collector: each
+    measured baseline's median, its target, whether it met it, and when it was measured (a
+    skipped one has no value rather than a made-up one)."""
+    measured = [m for m in report.baselines if m.median_s is not None]
+    lines = []
+    for name, help_text in TEXTFILE_METRICS.items():
+        lines += [f"# HELP {name} {help_text}", f"# TYPE {name} gauge"]
+        for m in measured:
+            # not `stack`: Prometheus gives that label the scraped target's (the monitoring stack)
+            labels = f'baseline="{m.id}",measured_stack="{report.stack}",variant="{report.variant}"'
+            values = {
+                "ai_stack_baseline_seconds": f"{m.median_s:.6g}",
+                "ai_stack_baseline_target_seconds": f"{m.target_s:.6g}",
+                "ai_stack_baseline_passed": "1" if m.status == "passed" else "0",
+                "ai_stack_baseline_measured_timestamp_seconds": f"{measured_at:.0f}",
+            }
+            lines.append(f"{name}{{{labels}}} {values[name]}")
+    return "\n".join(lines) + "\n"
+
+
+def write_textfile(report: Report, folder: Path, measured_at: float) -> Path:
+    """`gen verify --textfile`: the baselines where node_exporter's textfile collector reads
+    them, replaced whole (the collector never reads half a file)."""
+    from generator.writer import replace_file
+
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / TEXTFILE
+    replace_file(path, to_textfile(report, measured_at).encode("utf-8"))
+    path.chmod(0o644)
+    return path
