@@ -137,16 +137,11 @@ def _refuse_build_output(path: Path) -> None:
 
 
 def refuse_published(folder: Path) -> None:
-    """Secrets never go where they would be published: inside a build output (its marker file),
-    a built site, or the docs site's source (site/ beside a mkdocs.yml)."""
+    """Secrets never go where they would be published: inside a build output, a built site or
+    the docs site's source."""
     from generator.errors import UsageError
+    from generator.writer import published_place
 
-    resolved = folder.resolve()
-    for place in (resolved, *resolved.parents):
-        if (place / MARKER).is_file() or (place / ".gen-site").is_file():
-            raise UsageError(f"{folder} is inside {place}, which gen publishes: keep secrets outside it")
-        if place.name == "site" and (place.parent / "mkdocs.yml").is_file():
-            raise UsageError(
-                f"{folder} is inside the docs site's source {place}: `gen site build` would publish it; "
-                "keep secrets outside it"
-            )
+    inside = published_place(folder)
+    if inside is not None:
+        raise UsageError(f"{folder} is inside {inside}: keep secrets outside it")

@@ -35,8 +35,8 @@ from generator.render import PARALLEL_FROM_SERVICES, render_all
 from generator.render.site import downloads_page, entity_pages, nav, overview_pages
 from generator.render.site_html import HtmlPage, resolve_links, search_view
 from generator.resources import schemas_dir
+from generator.writer import SITE_MARKER, published_place
 
-SITE_MARKER = ".gen-site"
 PLUGIN = "gen-catalog"  # the plugin's name in mkdocs.yml (an entry point of this package)
 
 
@@ -196,6 +196,13 @@ def build_site(catalog_dir: Path, config_file: Path, out_dir: Path) -> int:
     from mkdocs.config import load_config
 
     _show_mkdocs_warnings()
+    inside = published_place(out_dir, include_itself=False)
+    if inside is None and (out_dir / MARKER).is_file():
+        inside = f"{out_dir} (the output of `gen build`)"
+    if inside is not None:
+        raise OutputRefused(f"{out_dir} is inside {inside}: choose an --out outside it")
+    if out_dir.resolve().is_relative_to(catalog_dir.resolve()):
+        raise OutputRefused(f"{out_dir} is inside the catalog {catalog_dir}: choose an --out outside it")
     if out_dir.exists() and any(out_dir.iterdir()) and not (out_dir / SITE_MARKER).exists():
         raise OutputRefused(
             f"{out_dir} is not empty and was not made by `gen site build`; choose another --out"

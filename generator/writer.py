@@ -126,12 +126,33 @@ def diff(out_dir: Path, artifacts: Sequence[Artifact]) -> str:
     return "".join(chunks)
 
 
+SITE_MARKER = ".gen-site"  # in a folder `gen site build` made
+
+
+def published_place(folder: Path, include_itself: bool = True) -> str | None:
+    """What publishes `folder`, when it lies in a build output, a built site or the docs site's
+    source (site/ beside a mkdocs.yml): secrets and outputs never go there."""
+    resolved = folder.resolve()
+    places = [resolved, *resolved.parents] if include_itself else list(resolved.parents)
+    for place in places:
+        if (place / MARKER).is_file():
+            return f"{place} (the output of `gen build`)"
+        if (place / SITE_MARKER).is_file():
+            return f"{place} (a site `gen site build` made)"
+        if place.name == "site" and (place.parent / "mkdocs.yml").is_file():
+            return f"{place} (the docs site's source: `gen site build` publishes it)"
+    return None
+
+
 def write_output(out_dir: Path, artifacts: Sequence[Artifact], sources: Path | None = None) -> list[Change]:
     """Replace `out_dir` with exactly `artifacts`, atomically; builds into the same folder take
     turns (a lock on the folder that holds it). `sources` (the catalog) may not be inside it,
     nor it inside them. Returns what changed; on a write error the previous output stays whole."""
     if sources is not None:
         _refuse_overlap(out_dir, sources)
+    inside = published_place(out_dir, include_itself=False)
+    if inside is not None:
+        raise OutputRefused(f"{out_dir} is inside {inside}: choose an --out outside it")
     _refuse_foreign(out_dir)
     blocking = next((p for p in out_dir.parents if p.exists() and not p.is_dir()), None)
     if blocking is not None:

@@ -524,3 +524,23 @@ def test_secrets_are_never_written_where_gen_publishes(
         assert result.exit_code == 2 and "keep secrets outside it" in result.stderr, folder
         assert not (tmp_path / folder / "ai.env").exists()
     assert run_gen("secrets", "--catalog", "catalog", "--dir", "secrets").exit_code == 0
+
+
+def test_outputs_are_never_written_inside_one_another(
+    catalog_copy: Callable[..., Path], tmp_path: Path
+) -> None:
+    """The build output inside the docs source or a built site would be published twice (or
+    replaced by the next site build); the site inside the build output or the catalog would be
+    swept away by the next build or read as catalog files."""
+    catalog_copy(DEFAULT_CATALOG)
+    (tmp_path / "mkdocs.yml").write_text((ROOT / "mkdocs.yml").read_text())
+    shutil.copytree(ROOT / "site", tmp_path / "site")
+    assert run_gen("build", "--catalog", "catalog", "--out", "dist").exit_code == 0
+    for out in ("site/dist", "catalog/dist"):
+        result = run_gen("build", "--catalog", "catalog", "--out", out)
+        assert result.exit_code != 0 and "choose an" in result.stderr and "--out" in result.stderr, out
+        assert not (tmp_path / out).exists()
+    for out in ("dist/site", "dist", "catalog/site", "site/built"):
+        result = run_gen("site", "build", "--catalog", "catalog", "--out", out)
+        assert result.exit_code != 0 and "choose an --out outside it" in result.stderr, (out, result.stderr)
+    assert not (tmp_path / "dist" / "site").exists() and not (tmp_path / "site" / "built").exists()
