@@ -82,9 +82,31 @@ Run = Callable[[Sequence[str]], subprocess.CompletedProcess[str]]
 
 
 def _run(command: Sequence[str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        list(command), capture_output=True, text=True, check=False, timeout=WAIT_SECONDS + 60
-    )
+    """The command's answer; a program that is missing or hangs is an answer too (127, 124)."""
+    try:
+        return subprocess.run(
+            list(command), capture_output=True, text=True, check=False, timeout=WAIT_SECONDS
+        )
+    except subprocess.TimeoutExpired:
+        return subprocess.CompletedProcess(list(command), 124, "", f"no answer within {WAIT_SECONDS} s")
+    except OSError as error:
+        return subprocess.CompletedProcess(list(command), 127, "", f"cannot run {command[0]}: {error}")
+
+
+def _streamed(command: Sequence[str], progress: Callable[[str], None]) -> subprocess.CompletedProcess[str]:
+    """A long command (pulling images, waiting for health) with its progress shown as it comes;
+    no time limit here: Compose's own --wait-timeout bounds the wait, a pull takes what it takes."""
+    try:
+        process = subprocess.Popen(list(command), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    except OSError as error:
+        return subprocess.CompletedProcess(list(command), 127, "", f"cannot run {command[0]}: {error}")
+    lines = []
+    assert process.stdout is not None
+    for line in process.stdout:
+        if line.strip():
+            lines.append(line.rstrip())
+            progress(f"  {line.strip()}")
+    return subprocess.CompletedProcess(list(command), process.wait(), "", "\n".join(lines))
 
 
 def stack_order(catalog: Catalog, stacks: list[Stack]) -> list[Stack]:
@@ -206,14 +228,21 @@ def _datasets(
         for dataset_id in needed:
             dataset = catalog.datasets[dataset_id]
             folder = Path(altroot + dataset.mountpoint)
-            if folder.is_dir():
-                continue
-            made.append(str(folder))
-            if not options.dry_run:
-                folder.mkdir(parents=True)
-                os.chown(folder, dataset.owner.uid, dataset.owner.gid)
-                if dataset.mode:
-                    folder.chmod(int(dataset.mode, 8))
+            mode = int(dataset.mode, 8) if dataset.mode else None
+            owner = (dataset.owner.uid, dataset.owner.gid)
+            try:
+                found = folder.stat() if folder.is_dir() else None
+                if found and (found.st_uid, found.st_gid) == owner and mode in (None, found.st_mode & 0o7777):
+                    continue
+                made.append(f"{folder} ({'made' if found is None else 'owner or mode set'})")
+                if not options.dry_run:
+                    folder.mkdir(parents=True, exist_ok=True)
+                    os.chown(folder, *owner)
+                    if mode is not None:
+                        folder.chmod(mode)
+            except OSError as error:
+                outcome.steps.append(Step("datasets", "failed", f"{folder}: {error.strerror or error}"))
+                return False
         status = ("planned" if options.dry_run else "changed") if made else "ok"
         message = (
             "plain folders (no ZFS: no quotas, compression, snapshots or per-dataset tuning)"
@@ -223,6 +252,9 @@ def _datasets(
         outcome.steps.append(Step("datasets", status, message, made))
         return True
     script = options.dist / "scripts" / "zfs-datasets.sh"
+    if not script.is_file():  # --dry-run before the first build
+        outcome.steps.append(Step("datasets", "planned", f"sh {script} (after the build)"))
+        return options.dry_run
     command = ["sh", str(script), "--dry-run" if options.dry_run else "--check"]
     checked = run(command)
     if checked.returncode == 0 and not options.dry_run:
@@ -240,11 +272,10 @@ def _datasets(
             outcome.steps.append(Step("datasets", "changed", "created or tuned by the ZFS script"))
             return True
         checked = applied
-    last = (checked.stderr or checked.stdout).strip().splitlines()[-1:] or ["no output"]
-    hint = (
-        " (no ZFS here? create the pools, or pass --plain-folders)" if checked.returncode in (3, 127) else ""
-    )
-    outcome.steps.append(Step("datasets", "failed", f"the ZFS script stopped: {last[0]}{hint}"))
+    said = [line for line in (checked.stderr + "\n" + checked.stdout).splitlines() if line.strip()]
+    hint = " (no ZFS here? create the pools, or pass --plain-folders)" if checked.returncode == 3 else ""
+    message = f"the ZFS script stopped (exit {checked.returncode}){hint}"
+    outcome.steps.append(Step("datasets", "failed", message, said[-10:]))
     return False
 
 
@@ -272,10 +303,7 @@ def _stack_up(
         return True
     before = run([*base, "ps", "--format", "{{.Name}} {{.State}} {{.Health}}"]).stdout
     progress(f"starting {stack.id} ({variant})")
-    started = run(up)
-    for line in (started.stderr or "").splitlines():
-        if line.strip():
-            progress(f"  {line.strip()}")
+    started = _streamed(up, progress) if run is _run else run(up)
     if started.returncode != 0:
         details = _failing_services(base, run)
         outcome.steps.append(Step(name, "failed", f"`{' '.join(up)}` failed", details))
@@ -288,17 +316,30 @@ def _stack_up(
 
 
 def _failing_services(base: list[str], run: Run) -> list[str]:
-    """The services that are not healthy, each with the last lines of its log."""
-    listed = run([*base, "ps", "-a", "--format", "{{.Service}} {{.State}} {{.Health}}"]).stdout.splitlines()
-    details = []
-    for line in listed:
-        service, _, state = line.partition(" ")
-        state = state.strip()
-        if "unhealthy" not in state and not state.startswith(("dead", "restarting", "created")):
+    """The services that are not running healthy (or a one-shot job that failed), each with the
+    last lines of its log."""
+    import json
+
+    listed = run([*base, "ps", "-a", "--format", "json"]).stdout
+    entries: list[object] = []
+    for line in listed.splitlines():  # one object per line (Compose 2.21+), or one list
+        try:
+            found = json.loads(line)
+        except ValueError:
             continue
-        details.append(f"{service}: {state}")
+        entries += found if isinstance(found, list) else [found]
+    details = []
+    for entry in entries:
+        if not isinstance(entry, dict):
+            continue
+        state, health = str(entry.get("State", "")), str(entry.get("Health", ""))
+        exited_well = state == "exited" and entry.get("ExitCode") == 0
+        if exited_well or (state == "running" and health in ("", "healthy")):
+            continue
+        service = str(entry.get("Service", "?"))
+        details.append(f"{service}: {state}{' ' + health if health else ''}")
         log = run([*base, "logs", "--no-color", "--tail", "10", service]).stdout.splitlines()
-        details += [f"  {entry}" for entry in log[-10:]]
+        details += [f"  {line}" for line in log[-10:]]
     return details or ["no service reported a state: see `docker compose ps`"]
 
 

@@ -45,9 +45,10 @@ def replace_file(path: Path, content: bytes) -> None:
 def replace_files(contents: Mapping[Path, bytes]) -> None:
     """Replace several files, all or none: each is written to a new temporary file beside it
     first (a full disk stops here, with nothing changed), then each is renamed over its path;
-    should a rename fail, those done are put back (the old file, or no file)."""
+    should a rename fail (or the run be interrupted), those done are put back (the old file, or
+    no file)."""
     staged: dict[Path, Path] = {}
-    kept: dict[Path, Path | None] = {}  # path -> a hard link to its old file, None when there was none
+    kept: dict[Path, Path | None] = {}  # path -> a copy of its old file, None when there was none
     try:
         for path, content in contents.items():
             staged[path], descriptor = _new_file(path)
@@ -56,20 +57,32 @@ def replace_files(contents: Mapping[Path, bytes]) -> None:
         for path, temporary in staged.items():
             kept[path] = None
             if os.path.lexists(path):
-                old = _new_name(path, "old-")
-                os.link(path, old, follow_symlinks=False)
-                kept[path] = old
+                kept[path] = _keep_old(path)
             temporary.replace(path)
-    except OSError:
+    except BaseException:
         for path, previous in kept.items():
-            if previous is not None:
-                previous.replace(path)
-            elif not staged[path].exists():  # renamed over: there was no file before
-                path.unlink(missing_ok=True)
+            try:
+                if previous is not None:
+                    previous.replace(path)
+                elif not staged[path].exists():  # renamed over: there was no file before
+                    path.unlink(missing_ok=True)
+            except OSError:
+                continue  # put back what can be; the error that stopped the writes is raised
         raise
     finally:
         for leftover in [*staged.values(), *(p for p in kept.values() if p is not None)]:
             leftover.unlink(missing_ok=True)
+
+
+def _keep_old(path: Path) -> Path:
+    """The old file beside itself, to put back: a hard link where the file system allows one,
+    else a copy (a link stays a link)."""
+    old = _new_name(path, "old-")
+    try:
+        os.link(path, old, follow_symlinks=False)
+    except OSError:
+        shutil.copy2(path, old, follow_symlinks=False)
+    return old
 
 
 def _new_name(path: Path, kind: str) -> Path:
@@ -132,15 +145,18 @@ SITE_MARKER = ".gen-site"  # in a folder `gen site build` made
 def published_place(folder: Path, include_itself: bool = True) -> str | None:
     """What publishes `folder`, when it lies in a build output, a built site or the docs site's
     source (site/ beside a mkdocs.yml): secrets and outputs never go there."""
-    resolved = folder.resolve()
-    places = [resolved, *resolved.parents] if include_itself else list(resolved.parents)
-    for place in places:
-        if (place / MARKER).is_file():
-            return f"{place} (the output of `gen build`)"
-        if (place / SITE_MARKER).is_file():
-            return f"{place} (a site `gen site build` made)"
-        if place.name == "site" and (place.parent / "mkdocs.yml").is_file():
-            return f"{place} (the docs site's source: `gen site build` publishes it)"
+    try:
+        resolved = folder.resolve()
+        places = [resolved, *resolved.parents] if include_itself else list(resolved.parents)
+        for place in places:
+            if (place / MARKER).is_file():
+                return f"{place} (the output of `gen build`)"
+            if (place / SITE_MARKER).is_file():
+                return f"{place} (a site `gen site build` made)"
+            if place.name == "site" and (place.parent / "mkdocs.yml").is_file():
+                return f"{place} (the docs site's source: `gen site build` publishes it)"
+    except (OSError, RuntimeError) as error:  # a link loop, a folder this user cannot read
+        raise OutputRefused(f"cannot tell where {folder} leads: {error}") from None
     return None
 
 

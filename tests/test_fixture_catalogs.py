@@ -97,3 +97,23 @@ def test_a_variable_the_generator_names_cannot_be_taken_by_a_service(
             in (result.stderr)
         )
         assert meaning in result.stderr
+
+
+def test_an_alert_secret_is_a_variable_the_alertmanager_service_writes(
+    catalog_copy: Callable[..., Path],
+) -> None:
+    """The service writes its ALERTMANAGER_* variables to the files its configuration reads: a
+    secret under another name would never arrive."""
+    from tests.conftest import DEFAULT_CATALOG
+
+    catalog_dir = catalog_copy(DEFAULT_CATALOG)
+    alerts = catalog_dir / "alerts.yaml"
+    alerts.write_text(
+        alerts.read_text().replace(
+            "ntfy: {url: https://ntfy.home.arpa/homelab-alerts}",
+            "ntfy: {url: https://ntfy.home.arpa/homelab-alerts, token_variable: NTFY_TOKEN}",
+        )
+    )
+    result = run_gen("validate", "--catalog", str(catalog_dir))
+    assert result.exit_code == 1
+    assert "notify.receivers[0].ntfy.token_variable" in result.stderr and "ALERTMANAGER_" in result.stderr
