@@ -20,6 +20,7 @@ COMPONENTS = {
     "zfs": "ZFS (Debian's zfs-fuse, scripts/start-zfs-fuse)",
     "promtool": "promtool (Debian package prometheus)",
     "alertmanager": "Alertmanager and amtool (Debian package prometheus-alertmanager)",
+    "open_webui": "the real Open WebUI the catalog pins (scripts/install-open-webui)",
     "caddy": "caddy (Debian package caddy)",
     "shellcheck": "shellcheck (Debian package shellcheck)",
     "node": "Node.js with the npm packages the tests install (Continue's parser, code-server, Renovate)",

@@ -65,6 +65,8 @@ def test_open_webui_lets_the_first_account_sign_up_and_nobody_after() -> None:
     program proves it in tests/integration/test_open_webui_engine.py."""
     environment = _ai()["open-webui"]["environment"]
     assert environment["ENABLE_SIGNUP"].endswith(":-false}")
+    # read at every start, not only the first (tests/integration/test_open_webui_settings.py)
+    assert environment["ENABLE_PERSISTENT_CONFIG"].endswith(":-false}")
     assert "ENABLE_INITIAL_ADMIN_SIGNUP" not in environment  # 0.6.26-0.11 needed it; 0.12 ignores it here
 
 
