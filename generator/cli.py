@@ -176,9 +176,14 @@ def build(catalog_dir: Path, out_dir: Path, check: bool, show_diff: bool, dry_ru
     """
     from generator.build import build_output
     from generator.errors import StaleOutput
+    from generator.plan.publish import example_address_warning
 
-    text, stale = build_output(_plan(catalog_dir), catalog_dir, out_dir, check, show_diff, dry_run)
+    plan = _plan(catalog_dir)
+    text, stale = build_output(plan, catalog_dir, out_dir, check, show_diff, dry_run)
     click.echo(text, nl=False)
+    warning = example_address_warning(plan.catalog)
+    if warning:
+        click.echo(warning, err=True)
     if stale:
         raise StaleOutput(stale)
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
+import urllib.request
 from collections.abc import Callable, Iterable, Iterator
 from ipaddress import IPv4Network
 from pathlib import Path
@@ -15,6 +17,7 @@ from generator.hosts.host_paths import host_paths, path_checks
 from generator.hosts.limits import cpu_limits, memory_limits
 from generator.hosts.report import Check, run_groups
 from generator.plan import Plan
+from generator.plan.publish import templates_url
 from generator.plan.rules import LABEL_PREFIX
 
 
@@ -50,6 +53,7 @@ def run_doctor(
         ("memory limits", lambda: memory_limits(client, services, settings or {})),
         ("images", lambda: _images(client, services, variant)),
         ("zfs pools", lambda: _pools(catalog)),
+        ("templates url", lambda: _templates_url(catalog, services)),
     ]
     return run_groups(groups)
 
@@ -287,3 +291,23 @@ def _pools(catalog: Catalog) -> Iterator[Check]:
         share = 100 * free // size if size else 0
         status = "ok" if share >= 20 else "warn"
         yield Check(f"pool {pool}", status, f"{free // 2**30} GiB free ({share} %)")
+
+
+def _templates_url(catalog: Catalog, services: list[Service]) -> Iterator[Check]:
+    """Portainer starts with the published templates.json: does that address answer with one?"""
+    if catalog.publish is None or not any(service.serves_templates for service in services):
+        return
+    yield templates_check(templates_url(catalog.publish))
+
+
+def templates_check(url: str, timeout: float = 10.0) -> Check:
+    hint = "publish the docs site (gen site build) there, or set site_url in publish.yaml"
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            document = json.loads(response.read(8 * 2**20))
+    except (OSError, ValueError) as error:  # HTTP errors, no route, a timeout, not JSON
+        reason = getattr(error, "reason", None) or error
+        return Check("templates url", "warn", f"{url}: {reason}: Portainer's App Templates stay empty", hint)
+    if not isinstance(document, dict) or not isinstance(document.get("templates"), list):
+        return Check("templates url", "warn", f"{url} answers, but not with App Templates", hint)
+    return Check("templates url", "ok", f"{url}: {len(document['templates'])} templates")

@@ -10,6 +10,7 @@ from generator.plan.compose.generated import service_configs
 from generator.plan.compose.networks import service_networks
 from generator.plan.compose.references import path_reference, reference
 from generator.plan.compose.volumes import service_volumes
+from generator.plan.publish import templates_url
 from generator.plan.rules import LABEL_PREFIX, format_cpus
 
 
@@ -28,7 +29,7 @@ def compose_entry(catalog: Catalog, stack: Stack, service: Service, variant: Acc
         entry["entrypoint"] = [literal(arg) for arg in service.entrypoint]
     command = list(service.command)
     if service.serves_templates and catalog.publish:
-        command += ["--templates", f"{catalog.publish.site_url}templates.json"]
+        command += ["--templates", templates_url(catalog.publish)]
     if command:
         entry["command"] = [literal(arg) for arg in command]
     if service.user:
