@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from ruamel.yaml import YAML
 
 import generator.hosts.host_paths as host_paths_module
 from generator.catalog import load_catalog
@@ -111,3 +112,56 @@ def test_a_device_some_hosts_lack_must_say_what_is_lost(catalog_copy: Callable[.
     assert result.exit_code == 1
     assert "catalog/services/cadvisor.yaml:" in result.stderr and "devices[0]" in result.stderr
     assert "{path, env_override, if_missing}" in result.stderr
+
+
+MOUNTS = """\
+21 1 0:19 / / rw,relatime shared:1 - ext4 /dev/sda1 rw
+22 21 0:20 / /srv rw,relatime - ext4 /dev/sdb1 rw
+23 22 0:21 / /srv/tank rw,relatime master:7 - zfs tank rw
+24 21 0:22 / /mnt/my\\040disk rw,relatime - ext4 /dev/sdc1 rw
+"""
+
+
+def test_a_slave_bind_needs_a_shared_or_slave_mount(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Docker's rule (moby's ensureSharedOrSlave, ensureShared), read from the mount table."""
+    mountinfo = tmp_path / "mountinfo"
+    mountinfo.write_text(MOUNTS)
+    monkeypatch.setattr(host_paths_module, "MOUNTINFO", str(mountinfo))
+    refused = host_paths_module.propagation_refused
+    assert refused("/", "rslave") is None and refused("/var/lib", "rshared") is None  # under shared /
+    assert refused("/srv/data", "rslave") == ("a private mount", "/srv")
+    assert refused("/srv/tank/models", "rslave") is None  # a slave mount may give slaves
+    assert refused("/srv/tank", "rshared") == ("a slave mount", "/srv/tank")
+    assert refused("/mnt/my disk/x", "slave") == ("a private mount", "/mnt/my disk")
+    assert refused("/srv/data", "rprivate") is None and refused("/srv/data", None) is None
+
+    entry = HostPath(
+        "host path", str(tmp_path), None, ("node-exporter",), "host metrics", None, propagation="rslave"
+    )
+    mountinfo.write_text(f"30 1 0:30 / {tmp_path} rw - tmpfs tmpfs rw\n")
+    (check,) = path_checks([entry], {}, local=True)
+    assert check.status == "fail", check
+    assert (
+        check.message
+        == f"{tmp_path} is on a private mount ({tmp_path}): Docker refuses its rslave bind for node-exporter"
+    )
+    assert check.hint == f"make it shared, as systemd does at boot: mount --make-rshared {tmp_path}"
+    mountinfo.write_text(f"30 1 0:30 / {tmp_path} rw shared:4 - tmpfs tmpfs rw\n")
+    assert [c.status for c in path_checks([entry], {}, local=True)] == ["ok"]
+
+
+def test_node_exporter_sees_what_the_host_mounts_later() -> None:
+    """Its bind of the host root is rslave in Compose and Swarm, so datasets mounted after it
+    started are measured (tests/integration/test_monitoring_engine.py mounts one)."""
+    entries = {(e.kind, e.path): e for e in host_paths(MONITORING)}
+    assert entries[("host path", "/")].propagation == "rslave"
+    for kind in ("compose", "swarm"):
+        text = (
+            DEFAULT_CATALOG.parent / "dist" / "stacks" / "monitoring" / "cpu" / f"{kind}.yaml"
+        ).read_text()
+        (root,) = [
+            v
+            for v in YAML(typ="safe").load(text)["services"]["node-exporter"]["volumes"]
+            if v["source"] == "/"
+        ]
+        assert root["bind"]["propagation"] == "rslave", kind

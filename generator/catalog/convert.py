@@ -234,6 +234,7 @@ def _volume(d: Data) -> m.Volume:
         env_override=d.get("env_override"),
         create_host_path=d.get("create_host_path", False),
         if_missing=d.get("if_missing"),
+        propagation=d.get("propagation"),
     )
 
 

@@ -186,6 +186,7 @@ class Volume:
     env_override: str | None = None
     create_host_path: bool = False
     if_missing: str | None = None  # what the service loses on a host without the path (then optional)
+    propagation: str | None = None  # a host path's mount propagation, e.g. rslave
 
 
 @dataclass(frozen=True)

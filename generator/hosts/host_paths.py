@@ -12,6 +12,7 @@ import os
 import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 from generator.catalog.model import Accelerator, Service
 from generator.envfile import setting
@@ -28,6 +29,7 @@ class HostPath:
     why: str  # the catalog's reason for binding it
     if_missing: str | None  # set: optional, and what its services lose without it
     create: bool = False  # Compose creates a missing folder (create_host_path)
+    propagation: str | None = None  # the bind's mount propagation, when the catalog sets one
 
 
 def host_paths(services: Iterable[Service], variant: Accelerator = "cpu") -> list[HostPath]:
@@ -41,7 +43,9 @@ def host_paths(services: Iterable[Service], variant: Accelerator = "cpu") -> lis
             found[(entry.kind, entry.path)] = entry
         elif entry.services[0] not in known.services:
             optional = known.if_missing if entry.if_missing else None
-            merged = replace(known, services=(*known.services, *entry.services), if_missing=optional)
+            propagation = known.propagation or entry.propagation
+            services = (*known.services, *entry.services)
+            merged = replace(known, services=services, if_missing=optional, propagation=propagation)
             found[(entry.kind, entry.path)] = merged
 
     for service in services:
@@ -56,6 +60,7 @@ def host_paths(services: Iterable[Service], variant: Accelerator = "cpu") -> lis
                         volume.reason or "",
                         volume.if_missing,
                         volume.create_host_path,
+                        volume.propagation,
                     )
                 )
         for device in service.devices:
@@ -103,6 +108,12 @@ def _check(entry: HostPath, settings: dict[str, str], local: bool, swarm: bool) 
         return Check(name, "warn", f"cannot check {path}: permission denied (run gen doctor as root)")
     nodes = " (on this node; every node that runs it needs it too)" if swarm else ""
     if found:
+        refused = propagation_refused(path, entry.propagation)
+        if refused:
+            kind, mount = refused
+            message = f"{path} is on {kind} ({mount}): Docker refuses its {entry.propagation} bind for {who}"
+            hint = f"make it shared, as systemd does at boot: mount --make-rshared {mount}"
+            return Check(name, "fail", message, hint)
         return Check(name, "ok", f"{path} is there{nodes}" + (f" ({assigned})" if assigned else ""))
     if entry.create and not swarm:
         return Check(name, "warn", f"{path} is missing: Compose creates it as an empty folder for {who}")
@@ -125,3 +136,41 @@ def _found(path: str, kind: str) -> bool | None:
     except (FileNotFoundError, NotADirectoryError, OSError):
         return False
     return kind != "device" or stat.S_ISCHR(mode) or stat.S_ISBLK(mode) or stat.S_ISDIR(mode)
+
+
+# Docker binds with slave propagation only from a shared or slave mount, with shared only from a
+# shared one (moby daemon/oci_linux.go, ensureSharedOrSlave and ensureShared).
+NEEDS = {
+    "rslave": ("shared:", "master:"),
+    "slave": ("shared:", "master:"),
+    "rshared": ("shared:",),
+    "shared": ("shared:",),
+}
+
+
+MOUNTINFO = "/proc/self/mountinfo"
+
+
+def propagation_refused(path: str, propagation: str | None) -> tuple[str, str] | None:
+    """('a private mount', its mount point) when the mount that holds `path` cannot give the bind
+    `propagation`; None when it can, when none is asked for, or when the mount table is unreadable."""
+    if propagation not in NEEDS:
+        return None
+    try:
+        lines = Path(MOUNTINFO).read_text().splitlines()
+    except OSError:
+        return None
+    target = os.path.realpath(path)
+    holder, tags = "", [""]
+    for line in lines:
+        fields = line.split(" - ", 1)[0].split()
+        if len(fields) < 6:
+            continue
+        point = fields[4].replace("\\040", " ")
+        inside = target == point or target.startswith(point.rstrip("/") + "/")
+        if inside and len(point) >= len(holder):
+            holder, tags = point, fields[6:]
+    if not holder or any(tag.startswith(NEEDS[propagation]) for tag in tags):
+        return None
+    kind = "a slave mount" if any(tag.startswith("master:") for tag in tags) else "a private mount"
+    return kind, holder

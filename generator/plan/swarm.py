@@ -108,11 +108,19 @@ def _service(
     elif nvidia and not nvidia.device_ids and nvidia.count == "all":
         lost.append("all GPUs (Swarm reserves a number of them: 1)")
     if "volumes" in entry:  # without create_host_path: Swarm never creates a missing bind source
-        entry["volumes"] = [{k: v for k, v in mount.items() if k != "bind"} for mount in entry["volumes"]]
+        entry["volumes"] = [_swarm_mount(mount) for mount in entry["volumes"]]
     if service.healthcheck:
         entry["healthcheck"] = {k: v for k, v in healthcheck_entry(service).items() if k != "start_interval"}
     entry["deploy"] = _deploy(catalog, stack, service, variant, compose["deploy"]["resources"])
     return entry, lost
+
+
+def _swarm_mount(mount: Mapping[str, Any]) -> dict[str, Any]:
+    swarm_mount = {k: v for k, v in mount.items() if k != "bind"}
+    propagation = mount.get("bind", {}).get("propagation")
+    if propagation:
+        swarm_mount["bind"] = {"propagation": propagation}
+    return swarm_mount
 
 
 def _deploy(

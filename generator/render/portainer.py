@@ -118,6 +118,12 @@ def container_template(catalog: Catalog, service: Service) -> dict[str, Any]:
             f"Not published on the host: {', '.join(kept_in)} (the catalog keeps {them} off the LAN; "
             f"other containers on its network reach {them})."
         )
+    for volume in service.volumes:
+        if volume.propagation:  # a template's volume has no such field
+            notes.append(
+                f"Its bind of {volume.source} is made without {volume.propagation} propagation: what the "
+                "host mounts there after the container started stays hidden from it until it restarts."
+            )
     if notes:
         template["note"] = " ".join(notes)
     template["name"] = service.id

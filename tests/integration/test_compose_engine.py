@@ -4,6 +4,7 @@ real program where it installs here (tests/real_images.py), a stand-in otherwise
 from __future__ import annotations
 
 import shutil
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -144,6 +145,23 @@ def test_every_stack_comes_up_healthy_in_either_order(host: Host, order: list[st
     assert host.catalog_networks() == []
 
 
+def _continue_settings(container: docker.models.containers.Container) -> str:
+    return str(container.exec_run(["cat", "/home/coder/.continue/config.yaml"]).output.decode())
+
+
+def _edit_and_restart(container: docker.models.containers.Container) -> None:
+    """An edit made in Continue, then the IDE started again and healthy (its entrypoint has run)."""
+    edit = ["sh", "-c", "echo '# edited in Continue' >> /home/coder/.continue/config.yaml"]
+    assert container.exec_run(edit).exit_code == 0
+    container.restart(timeout=5)
+    deadline = time.monotonic() + 120
+    container.reload()  # a restarted container's health starts again from "starting"
+    while container.attrs["State"]["Health"]["Status"] != "healthy":
+        assert time.monotonic() < deadline, container.logs()[-2000:]
+        time.sleep(1)
+        container.reload()
+
+
 def _secret(env_file: Path, name: str) -> str:
     return next(
         line.split("=", 1)[1] for line in env_file.read_text().splitlines() if line.startswith(f"{name}=")
@@ -201,6 +219,20 @@ def test_a_file_written_in_a_container_lands_in_its_dataset_and_the_ide_comes_up
                 ["sh", "-c", f"{login} --data-urlencode password={attempt!r} http://localhost:8080/login"]
             )
             assert answer.output.decode().split()[0] == expected, answer.output
+
+        # the folder the IDE opens is in its home dataset; Continue's settings follow the catalog
+        # at every start (CONTINUE_CONFIG catalog) or are kept once written (keep)
+        assert (home / "project").is_dir()
+        assert "/home/coder/project" in continue_dev.attrs["Args"]
+        _edit_and_restart(continue_dev)
+        assert "# edited in Continue" not in _continue_settings(continue_dev)
+        keep = host.env_files["ai"].with_name("ai-keep.env")
+        keep.write_text(host.env_files["ai"].read_text() + "CONTINUE_CONFIG=keep\n")
+        compose("-f", host.file("ai"), "up", "-d", "--wait", "--no-deps", "continue-dev", env_file=keep)
+        continue_dev = host.client.containers.list(filters={"label": "ai-stack.service=continue-dev"})[0]
+        _edit_and_restart(continue_dev)
+        assert "# edited in Continue" in _continue_settings(continue_dev)
+        assert "apiBase: http://ollama:11434" in _continue_settings(continue_dev)
 
         # a second deploy finds the extension installed and leaves it; a version the registry
         # does not have fails the job (exit 1), which keeps the IDE from starting without it

@@ -8,6 +8,7 @@ unmodified. cAdvisor and Portainer cannot be installed here: they are stand-ins 
 from __future__ import annotations
 
 import json
+import subprocess
 import time
 import urllib.parse
 import urllib.request
@@ -20,7 +21,7 @@ from generator.catalog import load_catalog
 from tests.conftest import DEFAULT_CATALOG, ROOT
 from tests.docker_env import compose, engine, prepared_host
 
-pytestmark = [pytest.mark.docker, pytest.mark.promtool]
+pytestmark = [pytest.mark.docker, pytest.mark.promtool, pytest.mark.root]
 
 
 def _api(address: str, path: str, **query: str) -> Any:
@@ -52,11 +53,43 @@ def test_real_prometheus_scrapes_every_target_and_probes_portainer(tmp_path: Pat
     env_files = prepared_host(client, catalog, tmp_path)
     stacks = ["management", "monitoring"]  # the probe checks Portainer, in the management stack
     files = {stack: str(ROOT / "dist" / "stacks" / stack / "cpu" / "compose.yaml") for stack in stacks}
-    _deploy_and_watch(client, catalog, files, env_files, stacks)
+    _deploy_and_watch(client, catalog, files, env_files, stacks, late_mount=tmp_path / "late-dataset")
+
+
+def _a_dataset_mounted_later_is_seen(node_exporter: Any, mountpoint: Path) -> None:
+    """node-exporter binds the host root with rslave propagation (as node_exporter's README runs
+    it): a file system the host mounts after it started (a ZFS dataset, here a 7 MiB tmpfs) is
+    measured at its own size. A private bind would not see it at all."""
+    mountpoint.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=7m", "tmpfs", str(mountpoint)], capture_output=True, text=True
+    )
+    assert mounted.returncode == 0, mounted.stderr  # the engine tests run as root
+    try:
+
+        def measured() -> tuple[bool, list[str]]:
+            metrics = node_exporter.exec_run(
+                ["wget", "-qO-", "http://localhost:9100/metrics"]
+            ).output.decode()
+            sizes = [
+                line.rsplit(" ", 1)[1]
+                for line in metrics.splitlines()
+                if line.startswith("node_filesystem_size_bytes{") and f'mountpoint="{mountpoint}"' in line
+            ]
+            return [float(size) for size in sizes] == [7 * 2**20], sizes
+
+        _wait(measured, 30, f"node-exporter does not see {mountpoint}, mounted after it started")
+    finally:
+        subprocess.run(["umount", str(mountpoint)], check=False)
 
 
 def _deploy_and_watch(
-    client: Any, catalog: Any, files: dict[str, str], env_files: dict[str, Path], stacks: list[str]
+    client: Any,
+    catalog: Any,
+    files: dict[str, str],
+    env_files: dict[str, Path],
+    stacks: list[str],
+    late_mount: Path,
 ) -> None:
     prometheus = str(next(a.ipv4_address for a in catalog.services["prometheus"].networks))
     try:
@@ -97,6 +130,7 @@ def _deploy_and_watch(
         # the series the host disk alerts read come from the real node_exporter
         assert _api(prometheus, "query", query="node_exporter_build_info")["result"]
         assert _api(prometheus, "query", query='node_filesystem_size_bytes{mountpoint="/"}')["result"]
+        _a_dataset_mounted_later_is_seen(_container(client, "node-exporter"), late_mount)
         rules = _api(prometheus, "rules")["groups"]
         assert any(r["name"] == "PortainerDown" for g in rules for r in g["rules"])
         # Portainer stops: the real blackbox exporter reports the failed probe at the next scrape

@@ -34,6 +34,8 @@ def service_volumes(catalog: Catalog, service: Service) -> list[dict[str, Any]]:
             mount["read_only"] = True
         if volume.source_kind != "volume":
             mount["bind"] = {"create_host_path": volume.create_host_path}
+            if volume.propagation:
+                mount["bind"]["propagation"] = volume.propagation
         mounts.append(mount)
     return mounts
 
