@@ -421,7 +421,12 @@ def drift(
 @click.option(
     "--probe-image", default="busybox:stable", show_default=True, help="Image of the network probe."
 )
-@click.option("--cuda-image", help="Image of the GPU probe (default: the GPU bootstrap script's).")
+@click.option(
+    "--gpu-image",
+    "--cuda-image",
+    "gpu_image",
+    help="Image the GPU probe runs nvidia-smi in (default: the catalog's NVIDIA GPU image, Ollama's).",
+)
 @click.option(
     "--dataset", "dataset_id", help="Dataset whose tuning the ZFS baseline uses (default: the stack's first)."
 )

@@ -13,9 +13,12 @@ from pathlib import Path
 
 import pytest
 
+from generator.catalog import load_catalog
+from generator.render.gpu import TOOLKIT_VERSION
 from tests.conftest import DEFAULT_CATALOG, FIXTURES, ROOT, run_gen
 
 SCRIPT = ROOT / "dist" / "scripts" / "gpu-bootstrap.sh"
+OLLAMA_IMAGE = load_catalog(DEFAULT_CATALOG).services["ollama"].image_for("nvidia")
 SCENARIOS = FIXTURES / "gpu"
 TOOLS = (
     "sh",
@@ -34,6 +37,9 @@ TOOLS = (
     "basename",
     "touch",
     "printf",
+    "mktemp",
+    "cp",
+    "rm",
 )
 MUTATING = ("apt-get", "systemctl", "nvidia-ctk runtime", "curl", "gpg", "docker run")
 
@@ -46,8 +52,15 @@ class Outcome:
     state: Path
 
 
-def _run(scenario: str, tmp_path: Path, *args: str, script: Path = SCRIPT) -> Outcome:
-    folder = SCENARIOS / scenario
+def _run(
+    scenario: str, tmp_path: Path, *args: str, script: Path = SCRIPT, recorded: dict[str, str] | None = None
+) -> Outcome:
+    """The script on a copy of the scenario's host (what --install writes lands in the copy's
+    root), with `recorded` outputs added to it."""
+    folder = tmp_path / "host"
+    shutil.copytree(SCENARIOS / scenario, folder, symlinks=True)
+    for name, text in (recorded or {}).items():
+        (folder / name).write_text(text)
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     for tool in TOOLS:
@@ -90,7 +103,10 @@ def test_hopper_ready(tmp_path: Path) -> None:
         "compute capability 9.0, open kernel modules" in outcome.out
     )
     assert "generation: Hopper: needs driver 520.61.05 or later" in outcome.out
-    assert "verify: a CUDA container sees the same GPU (NVIDIA H200, driver 570.124.06)" in outcome.out
+    assert "verify: a GPU container sees the same GPU (NVIDIA H200, driver 570.124.06)" in outcome.out
+    # in the stack's own GPU image (Ollama's), pinned with the stack, not a CUDA tag NVIDIA deletes
+    (run,) = [call for call in outcome.calls if call.startswith("docker run")]
+    assert run.startswith(f"docker run --rm --gpus all --entrypoint nvidia-smi {OLLAMA_IMAGE} --query-gpu=")
     assert "within the target (GPU init < 10 s)" in outcome.out
     assert "result: use the nvidia variant" in outcome.out
     state = outcome.state.read_text()
@@ -108,14 +124,47 @@ def test_geforce_on_a_driver_older_than_the_cuda_image_is_ready(
     tmp_path: Path, scenario: str, card: str, driver: str
 ) -> None:
     """The recorded runtime refuses the CUDA image's NVIDIA_REQUIRE_CUDA on these drivers; Ollama
-    runs there, so the script must test the container without that gate."""
+    runs there, and the check runs in Ollama's image, which has no such gate."""
     outcome = _run(scenario, tmp_path)
     assert outcome.code == 0, outcome.out
-    assert f"verify: a CUDA container sees the same GPU ({card}, driver {driver})" in outcome.out
+    assert f"verify: a GPU container sees the same GPU ({card}, driver {driver})" in outcome.out
     assert "result: use the nvidia variant" in outcome.out
     assert "VARIANT=nvidia" in outcome.state.read_text()
     runs = [call for call in outcome.calls if call.startswith("docker run")]
-    assert runs and all("NVIDIA_DISABLE_REQUIRE=1" in call for call in runs)
+    assert runs and all(f" {OLLAMA_IMAGE} " in call for call in runs)
+
+
+def test_an_image_that_cannot_be_pulled_is_no_verdict_on_the_gpu(tmp_path: Path) -> None:
+    """A registry out of reach is told apart from a GPU that fails in a container: exit 11, and
+    the state file keeps what an earlier run found."""
+    denied = (
+        'Error response from daemon: Get "https://registry-1.docker.io/v2/": '
+        "dial tcp: lookup registry-1.docker.io: no such host\n"
+    )
+    outcome = _run(
+        "hopper-ready",
+        tmp_path,
+        recorded={"docker-image-inspect.rc": "1\n", "docker-pull": denied, "docker-pull.rc": "1\n"},
+    )
+    assert outcome.code == 11, outcome.out
+    assert f"verify: pulling {OLLAMA_IMAGE} (the stack's GPU image)" in outcome.out
+    assert "verify: could not pull" in outcome.out and "no such host" in outcome.out
+    assert (
+        f"stopped: the GPU was not checked in a container: {OLLAMA_IMAGE} could not be pulled" in outcome.out
+    )
+    assert not outcome.state.exists()
+    assert not [call for call in outcome.calls if call.startswith("docker run")]
+    # a container that fails once pulled is the GPU's failure: the cpu variant, exit 10
+    failed = _run(
+        "hopper-ready",
+        tmp_path / "again",
+        recorded={
+            "docker-run": "nvidia-container-cli: initialization error: nvml error: driver not loaded\n",
+            "docker-run.rc": "125\n",
+        },
+    )
+    assert failed.code == 10 and "VARIANT=cpu" in failed.state.read_text()
+    assert "the GPU works on the host but not in a container" in failed.out
 
 
 def test_the_replayed_runtime_refuses_the_cuda_requirement(tmp_path: Path) -> None:
@@ -123,7 +172,7 @@ def test_the_replayed_runtime_refuses_the_cuda_requirement(tmp_path: Path) -> No
     env = {"GPU_SCENARIO": str(SCENARIOS / "geforce-550"), "GPU_STUB_LOG": str(tmp_path / "log")}
     docker = tmp_path / "docker"
     docker.symlink_to(SCENARIOS / "replay")
-    argv = [str(docker), "run", "--rm", "--gpus", "all", "img"]
+    argv = [str(docker), "run", "--rm", "--gpus", "all", "nvidia/cuda:12.8.1-base-ubuntu24.04"]
     plain = subprocess.run(argv, capture_output=True, text=True, env=env)
     assert plain.returncode == 125
     assert "requirement error: unsatisfied condition: cuda>=12.8" in plain.stderr
@@ -152,19 +201,64 @@ def test_toolkit_missing(tmp_path: Path, mode: str | None) -> None:
 
 
 def test_install_sets_up_the_toolkit_then_verifies(tmp_path: Path) -> None:
+    """NVIDIA's apt steps in order, its prerequisites first, the toolkit at the pinned version."""
     outcome = _run("toolkit-missing", tmp_path, "--install")
     assert outcome.code == 0, outcome.out
     calls = outcome.calls
-    for expected in (
-        "apt-get install -y nvidia-container-toolkit",
+    version = TOOLKIT_VERSION
+    pinned = (
+        f"apt-get install -y nvidia-container-toolkit={version} nvidia-container-toolkit-base={version} "
+        f"libnvidia-container-tools={version} libnvidia-container1={version}"
+    )
+    steps = [
+        "apt-get install -y --no-install-recommends ca-certificates curl gnupg2",
+        "curl -fsSL -o",  # the key, then the source list, into a temporary file each
+        pinned,
         "nvidia-ctk runtime configure --runtime=docker",
         "systemctl restart docker",
-    ):
-        assert expected in calls, calls
-    assert calls.index("nvidia-ctk runtime configure --runtime=docker") < calls.index(
-        "systemctl restart docker"
+    ]
+    positions = [next(i for i, call in enumerate(calls) if call.startswith(step)) for step in steps]
+    assert positions == sorted(positions), calls
+    source_list = (
+        tmp_path / "host" / "root" / "etc" / "apt" / "sources.list.d" / "nvidia-container-toolkit.list"
     )
+    assert source_list.exists()  # written below GPU_BOOTSTRAP_ROOT, never on the machine itself
     assert "result: use the nvidia variant" in outcome.out
+
+
+@pytest.mark.parametrize(
+    ("failing", "step"),
+    [
+        ("apt-get", "apt-get update"),
+        ("curl", "downloading NVIDIA's signing key"),
+        ("systemctl", "restarting Docker"),
+    ],
+)
+def test_a_failed_install_step_stops_with_its_own_exit_code(tmp_path: Path, failing: str, step: str) -> None:
+    outcome = _run("toolkit-missing", tmp_path, "--install", recorded={f"{failing}.rc": "100\n"})
+    assert outcome.code == 12, outcome.out
+    assert f"stopped: --install: {step} failed (exit 100); the steps after it were not run" in outcome.out
+    assert not outcome.state.exists()
+
+
+def test_pascal_needs_a_driver_of_the_580_branch_at_most(tmp_path: Path) -> None:
+    """NVIDIA's R580 branch is the last for Maxwell, Pascal and Volta: a newer driver cannot use
+    the card, and the script says which to install."""
+    query = "NVIDIA GeForce GTX 1080 Ti, 11264, 590.44.01, 6.1\n"
+    outcome = _run("hopper-ready", tmp_path, "--check", recorded={"nvidia-smi-query": query})
+    assert outcome.code == 10, outcome.out
+    assert "generation: Pascal: needs driver 570 to the 580 branch (its last)" in outcome.out
+    assert (
+        "driver 590.44.01 is newer than the 580 branch, the last that supports Pascal cards "
+        "(NVIDIA GeForce GTX 1080 Ti): install a 580 driver"
+    ) in outcome.out
+    older = _run(
+        "hopper-ready",
+        tmp_path / "older",
+        "--check",
+        recorded={"nvidia-smi-query": query.replace("590.44.01", "560.35.03")},
+    )
+    assert "install 570 to the 580 branch (the last that supports it)" in older.out
 
 
 def test_runtime_through_cdi(tmp_path: Path) -> None:

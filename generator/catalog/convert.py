@@ -69,6 +69,7 @@ def gpu_generation(d: Data) -> m.GpuGeneration:
         min_driver=d["min_driver"],
         kernel_modules=d["kernel_modules"],
         source=d.get("source"),
+        last_driver_branch=d.get("last_driver_branch"),
     )
 
 

@@ -79,6 +79,7 @@ class GpuGeneration:
     min_driver: str
     kernel_modules: str
     source: str | None
+    last_driver_branch: str | None = None  # NVIDIA's last branch for it, e.g. "580"
 
 
 @dataclass(frozen=True)

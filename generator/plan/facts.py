@@ -10,9 +10,20 @@ BASELINES: dict[str, tuple[str, float]] = {
     "container_start": ("Stack start to all healthy", 30.0),
     "network_attach": ("Attaching a container to the AI network", 1.0),
     "zfs_dataset": ("Creating a ZFS dataset with the catalog's tuning", 5.0),
-    "gpu_init": ("GPU initialisation (driver query and a CUDA container)", 10.0),
+    "gpu_init": ("GPU initialisation (driver query and a GPU container)", 10.0),
     "model_load": ("Loading a model in Ollama", 300.0),
 }
+
+
+def gpu_test_image(catalog: Catalog) -> str | None:
+    """The image the GPU checks run `nvidia-smi` in: the nvidia image of the catalog's first service
+    that computes on an NVIDIA GPU (not an exporter that only watches them). Ollama's asks the
+    runtime for the utility capability, which brings nvidia-smi; it is pinned like the stack
+    itself, unlike a CUDA tag NVIDIA deletes at end of life."""
+    for service in sorted(catalog.services.values(), key=lambda s: s.id):
+        if service.gpu and service.gpu.nvidia and not service.gpu.nvidia.shared:
+            return service.image_for("nvidia")
+    return None
 
 
 def first_bridge_network(catalog: Catalog, stack: Stack) -> Network | None:

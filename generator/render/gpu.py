@@ -5,11 +5,15 @@ from __future__ import annotations
 from generator.artifact import Artifact
 from generator.catalog.model import Catalog
 from generator.plan import Plan
+from generator.plan.facts import gpu_test_image
 from generator.render.text import render_text
 
 SCRIPT = "scripts/gpu-bootstrap.sh"
 TARGET_SECONDS = 10  # the deployment report's target: GPU initialisation < 10 s
-CUDA_TEST_IMAGE = "nvidia/cuda:12.8.1-base-ubuntu24.04"
+# What --install pins (apt's version string, as NVIDIA's install guide pins it): 1.19, before
+# 1.20.0's update-application-profile hook, which fails to start containers that get /etc/nvidia
+# read-only (NVIDIA/nvidia-container-toolkit issue 2026, fixed by PR 2028 after 1.20.0).
+TOOLKIT_VERSION = "1.19.0-1"
 
 
 def _version_key(version: str) -> tuple[int, ...]:
@@ -36,7 +40,8 @@ def render(plan: Plan) -> list[Artifact]:
     script = render_text(
         "gpu-bootstrap.sh.j2",
         target_seconds=TARGET_SECONDS,
-        cuda_image=CUDA_TEST_IMAGE,
+        test_image=gpu_test_image(catalog) or "",
+        toolkit_version=TOOLKIT_VERSION,
         services_min_driver=services_min_driver(catalog),
         newest_min_driver=max((g.min_driver for g in generations), key=_version_key),
         generations=generations,

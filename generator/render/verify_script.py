@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from generator.artifact import Artifact
 from generator.plan import Plan
-from generator.plan.facts import BASELINES, first_bridge_network, first_dataset, ollama_url
-from generator.render.gpu import CUDA_TEST_IMAGE
+from generator.plan.facts import BASELINES, first_bridge_network, first_dataset, gpu_test_image, ollama_url
 from generator.render.text import render_text
 
 SCRIPT = "scripts/verify-baselines.sh"
@@ -48,6 +47,6 @@ def render(plan: Plan) -> list[Artifact]:
         datasets=datasets,
         baselines=[{"id": k, "target": f"{v[1]:g}", "title": v[0]} for k, v in BASELINES.items()],
         default_stack="ai" if "ai" in catalog.stacks else sorted(catalog.stacks)[0],
-        cuda_image=CUDA_TEST_IMAGE,
+        gpu_image=gpu_test_image(catalog) or "",
     )
     return [Artifact(SCRIPT, script.encode("utf-8"), 0o755)]

@@ -29,7 +29,7 @@ class Request:
     env_file: Path | None = None  # default: secrets/<stack>.env when it is there
     compose_command: str | None = None  # default: `docker compose`, else docker-compose
     probe_image: str = "busybox:stable"
-    cuda_image: str | None = None  # default: the GPU bootstrap script's
+    gpu_image: str | None = None  # default: the GPU bootstrap script's (the stack's GPU image)
     dataset_id: str | None = None
     zfs_pool: str | None = None
     model: str | None = None
@@ -42,8 +42,8 @@ def run_verify(plan: Plan, request: Request, docker: Callable[[], Any]) -> Repor
     """Measure the requested baselines (`docker` connects to the engine on first use)."""
     import shlex
 
+    from generator.plan.facts import gpu_test_image
     from generator.render.compose import compose_file
-    from generator.render.gpu import CUDA_TEST_IMAGE
 
     catalog = plan.catalog
     (stack,) = plan.chosen_stacks([request.stack])
@@ -71,7 +71,7 @@ def run_verify(plan: Plan, request: Request, docker: Callable[[], Any]) -> Repor
             env_file=env_file,
             compose_file=Path(scratch) / "compose.yaml",
             probe_image=request.probe_image,
-            cuda_image=request.cuda_image or CUDA_TEST_IMAGE,
+            gpu_image=request.gpu_image or gpu_test_image(catalog),
             dataset=_dataset(catalog, stack, request.dataset_id),
             zfs_pool=request.zfs_pool,
             model=request.model,

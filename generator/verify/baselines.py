@@ -52,7 +52,7 @@ class Options:
     env_file: Path | None
     compose_file: Path  # the stack variant's generated compose.yaml
     probe_image: str
-    cuda_image: str
+    gpu_image: str | None  # None: the catalog has no NVIDIA GPU service
     dataset: Dataset | None
     zfs_pool: str | None
     model: str | None
@@ -303,14 +303,18 @@ def _destroy(dataset: str) -> None:
 
 
 def gpu_init(options: Options) -> list[float]:
-    """`nvidia-smi` on the host plus a CUDA container that runs it with the GPUs reserved."""
+    """`nvidia-smi` on the host plus a container of the stack's GPU image that runs it with the
+    GPUs reserved."""
     if options.variant == "amd":
         raise Skip("the amd variant: only NVIDIA initialisation is measured (no ROCm probe yet)")
     if shutil.which("nvidia-smi") is None:
         raise Skip("no NVIDIA driver on this host (nvidia-smi not found)")
     client = _engine(options)
-    if not _has_image(client, options.cuda_image):
-        raise Skip(f"CUDA image {options.cuda_image} is not on this host: docker pull {options.cuda_image}")
+    if options.gpu_image is None:
+        raise Skip("no service of the catalog uses an NVIDIA GPU (give one with --gpu-image)")
+    image = options.gpu_image
+    if not _has_image(client, image):
+        raise Skip(f"GPU image {image} is not on this host: docker pull {image}")
     import docker
 
     request = docker.types.DeviceRequest(driver="nvidia", count=-1, capabilities=[["gpu"]])
@@ -320,15 +324,11 @@ def gpu_init(options: Options) -> list[float]:
         def once() -> None:
             _run(["nvidia-smi", "--query-gpu=name,driver_version", "--format=csv,noheader"], timeout=60)
             try:
-                client.containers.run(  # no CUDA version gate: Ollama's image has none either
-                    options.cuda_image,
-                    ["nvidia-smi", "-L"],
-                    remove=True,
-                    device_requests=[request],
-                    environment={"NVIDIA_DISABLE_REQUIRE": "1"},
+                client.containers.run(
+                    image, ["-L"], entrypoint=["nvidia-smi"], remove=True, device_requests=[request]
                 )
             except docker.errors.APIError as error:
-                raise Failed(f"the CUDA container did not start: {error.explanation}") from error
+                raise Failed(f"the GPU container did not start: {error.explanation}") from error
 
         runs.append(_timed(once))
     return runs
