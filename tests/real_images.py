@@ -238,10 +238,19 @@ def _launcher() -> bytes:
 
 
 OLLAMA_SHIM = """#!/bin/sh
-# Stand-in ollama: `serve` runs the stand-in HTTP API (tests/ollama_standin.py), `list` asks it.
+# Stand-in ollama: `serve` runs the stand-in HTTP API (tests/ollama_standin.py), `list` asks it,
+# `pull` asks the server OLLAMA_HOST names (a URL or host:port, as the real CLI reads it) and
+# fails when the pull does.
+host=${OLLAMA_HOST:-127.0.0.1:11434}
+case "$host" in http://*|https://*) ;; *) host="http://$host" ;; esac
 case "$1" in
   serve) exec /usr/local/bin/python3 /usr/local/lib/ollama-standin.py ;;
   list|ps) exec wget -q -O /dev/null "http://localhost:11434/api/tags" ;;
+  pull)
+    answer=$(wget -q -O - --header 'Content-Type: application/json' \\
+      --post-data "{\\"model\\": \\"$2\\", \\"stream\\": false}" "$host/api/pull") ||
+      { echo "Error: pull $2 failed"; exit 1; }
+    echo "$answer" ;;
   *) echo "stand-in ollama: $*"; exit 0 ;;
 esac
 """

@@ -28,6 +28,7 @@ def test_ai_network_matches_the_report(catalog: Catalog) -> None:
         "ollama": "172.20.0.10",
         "open-webui": "172.20.0.11",
         "continue-dev": "172.20.0.12",
+        "ollama-models": "172.20.0.13",  # the one-shot job that has Ollama pull the models
     }
     assert {catalog.networks[n].subnet for n in ("management", "media")} == {
         IPv4Network("192.168.0.0/24"),
@@ -55,6 +56,7 @@ def test_every_service_of_the_report_is_in_a_stack(catalog: Catalog) -> None:
         "open-webui",
         "continue-dev",
         "continue-extension",
+        "ollama-models",
         "portainer",
         "prometheus",
         "alertmanager",

@@ -206,7 +206,8 @@ def test_a_pin_plan_changes_only_the_image_values(catalog_copy: Callable[..., Pa
 
     catalog = catalog_copy(DEFAULT_CATALOG)
     ollama = catalog / "services" / "ollama.yaml"
-    original = ollama.read_text()
+    job = catalog / "services" / "ollama-models.yaml"  # the model puller runs the same image
+    original, job_original = ollama.read_text(), job.read_text()
     pinned = load_catalog(catalog).services["ollama"]
     cpu, rocm = pinned.image, pinned.image_for("amd")  # e.g. ollama/ollama:0.32.15 and its -rocm
     statuses = [
@@ -230,15 +231,17 @@ def test_a_pin_plan_changes_only_the_image_values(catalog_copy: Callable[..., Pa
     assert with_digests["caddy:2.10.2-alpine"] == "caddy:2.10.2-alpine@sha256:" + "b" * 64
     texts, changes = pin.plan(catalog, pin.wanted_references(statuses, False, digest_of))
     assert [(c.file.name, c.old, c.new) for c in changes] == [
+        ("ollama-models.yaml", cpu, "ollama/ollama:99.1.0"),
         ("ollama.yaml", cpu, "ollama/ollama:99.1.0"),
         ("ollama.yaml", rocm, "ollama/ollama:99.1.0-rocm"),
     ]
     expected = original.replace(f"image: {rocm}", "image: ollama/ollama:99.1.0-rocm")
     expected = expected.replace(f"image: {cpu}\n", "image: ollama/ollama:99.1.0\n")
-    assert texts == {ollama: expected}  # comments, order and layout untouched
+    job_expected = job_original.replace(f"image: {cpu}\n", "image: ollama/ollama:99.1.0\n")
+    assert texts == {ollama: expected, job: job_expected}  # comments, order and layout untouched
     assert pin.validates(catalog, texts) == []
     assert f"-image: {cpu}\n+image: ollama/ollama:99.1.0\n" in pin.diff(texts)
-    assert ollama.read_text() == original  # planning writes nothing
+    assert (ollama.read_text(), job.read_text()) == (original, job_original)  # planning writes nothing
     for path, text in texts.items():
         replace_file(path, text.encode())
     assert ollama.read_text() == expected

@@ -94,7 +94,7 @@ def test_the_search_index_reads_the_same_sections_from_the_search_view() -> None
         for p in pages(make_plan(load_catalog(DEFAULT_CATALOG)), templates).values()
         if isinstance(p, HtmlPage)
     ]
-    assert len(generated) == 12 + 4 + 7  # services, stacks, the catalog overview and maps, 4 guides
+    assert len(generated) == 13 + 4 + 7  # services, stacks, the catalog overview and maps, 4 guides
     for page in generated:
         assert sections(search_view(page.body)) == sections(page.body), page.title
         assert len(search_view(page.body)) < len(page.body)

@@ -1,6 +1,7 @@
 """`gen drift --swarm`'s comparison on recorded answers of a real swarm (tests/fixtures/swarm:
 `docker service inspect`, the tasks and the networks of the AI stack's cpu variant as the
-three-node test cluster ran it, Docker 26.1; variable values left out). The same command runs
+three-node test cluster ran it, Docker 26.1; variable values left out; `python -m
+tests.swarm_record` records it again after a change to that stack). The same command runs
 against the live cluster in tests/integration/test_swarm_cluster.py; here, each kind of drift."""
 
 from __future__ import annotations
@@ -73,7 +74,7 @@ def _service(recorded: dict[str, Any], name: str) -> dict[str, Any]:
 
 def test_the_recorded_deploy_is_in_sync(env_file: Path) -> None:
     findings = _drift(RECORDED, env_file)
-    assert sorted(findings) == ["continue-dev", "continue-extension", "ollama", "open-webui"]
+    assert sorted(findings) == ["continue-dev", "continue-extension", "ollama", "ollama-models", "open-webui"]
     assert {name: f.differences for name, f in findings.items() if f.status != "in-sync"} == {}
 
 

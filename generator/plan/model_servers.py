@@ -43,11 +43,13 @@ def with_model_server_settings(catalog: Catalog) -> Catalog:
         for variable in service.env:
             if variable.model_servers:
                 api, form = variable.model_servers
-                urls = [model_api_url(s) for s in servers if s.model_api == api]
+                speaking = [s for s in servers if s.model_api == api]
+                urls = [model_api_url(s) for s in speaking]
                 forms = {
                     "urls": ";".join(urls),
                     "first": (urls or [""])[0],
                     "present": str(bool(urls)).lower(),
+                    "models": " ".join(m.model for m in speaking[0].models) if speaking else "",
                 }
                 variable = replace(variable, value=forms[form])
             env.append(variable)

@@ -79,12 +79,22 @@ def test_first_admin_models_and_upload_with_the_real_open_webui(tmp_path: Path) 
         assert status == 200, body
         assert body["ENABLE_OPENAI_API"] is False, body
 
-        # Ollama (the stand-in) gets the catalog's chat and embedding models, by name over the AI network
-        models = {m.model for m in catalog.services["ollama"].models}
-        for model in ("llama3.1:8b", "nomic-embed-text"):
-            assert model in models
-            status, _ = _post(webui, "http://ollama:11434/api/pull", {"model": model, "stream": False})
-            assert status == 200
+        # the stack's own job had Ollama (the stand-in) pull the catalog's models, as deployed from
+        # Portainer's template too, by name over the AI network
+        job = client.containers.list(all=True, filters={"label": "ai-stack.service=ollama-models"})[0]
+        deadline = time.monotonic() + 60
+        while job.status != "exited" and time.monotonic() < deadline:
+            time.sleep(1)
+            job.reload()
+        assert job.attrs["State"]["ExitCode"] == 0, job.logs().decode()
+        models = [m.model for m in catalog.services["ollama"].models]
+        log = job.logs().decode()
+        assert [f"ollama-models: pulling {m} from http://ollama:11434" in log for m in models] == [
+            True
+        ] * len(models)
+        status, body = _curl(webui, "http://ollama:11434/api/tags")
+        tagged = {m if ":" in m else f"{m}:latest" for m in models}  # as Ollama names them
+        assert status == 200 and {m["name"] for m in body["models"]} >= tagged, body
         status, body = _curl(
             webui, "-H", f"Authorization: Bearer {token}", "http://localhost:8080/api/models"
         )
