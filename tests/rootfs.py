@@ -37,10 +37,29 @@ APPLETS = (
     "grep",
     "head",
     "od",
+    "sha256sum",
+    "cut",
 )
 
 ENTRYPOINT = """#!/bin/sh
-# Stand-in entrypoint: serve /www on every port in STANDIN_PORTS, ignore the real arguments.
+# Stand-in entrypoint: serve /www on every port in STANDIN_PORTS, ignore the real arguments but
+# Portainer's --admin-password-file (api/cmd/portainer/main.go): a file it cannot read stops it,
+# otherwise the administrator exists from the start; /api/users/admin/check answers then (with
+# the password's sha256, for the tests to compare).
+file=""
+previous=""
+for arg in "$@"; do
+  if [ "$previous" = --admin-password-file ]; then file=$arg; fi
+  previous=$arg
+done
+if [ -n "$file" ]; then
+  if ! password=$(cat "$file" 2>/dev/null); then
+    echo "failed getting admin password file: could not get the contents of the file '$file'" >&2
+    exit 1
+  fi
+  mkdir -p /www/api/users/admin
+  printf '%s' "$password" | sha256sum | cut -d' ' -f1 > /www/api/users/admin/check
+fi
 IFS=,
 set -- $STANDIN_PORTS
 unset IFS

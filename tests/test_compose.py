@@ -20,7 +20,8 @@ from tests.docker_env import compose
 CATALOG = load_catalog(DEFAULT_CATALOG)
 VARIANTS = [(d.stack, d.variant) for d in plan(CATALOG).variants]
 DIST = ROOT / "dist"
-SECRETS = {"WEBUI_SECRET_KEY": "x" * 64, "PASSWORD": "p" * 24, "PROXY_PASSWORD": "q" * 24}
+# a value for every secret the catalog has (gen secrets writes them on a host)
+SECRETS = {env.name: "s" * 32 for s in CATALOG.services.values() for env in s.env if env.is_secret}
 
 
 def _normalised(path: Path, tmp_path: Path) -> dict[str, Any]:

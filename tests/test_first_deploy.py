@@ -59,15 +59,25 @@ def test_every_image_the_generated_files_name_can_be_pulled() -> None:
     assert not local, local
 
 
-def test_open_webui_lets_the_first_account_sign_up_and_nobody_after() -> None:
-    """Open WebUI 0.12 lets the first account sign up (it becomes the admin) whatever
-    ENABLE_SIGNUP says, and refuses every later one while ENABLE_SIGNUP is false; the real
-    program proves it in tests/integration/test_open_webui_engine.py."""
+def test_nobody_can_claim_open_webui_or_portainer_first() -> None:
+    """Both make their administrator at the first start from `gen secrets`' env file (Open WebUI's
+    WEBUI_ADMIN_*, Portainer's --admin-password-file), and Open WebUI refuses sign-ups while
+    ENABLE_SIGNUP is false; the real Open WebUI and a stand-in Portainer prove it in
+    tests/integration."""
     environment = _ai()["open-webui"]["environment"]
+    assert environment["WEBUI_ADMIN_PASSWORD"].startswith("${WEBUI_ADMIN_PASSWORD:?")
     assert environment["ENABLE_SIGNUP"].endswith(":-false}")
     # read at every start, not only the first (tests/integration/test_open_webui_settings.py)
     assert environment["ENABLE_PERSISTENT_CONFIG"].endswith(":-false}")
-    assert "ENABLE_INITIAL_ADMIN_SIGNUP" not in environment  # 0.6.26-0.11 needed it; 0.12 ignores it here
+    management = _load(DIST / "stacks" / "management" / "cpu" / "compose.yaml")
+    portainer = management["services"]["portainer"]
+    flag = portainer["command"].index("--admin-password-file")
+    (secret,) = portainer["secrets"]
+    assert portainer["command"][flag + 1] == secret["target"]
+    assert management["secrets"][secret["source"]] == {"environment": "PORTAINER_ADMIN_PASSWORD"}
+    assert "environment" not in portainer  # a file, never a variable
+    swarm = _load(DIST / "stacks" / "management" / "cpu" / "swarm.yaml")["services"]["portainer"]
+    assert "--admin-password-file" not in swarm["command"] and "secrets" not in swarm
 
 
 def test_open_webui_start_up_needs_no_download() -> None:

@@ -18,7 +18,8 @@ from tests.docker_env import compose
 DIST = ROOT / "dist"
 CATALOG = load_catalog(DEFAULT_CATALOG)
 SWARM_FILES = sorted(DIST.glob("stacks/*/*/swarm.yaml"))
-SECRETS = "WEBUI_SECRET_KEY=x\nPASSWORD=p\nPROXY_PASSWORD=q\n"
+# a value for every secret the catalog has (gen secrets writes them on a host)
+SECRETS = "".join(f"{env.name}=s\n" for s in CATALOG.services.values() for env in s.env if env.is_secret)
 
 
 def _load(path: Path) -> dict[str, Any]:

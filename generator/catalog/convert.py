@@ -259,6 +259,8 @@ def _env(d: Data) -> m.EnvVar:
         label=d.get("label"),
         description=d.get("description"),
         model_servers=(servers["api"], servers.get("as", "urls")) if servers else None,
+        file=d["file"]["path"] if "file" in d else None,
+        file_flag=d["file"].get("flag") if "file" in d else None,
     )
 
 

@@ -210,6 +210,8 @@ class EnvVar:
     description: str | None
     # made by the build from the model servers the service reaches: (model_api, urls|first|present)
     model_servers: tuple[str, str] | None = None
+    file: str | None = None  # a secret given to the container as this file, not as a variable
+    file_flag: str | None = None  # the program's option that names the file
 
     @property
     def is_secret(self) -> bool:

@@ -21,7 +21,7 @@ from typing import Any
 from generator.catalog.model import Accelerator, Catalog, Service, Stack
 from generator.plan.compose.generated import GeneratedFile, generated_files
 from generator.plan.compose.networks import top_level_networks
-from generator.plan.compose.service import compose_entry
+from generator.plan.compose.service import compose_entry, file_secrets
 from generator.plan.compose.volumes import named_volumes
 from generator.plan.model_servers import with_model_server_settings
 from generator.plan.rules import Variable, compose_path, stack_variables
@@ -75,6 +75,10 @@ class StackVariant:
     @cached_property
     def compose_volumes(self) -> Mapping[str, Any]:
         return named_volumes(self.services)
+
+    @cached_property
+    def compose_secrets(self) -> Mapping[str, Any]:
+        return file_secrets(self.services)
 
     @cached_property
     def swarm(self) -> SwarmServices:

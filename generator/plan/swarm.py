@@ -97,6 +97,14 @@ def _service(
         # Swarm cannot bind a port to one address: published, it would open on every address of
         # the node, wider than the Compose file. Services reach it over the overlay by name.
         lost.append(f"the port{'s' * (len(bound) > 1)} bound to {', '.join(bound)} (not published)")
+    for env in service.env:
+        if env.file:  # `docker stack deploy` makes secrets from files only, never from a variable
+            entry.pop("secrets", None)
+            if env.file_flag:
+                command = list(entry["command"])
+                at = command.index(env.file_flag)
+                entry["command"] = command[:at] + command[at + 2 :]
+            lost.append(f"{env.name} as the file {env.file} (a stack file takes no secret from a variable)")
     nvidia = service.gpu.nvidia if service.gpu and variant == "nvidia" else None
     if nvidia and nvidia.shared:
         # no reservation: the NVIDIA runtime (the GPU nodes' default) shows it every GPU

@@ -25,6 +25,8 @@ def build_compose(deployment: StackVariant) -> dict[str, Any]:
         document["networks"] = deployment.compose_networks
     if deployment.compose_volumes:
         document["volumes"] = deployment.compose_volumes
+    if deployment.compose_secrets:
+        document["secrets"] = deployment.compose_secrets
     configs = compose_configs(deployment)
     if configs:
         document["configs"] = configs

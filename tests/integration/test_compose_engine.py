@@ -3,6 +3,7 @@ real program where it installs here (tests/real_images.py), a stand-in otherwise
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import time
 from collections.abc import Iterator
@@ -274,3 +275,32 @@ def test_up_refuses_without_the_secrets(host: Host, tmp_path: Path) -> None:
     assert result.returncode != 0
     assert "must be set: run gen secrets" in result.stderr
     assert host.containers("ai") == []
+
+
+def test_portainer_starts_with_its_administrator_from_the_secrets(host: Host, tmp_path: Path) -> None:
+    """The password `gen secrets` wrote reaches Portainer as the file --admin-password-file names
+    (a Compose secret made from the variable: Portainer's image has no shell), never as a
+    variable. The stand-in reads the flag as Portainer does: the administrator exists from the
+    start, with that password; without the variable, Compose refuses to start it."""
+    host.up("management")
+    try:
+        portainer = host.client.containers.list(filters={"label": "ai-stack.service=portainer"})[0]
+        assert not any(
+            e.startswith("PORTAINER_ADMIN_PASSWORD=") for e in portainer.attrs["Config"]["Env"] or []
+        )
+        password = _secret(host.env_files["management"], "PORTAINER_ADMIN_PASSWORD")
+        check = portainer.exec_run(["cat", "/www/api/users/admin/check"]).output.decode().strip()
+        assert check == hashlib.sha256(password.encode()).hexdigest()
+    finally:
+        host.down("management")
+    without = tmp_path / "management.env"
+    lines = host.env_files["management"].read_text().splitlines()
+    without.write_text(
+        "".join(f"{line}\n" for line in lines if not line.startswith("PORTAINER_ADMIN_PASSWORD="))
+    )
+    refused = compose("-f", host.file("management"), "up", "-d", env_file=without, check=False)
+    compose("-f", host.file("management"), "down", "--timeout", "5", env_file=without, check=False)
+    assert refused.returncode != 0
+    assert 'environment variable "PORTAINER_ADMIN_PASSWORD" required by secret' in refused.stderr, (
+        refused.stderr
+    )

@@ -2,7 +2,7 @@
 image laid out as upstream's: tests/real_images.py) and a stand-in Ollama that speaks Ollama's
 HTTP API (tests/ollama_standin.py: Ollama cannot run here, there is no GPU and no model).
 
-What a first deploy needs: the first sign-up becomes the admin, the next one is refused, the
+What a first deploy needs: the administrator of the env file signs in, a sign-up is refused, the
 models Ollama has are listed, a document upload is embedded through Ollama, and start-up never
 reaches for a download (the AI network has no route out)."""
 
@@ -58,8 +58,13 @@ def test_first_admin_models_and_upload_with_the_real_open_webui(tmp_path: Path) 
         )
         assert version.output.decode().strip() == catalog.services["open-webui"].image.rsplit(":v", 1)[1]
 
-        admin = {"name": "Admin", "email": "admin@example.org", "password": "first-admin-pw"}
-        status, body = _post(webui, "http://localhost:8080/api/v1/auths/signup", admin)
+        # the administrator of the env file exists from the first start; a visitor claims nothing
+        settings = dict(
+            line.split("=", 1) for line in env_files["ai"].read_text().splitlines() if "=" in line
+        )
+        admin = {"email": "admin@home.arpa", "password": settings["WEBUI_ADMIN_PASSWORD"]}
+        assert "WEBUI_ADMIN_EMAIL" not in settings  # the catalog's default
+        status, body = _post(webui, "http://localhost:8080/api/v1/auths/signin", admin)
         assert status == 200, body
         assert body["role"] == "admin"
         token = body["token"]

@@ -34,7 +34,7 @@ from tests.real_images import open_webui_venv
 pytestmark = [pytest.mark.open_webui]
 
 COMPOSE = ROOT / "dist" / "stacks" / "ai" / "cpu" / "compose.yaml"
-ADMIN = {"name": "Admin", "email": "admin@example.org", "password": "first-admin-pw"}
+SECRET = {"WEBUI_SECRET_KEY": "a-session-secret-of-the-test", "WEBUI_ADMIN_PASSWORD": "the-owner's-pw"}
 A_SERVER = "http://llama-cpp:8080/v1"  # an OpenAI-compatible server the catalog gained later
 
 
@@ -74,18 +74,18 @@ class OpenWebUI:
             return error.code, error.read().decode(errors="replace")
 
     def sign_up(self, name: str) -> tuple[int, Any]:
-        user = (
-            ADMIN
-            if name == "Admin"
-            else {"name": name, "email": f"{name.lower()}@example.org", "password": "pw-of-a-user"}
-        )
+        user = {"name": name, "email": f"{name.lower()}@example.org", "password": "pw-of-a-user"}
         return self.call("/api/v1/auths/signup", user)
 
     def sign_in(self) -> str:
-        status, body = self.call(
-            "/api/v1/auths/signin", {"email": ADMIN["email"], "password": ADMIN["password"]}
-        )
+        """The administrator the generated environment makes at the first start."""
+        login = {
+            "email": _generated_environment(SECRET)["WEBUI_ADMIN_EMAIL"],
+            "password": SECRET["WEBUI_ADMIN_PASSWORD"],
+        }
+        status, body = self.call("/api/v1/auths/signin", login)
         assert status == 200, body
+        assert body["role"] == "admin", body
         return str(body["token"])
 
 
@@ -146,9 +146,6 @@ def _running(data: Path, settings: Mapping[str, str]) -> Iterator[OpenWebUI]:
         log.close()
 
 
-SECRET = {"WEBUI_SECRET_KEY": "a-session-secret-of-the-test"}
-
-
 def _connections(webui: OpenWebUI, token: str) -> tuple[list[str], bool]:
     status, body = webui.call("/openai/config", token=token)
     assert status == 200, body
@@ -159,9 +156,8 @@ def test_the_catalog_settings_hold_at_every_start(tmp_path: Path) -> None:
     """As generated: sign-up and the model servers follow the environment at every start."""
     assert _generated_environment({})["ENABLE_PERSISTENT_CONFIG"] == "false"
     with _running(tmp_path, SECRET) as webui:
-        status, body = webui.sign_up("Admin")
-        assert (status, body["role"]) == (200, "admin"), body
-        assert webui.sign_up("Eve")[0] == 403
+        # the owner's administrator exists from the first start: the first visitor claims nothing
+        assert webui.sign_up("Mallory")[0] == 403
         first = _connections(webui, webui.sign_in())
         assert first[1] is False and A_SERVER not in first[0]
 
@@ -183,7 +179,6 @@ def test_with_persistent_settings_the_admin_panel_decides(tmp_path: Path) -> Non
     environment seeds the first start only; the admin panel's API changes what lasts."""
     persistent = {**SECRET, "ENABLE_PERSISTENT_CONFIG": "true"}
     with _running(tmp_path, persistent) as webui:
-        assert webui.sign_up("Admin")[0] == 200
         assert webui.sign_up("Eve")[0] == 403
         first = _connections(webui, webui.sign_in())
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
-from generator.catalog.model import Accelerator, Catalog, Service, Stack
+from generator.catalog.model import Accelerator, Catalog, EnvVar, Service, Stack
 from generator.catalog.variables import limit_variables
 from generator.plan.compose.generated import service_configs
 from generator.plan.compose.networks import service_networks
@@ -23,6 +24,18 @@ def labels(stack: Stack, service: Service, variant: Accelerator) -> dict[str, st
     }
 
 
+def secret_key(env: EnvVar) -> str:
+    """The name of the Compose secret that carries a variable as a file (one per variable: the
+    stack's env file has one value for each)."""
+    return env.name.lower().replace("_", "-")
+
+
+def file_secrets(services: Iterable[Service]) -> dict[str, Any]:
+    """The top-level `secrets:` of a compose file: each made from its variable (Compose 2.6.1 and
+    later read it from the env file and copy it into the container before it starts)."""
+    return {secret_key(env): {"environment": env.name} for s in services for env in s.env if env.file}
+
+
 def compose_entry(catalog: Catalog, stack: Stack, service: Service, variant: Accelerator) -> dict[str, Any]:
     entry: dict[str, Any] = {"image": service.image_for(variant)}
     if service.entrypoint:
@@ -30,6 +43,9 @@ def compose_entry(catalog: Catalog, stack: Stack, service: Service, variant: Acc
     command = list(service.command)
     if service.serves_templates and catalog.publish:
         command += ["--templates", templates_url(catalog.publish)]
+    for env in service.env:
+        if env.file and env.file_flag:
+            command += [env.file_flag, env.file]
     if command:
         entry["command"] = [literal(arg) for arg in command]
     if service.user:
@@ -38,8 +54,12 @@ def compose_entry(catalog: Catalog, stack: Stack, service: Service, variant: Acc
     if service.interactive:
         entry["stdin_open"] = True
         entry["tty"] = True
-    if service.env:
-        entry["environment"] = {env.name: reference(env) for env in service.env}
+    environment = {env.name: reference(env) for env in service.env if not env.file}
+    if environment:
+        entry["environment"] = environment
+    files = [{"source": secret_key(env), "target": env.file} for env in service.env if env.file]
+    if files:
+        entry["secrets"] = files
     published = [p for p in service.ports if p.host is not None]
     if published:
         entry["ports"] = [
