@@ -39,6 +39,8 @@ APPLETS = (
     "od",
     "sha256sum",
     "cut",
+    "test",
+    "rm",
 )
 
 ENTRYPOINT = """#!/bin/sh

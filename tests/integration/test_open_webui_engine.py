@@ -86,12 +86,8 @@ def test_first_admin_models_and_upload_with_the_real_open_webui(tmp_path: Path) 
 
         # the stack's own job had Ollama (the stand-in) pull the catalog's models, as deployed from
         # Portainer's template too, by name over the AI network
-        job = client.containers.list(all=True, filters={"label": "ai-stack.service=ollama-models"})[0]
-        deadline = time.monotonic() + 60
-        while job.status != "exited" and time.monotonic() < deadline:
-            time.sleep(1)
-            job.reload()
-        assert job.attrs["State"]["ExitCode"] == 0, job.logs().decode()
+        job = _container(client, "ollama-models")  # healthy (up --wait waited) once they are there
+        assert job.attrs["State"]["Health"]["Status"] == "healthy", job.logs().decode()
         models = [m.model for m in catalog.services["ollama"].models]
         log = job.logs().decode()
         assert [f"ollama-models: pulling {m} from http://ollama:11434" in log for m in models] == [
