@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import tempfile
 import time
 import urllib.parse
 import urllib.request
@@ -53,14 +54,20 @@ def test_real_prometheus_scrapes_every_target_and_probes_portainer(tmp_path: Pat
     env_files = prepared_host(client, catalog, tmp_path)
     stacks = ["management", "monitoring"]  # the probe checks Portainer, in the management stack
     files = {stack: str(ROOT / "dist" / "stacks" / stack / "cpu" / "compose.yaml") for stack in stacks}
-    _deploy_and_watch(client, catalog, files, env_files, stacks, late_mount=tmp_path / "late-dataset")
+    # a folder node_exporter's user (nobody) may reach, as a dataset's mountpoint is: not below
+    # pytest's folders, which only root may enter
+    late_mount = Path(tempfile.mkdtemp(prefix="gen-late-dataset-"))
+    late_mount.chmod(0o755)
+    try:
+        _deploy_and_watch(client, catalog, files, env_files, stacks, late_mount)
+    finally:
+        late_mount.rmdir()
 
 
 def _a_dataset_mounted_later_is_seen(node_exporter: Any, mountpoint: Path) -> None:
     """node-exporter binds the host root with rslave propagation (as node_exporter's README runs
     it): a file system the host mounts after it started (a ZFS dataset, here a 7 MiB tmpfs) is
     measured at its own size. A private bind would not see it at all."""
-    mountpoint.mkdir()
     mounted = subprocess.run(
         ["mount", "-t", "tmpfs", "-o", "size=7m", "tmpfs", str(mountpoint)], capture_output=True, text=True
     )
@@ -78,7 +85,9 @@ def _a_dataset_mounted_later_is_seen(node_exporter: Any, mountpoint: Path) -> No
             ]
             return [float(size) for size in sizes] == [7 * 2**20], sizes
 
-        _wait(measured, 30, f"node-exporter does not see {mountpoint}, mounted after it started")
+        mounts = node_exporter.exec_run(["cat", "/proc/self/mounts"]).output.decode()
+        inside = [line for line in mounts.splitlines() if str(mountpoint) in line]
+        _wait(measured, 30, f"node-exporter does not measure {mountpoint}, mounted later: {inside}")
     finally:
         subprocess.run(["umount", str(mountpoint)], check=False)
 
