@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from tests.components import missing
-from tests.conftest import ROOT
+from tests.conftest import DEFAULT_CATALOG, ROOT, run_gen
 
 VARIANTS = ["cpu", "nvidia"]
 
@@ -45,7 +46,7 @@ def test_promtool_checks_config_and_rules(variant: str, tmp_path: Path) -> None:
     assert swarm.returncode == 0, swarm.stdout + swarm.stderr
     rules = _promtool("check", "rules", str(_folder(variant) / "alert-rules.yml"))
     assert rules.returncode == 0, rules.stdout + rules.stderr
-    assert "SUCCESS: 13 rules found" in rules.stdout
+    assert "SUCCESS: 17 rules found" in rules.stdout
 
 
 def test_scrape_jobs_follow_the_variant() -> None:
@@ -275,6 +276,52 @@ CASES = [
         ],
         [],
     ),
+    *[
+        _case(
+            alert,
+            [
+                (f'probe_success{{job="{job}",instance="http://172.22.0.5:9180/{job}"}}', "0x20"),
+                (f'up{{job="{job}",instance="http://172.22.0.5:9180/{job}"}}', "1x20"),
+            ],
+            [
+                _alert(
+                    {"severity": "critical", "job": job, "instance": f"http://172.22.0.5:9180/{job}"},
+                    f"{title} is down",
+                    f"The portainer-probe check of {title} fails through the reverse proxy "
+                    "(or the proxy is down).",
+                )
+            ],
+        )
+        for alert, job, title in (
+            ("OllamaDown", "ollama", "Ollama"),
+            ("OpenWebuiDown", "open-webui", "Open WebUI"),
+            ("ContinueDevDown", "continue-dev", "continue-dev (code-server with Continue)"),
+        )
+    ],
+    _case(
+        "ProbeSlow",
+        [
+            (
+                'probe_duration_seconds{job="open-webui",service="open-webui",stack="ai",instance="o"}',
+                "3.5x20",
+            ),
+            ('probe_duration_seconds{job="ollama",service="ollama",stack="ai",instance="l"}', "0.2x20"),
+            ('probe_duration_seconds{job="other",service="other",stack="x",instance="x"}', "9x20"),
+        ],
+        [
+            _alert(
+                {
+                    "severity": "warning",
+                    "job": "open-webui",
+                    "service": "open-webui",
+                    "stack": "ai",
+                    "instance": "o",
+                },
+                "open-webui answers its check slowly",
+                "The check took 3.5 s (more than 2 s).",
+            )
+        ],
+    ),
     _case(
         "BaselineMissed",
         [
@@ -389,3 +436,19 @@ def test_node_exporter_serves_the_baselines_gen_verify_writes(tmp_path: Path) ->
     assert 'ai_stack_baseline_passed{baseline="zfs_dataset",measured_stack="ai",variant="cpu"} 0' in metrics
     assert "gpu_init" not in metrics  # skipped: no made-up value
     assert "node_textfile_scrape_error 0" in metrics
+
+
+def test_a_probe_through_the_proxy_needs_its_probe_port(catalog_copy: Callable[..., Path]) -> None:
+    catalog = catalog_copy(DEFAULT_CATALOG)
+    caddy = catalog / "services" / "caddy.yaml"
+    text = caddy.read_text()
+    start = text.index("  - name: probes")
+    caddy.write_text(text[:start] + text[text.index("networks:", start) :])
+    result = run_gen("validate", "--catalog", str(catalog))
+    assert result.exit_code == 1
+    for service in ("continue-dev", "ollama", "open-webui"):
+        assert (
+            f"catalog/services/{service}.yaml" in result.stderr
+            and "probe.through: the proxy 'caddy' has no port named 'probes' to take the checks"
+            in result.stderr
+        ), result.stderr

@@ -270,7 +270,8 @@ def _healthcheck(d: Data) -> m.Healthcheck:
 
 
 def _probe(d: Data) -> m.Probe:
-    return m.Probe(d["via"], d["port"], d.get("path", "/"), d.get("module", "http_2xx"))
+    through_proxy = d.get("through") == "proxy"
+    return m.Probe(d["via"], d["port"], d.get("path", "/"), d.get("module", "http_2xx"), through_proxy)
 
 
 def alerts(d: Data) -> m.Alerts:
@@ -299,6 +300,7 @@ def alerts(d: Data) -> m.Alerts:
         gpu_for=gpu.get("for", defaults.gpu_for),
         target_down_for=d.get("target_down_for", defaults.target_down_for),
         probe_down_for=d.get("probe_down_for", defaults.probe_down_for),
+        probe_slow_seconds=d.get("probe_slow_seconds", defaults.probe_slow_seconds),
         notify=_notify(d["notify"]) if "notify" in d else None,
     )
 

@@ -416,7 +416,11 @@ class Alerts:
     gpu_for: str = "5m"
     target_down_for: str = "2m"
     probe_down_for: str = "2m"
+    probe_slow_seconds: float = 2.0
     notify: Notify | None = None
+
+
+PROBES_PORT = "probes"  # the reverse proxy's port that forwards the probes made through it
 
 
 @dataclass(frozen=True)
@@ -427,6 +431,7 @@ class Probe:
     port: str
     path: str
     module: str
+    through_proxy: bool = False  # through the reverse proxy's probe port, not straight to it
 
 
 @dataclass(frozen=True)

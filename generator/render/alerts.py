@@ -151,8 +151,10 @@ def availability_rules(catalog: Catalog) -> list[dict[str, Any]]:
     ]
     for service_id in probed:
         service = catalog.services[service_id]
+        assert service.probe is not None
         name = "".join(part.capitalize() for part in service_id.split("-")) + "Down"
         expr = f'probe_success{{job="{service_id}"}} == 0 or up{{job="{service_id}"}} == 0'
+        through = " through the reverse proxy (or the proxy is down)" if service.probe.through_proxy else ""
         rules.append(
             _rule(
                 name,
@@ -160,9 +162,18 @@ def availability_rules(catalog: Catalog) -> list[dict[str, Any]]:
                 a.probe_down_for,
                 "critical",
                 f"{prometheus_text(service.title)} is down",
-                prometheus_text(
-                    f"The {service.probe.via if service.probe else ''} check of {service.title} fails."
-                ),
+                prometheus_text(f"The {service.probe.via} check of {service.title} fails{through}."),
+            )
+        )
+    if probed:
+        rules.append(
+            _rule(
+                "ProbeSlow",
+                f'probe_duration_seconds{{job=~"{"|".join(probed)}"}} > {a.probe_slow_seconds:g}',
+                a.probe_down_for,
+                "warning",
+                "{{ $labels.service }} answers its check slowly",
+                f'The check took {{{{ $value | printf "%.1f" }}}} s (more than {a.probe_slow_seconds:g} s).',
             )
         )
     return rules

@@ -12,7 +12,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from generator.catalog.checks.notify import alertmanagers
-from generator.catalog.model import Accelerator, Catalog, Service
+from generator.catalog.model import PROBES_PORT, Accelerator, Catalog, Service
+from generator.render.proxy import proxy_service
 from generator.render.yaml_text import to_yaml
 
 PROMETHEUS_CONFIG = "prometheus.yml"
@@ -103,15 +104,21 @@ def probe_jobs(catalog: Catalog, swarm: bool = False) -> list[dict[str, Any]]:
         if port is None or exporter_port is None:
             continue
         shared = {a.network for a in exporter.networks}
-        host = scrape_address(service, shared, port.container, swarm)
         scheme = "https" if probe.module.startswith("https") else "http"
+        target = f"{scheme}://{scrape_address(service, shared, port.container, swarm)}{probe.path}"
+        if probe.through_proxy:  # the proxy's probe port forwards /<id> to the checked path
+            proxy = proxy_service(catalog)
+            probes = proxy.port(PROBES_PORT) if proxy else None
+            if proxy is None or probes is None:
+                continue
+            target = f"{scheme}://{scrape_address(proxy, shared, probes.container, swarm)}/{service.id}"
         labels = {"service": service.id, "stack": _stack_id(catalog, service.id)}
         jobs.append(
             {
                 "job_name": service.id,
                 "metrics_path": "/probe",
                 "params": {"module": [probe.module]},
-                "static_configs": [{"targets": [f"{scheme}://{host}{probe.path}"], "labels": labels}],
+                "static_configs": [{"targets": [target], "labels": labels}],
                 "relabel_configs": [
                     {"source_labels": ["__address__"], "target_label": "__param_target"},
                     {"source_labels": ["__param_target"], "target_label": "instance"},

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from generator.catalog.model import Accelerator, Catalog, Service
+from generator.catalog.model import PROBES_PORT, Accelerator, Catalog, Service
 from generator.escape import caddy_comment, caddy_word
 
 HASH_VARIABLE = "PROXY_PASSWORD_HASH"  # set by the proxy's entrypoint: `caddy hash-password`
@@ -22,6 +22,38 @@ def backend(service: Service) -> str:
     port = service.port(service.expose.port)
     assert port is not None
     return f"{service.id}:{port.container}"
+
+
+def probed_through_proxy(catalog: Catalog) -> list[Service]:
+    return sorted(
+        (s for s in catalog.services.values() if s.probe and s.probe.through_proxy), key=lambda s: s.id
+    )
+
+
+def probe_site(catalog: Catalog, proxy: Service) -> list[str]:
+    """The proxy's probe port: /<service id> forwards to that service's checked path and nothing
+    else, without a login; the port is never published (the monitoring network reaches it)."""
+    services = probed_through_proxy(catalog)
+    port = proxy.port(PROBES_PORT)
+    if not services or port is None:
+        return []
+    lines = [
+        "",
+        "# Health checks for the monitoring stack's probe: each path forwards to one service's health",
+        "# endpoint and nothing else, without a login, on a port that is never published.",
+        f"http://:{port.container} {{",
+    ]
+    for service in services:
+        assert service.probe is not None
+        checked = service.port(service.probe.port)
+        assert checked is not None
+        lines += [
+            f"\thandle /{service.id} {{",
+            f"\t\trewrite * {service.probe.path}",
+            f"\t\treverse_proxy {service.id}:{checked.container}",
+            "\t}",
+        ]
+    return [*lines, "\thandle {", "\t\trespond 404", "\t}", "}"]
 
 
 def exposed_services(catalog: Catalog) -> list[Service]:
@@ -60,4 +92,5 @@ def caddyfile(catalog: Catalog, variant: Accelerator, _consumers: Sequence[Servi
         if service.expose.auth == "proxy":
             lines.append("\timport login")
         lines += [f"\treverse_proxy {backend(service)}", "}"]
+    lines += probe_site(catalog, proxy)
     return "\n".join(lines) + "\n"

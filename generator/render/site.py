@@ -297,10 +297,17 @@ def _alerts_page(catalog: Catalog) -> str:
                     "sent_to": _sent_to(notify, severity, sorted(catalog.stacks)) if notify else "",
                 }
             )
+    probed = [
+        {"title": s.title, "via": s.probe.via, "path": s.probe.path, "through_proxy": s.probe.through_proxy}
+        for s in sorted(catalog.services.values(), key=lambda s: s.title.lower())
+        if s.probe
+    ]
     return render_text(
         "site/alerts.md.j2",
         source="catalog/alerts.yaml",
         rules=rules,
+        probed=probed,
+        slow_seconds=f"{catalog.alerts.probe_slow_seconds:g}",
         notify=notify,
         evaluation_interval=catalog.alerts.evaluation_interval,
     )

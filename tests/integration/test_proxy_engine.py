@@ -9,10 +9,13 @@ enforces internal networks with iptables, which the main test engine runs withou
 from __future__ import annotations
 
 import http.client
+import json
 import os
 import socket
 import ssl
 import subprocess
+import time
+import urllib.request
 from base64 import b64encode
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,7 +35,7 @@ from tests.docker_env import (
     prepared_host,
 )
 
-pytestmark = [pytest.mark.docker, pytest.mark.caddy, pytest.mark.node]
+pytestmark = [pytest.mark.docker, pytest.mark.caddy, pytest.mark.node, pytest.mark.promtool]
 CATALOG = load_catalog(DEFAULT_CATALOG)
 DOMAIN = "ai.home.arpa"
 
@@ -77,7 +80,7 @@ def proxied(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
     client = engine()
     root = tmp_path_factory.mktemp("proxy")
     env_files = prepared_host(client, CATALOG, root)
-    stacks = ["ai", "edge"]
+    stacks = ["ai", "edge", "monitoring"]  # monitoring: its probe checks the AI services through the proxy
     try:
         _up(docker_host(), stacks, env_files)
         caddy = client.containers.list(filters={"label": "ai-stack.service=caddy"})[0]
@@ -85,6 +88,7 @@ def proxied(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
         assert code == 0, root_ca
         (root / "root.crt").write_bytes(root_ca)
         yield {
+            "client": client,
             "password": _secret(env_files["edge"], "PROXY_PASSWORD"),
             "ide_password": _secret(env_files["ai"], "PASSWORD"),
             "ca": root / "root.crt",
@@ -175,6 +179,55 @@ def test_backends_are_not_published_on_the_host(proxied: dict[str, Any]) -> None
     ):  # Open WebUI's old port and its own, code-server's, Caddy's admin API
         with pytest.raises(ConnectionRefusedError):
             socket.create_connection(("127.0.0.1", port), timeout=5).close()
+
+
+def test_the_monitoring_probe_checks_the_ai_services_through_the_proxy(proxied: dict[str, Any]) -> None:
+    """The real blackbox exporter, asked by the real Prometheus, checks Ollama's API, Open WebUI's
+    and code-server's health pages through the real Caddy's probe port: up, then down when the
+    service stops. The probe never joins the AI network, and the probe port forwards the checked
+    paths only."""
+    client = proxied["client"]
+    probe = client.containers.list(filters={"label": "ai-stack.service=portainer-probe"})[0]
+    assert "ai-net" not in probe.attrs["NetworkSettings"]["Networks"]
+    prometheus = next(str(a.ipv4_address) for a in CATALOG.services["prometheus"].networks)
+    probed = ["continue-dev", "ollama", "open-webui"]
+
+    def results() -> dict[str, str]:
+        url = f"http://{prometheus}:9090/api/v1/query?" + urlencode({"query": "probe_success"})
+        with urllib.request.urlopen(url, timeout=5) as response:
+            found = json.load(response)["data"]["result"]
+        return {r["metric"]["job"]: r["value"][1] for r in found if r["metric"]["job"] in probed}
+
+    def wait_for(wanted: dict[str, str]) -> None:
+        deadline, seen = time.monotonic() + 120, {}
+        while time.monotonic() < deadline:
+            seen = results()
+            if seen == wanted:
+                return
+            time.sleep(3)
+        raise AssertionError(f"probe results {seen}, wanted {wanted}")
+
+    wait_for(dict.fromkeys(probed, "1"))  # the scrape interval is 30 s
+    # what the probe port forwards: the checked path of each service, and nothing more (asked of
+    # the blackbox exporter itself, at its address on the monitoring network)
+    shared = {a.network for a in CATALOG.services["portainer-probe"].networks}
+    caddy = next(str(a.ipv4_address) for a in CATALOG.services["caddy"].networks if a.network in shared)
+    exporter = next(str(a.ipv4_address) for a in CATALOG.services["portainer-probe"].networks)
+
+    def succeeds(path: str) -> bool:
+        query = urlencode({"module": "http_2xx", "target": f"http://{caddy}:9180{path}"})
+        with urllib.request.urlopen(f"http://{exporter}:9115/probe?{query}", timeout=10) as response:
+            return "probe_success 1" in response.read().decode()
+
+    assert [succeeds(f"/{service}") for service in probed] == [True] * len(probed)
+    for path in ("/ollama/api/tags", "/open-webui/api/config", "/", "/api/version", "/ollama/"):
+        assert not succeeds(path), path
+    webui = client.containers.list(filters={"label": "ai-stack.service=open-webui"})[0]
+    webui.stop(timeout=5)
+    try:
+        wait_for({"continue-dev": "1", "ollama": "1", "open-webui": "0"})
+    finally:
+        webui.start()
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from generator.catalog.checks.context import Context
-from generator.catalog.model import Service
+from generator.catalog.model import PROBES_PORT, Service
 from generator.catalog.variables import ZFS_ALTROOT, limit_variables
 from generator.diagnostics import Diagnostic
 from generator.units import memory_bytes
@@ -205,9 +205,36 @@ def check_probes(context: Context) -> Iterator[Diagnostic]:
         if via.metrics is None:
             message = f"'{via.id}' declares no metrics port, so Prometheus cannot read its probe results"
             yield context.at("service", service.id, ["probe", "via"], message)
-        elif not {a.network for a in via.networks} & {a.network for a in service.networks}:
+        elif probe.through_proxy:
+            yield from _through_proxy(context, service, via)
+        elif not shares_network(via, service):
             message = f"'{via.id}' shares no network with '{service.id}', so it cannot reach it"
             yield context.at("service", service.id, ["probe", "via"], message)
+
+
+def shares_network(one: Service, other: Service) -> bool:
+    return bool({a.network for a in one.networks} & {a.network for a in other.networks})
+
+
+def _through_proxy(context: Context, service: Service, via: Service) -> Iterator[Diagnostic]:
+    """The proxy's probe port reaches the service, and the exporter reaches the proxy."""
+    proxies = [s for s in context.catalog.services.values() if s.proxy]
+    where = ["probe", "through"]
+    if not proxies:
+        yield context.at(
+            "service", service.id, where, "the catalog has no reverse proxy (a service with proxy:)"
+        )
+        return
+    proxy = min(proxies, key=lambda s: s.id)
+    if proxy.port(PROBES_PORT) is None:
+        message = f"the proxy '{proxy.id}' has no port named '{PROBES_PORT}' to take the checks"
+        yield context.at("service", service.id, where, message)
+    elif not shares_network(proxy, service):
+        yield context.at("service", service.id, where, f"the proxy '{proxy.id}' shares no network with it")
+    elif not shares_network(via, proxy):
+        yield context.at(
+            "service", service.id, where, f"'{via.id}' shares no network with the proxy '{proxy.id}'"
+        )
 
 
 def check_model_servers(context: Context) -> Iterator[Diagnostic]:
