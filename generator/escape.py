@@ -44,6 +44,12 @@ def prometheus_text(text: str) -> str:
     return TEMPLATE_DELIMITERS.sub(lambda match: '{{"' + match.group() + '"}}', text)
 
 
+def prometheus_label(text: str) -> str:
+    """A label value inside "..." in Prometheus' text exposition format: backslash, double quote
+    and line feed escaped, as the format defines."""
+    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
 def sh_quoted(value: object) -> str:
     """A value for the inside of a single-quoted shell string: a quote is written '\\'' (close,
     escaped quote, reopen), so the value stays data whatever it holds."""

@@ -388,12 +388,13 @@ def test_promtool_unit_tests_of_every_alert(tmp_path: Path) -> None:
 @pytest.mark.promtool
 def test_node_exporter_serves_the_baselines_gen_verify_writes(tmp_path: Path) -> None:
     """`gen verify --textfile` writes for node_exporter's textfile collector: the real
-    node_exporter (Debian's) serves every measured baseline, and none that was skipped."""
+    node_exporter (Debian's) serves every measured baseline, and none that was skipped, and with
+    --model the model's load time and generation speed (a model name with a quote, escaped)."""
     import socket
     import time
     import urllib.request
 
-    from generator.verify.baselines import Measurement
+    from generator.verify.baselines import Measurement, ModelSpeed
     from generator.verify.report import Report, write_textfile
 
     binary = shutil.which("prometheus-node-exporter")
@@ -406,6 +407,7 @@ def test_node_exporter_serves_the_baselines_gen_verify_writes(tmp_path: Path) ->
             Measurement("zfs_dataset", "ZFS dataset", 5.0, "failed", [6.0, 7.5, 8.0]),
             Measurement("gpu_init", "GPU", 10.0, "skipped", [], "no GPU"),
         ],
+        ModelSpeed('odd"name:1b', [4.0, 5.0, 6.5], [40.0, 42.5, 41.0]),
     )  # fmt: skip
     written = write_textfile(report, tmp_path / "textfile", 1_765_000_000.0)
     assert oct(written.stat().st_mode & 0o777) == "0o644"
@@ -435,6 +437,9 @@ def test_node_exporter_serves_the_baselines_gen_verify_writes(tmp_path: Path) ->
     assert f"ai_stack_baseline_passed{{{labels}}} 1" in metrics
     assert 'ai_stack_baseline_passed{baseline="zfs_dataset",measured_stack="ai",variant="cpu"} 0' in metrics
     assert "gpu_init" not in metrics  # skipped: no made-up value
+    model = 'measured_stack="ai",model="odd\\"name:1b",variant="cpu"'  # node_exporter sorts the labels
+    assert f"ai_stack_model_load_seconds{{{model}}} 5" in metrics, metrics
+    assert f"ai_stack_model_tokens_per_second{{{model}}} 41" in metrics
     assert "node_textfile_scrape_error 0" in metrics
 
 

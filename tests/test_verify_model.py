@@ -23,6 +23,7 @@ from tests.conftest import ROOT, run_gen
 
 LOAD_S = 0.2
 MODEL = "tiny:1b"
+EVAL_COUNT, TOKENS_PER_SECOND = 48, 80.0  # what the stand-in generates, and how fast
 
 
 class StandInOllama(ThreadingHTTPServer):
@@ -44,10 +45,34 @@ class Handler(BaseHTTPRequestHandler):
         if body.get("keep_alive") == 0:
             self.server.loaded.discard(model)
             return self._answer(200, {"model": model, "response": "", "done": True, "done_reason": "unload"})
+        load_ns = 1_000_000  # Ollama's load_duration (nanoseconds): already loaded, a millisecond
         if model not in self.server.loaded:
             time.sleep(LOAD_S)
             self.server.loaded.add(model)
-        return self._answer(200, {"model": model, "response": "", "done": True, "done_reason": "load"})
+            load_ns = int(LOAD_S * 1e9)
+        if not body.get("prompt"):
+            answer = {
+                "model": model,
+                "response": "",
+                "done": True,
+                "done_reason": "load",
+                "load_duration": load_ns,
+            }
+            return self._answer(200, answer)
+        # a generation: Ollama's counters (eval_count tokens in eval_duration nanoseconds)
+        tokens = min(body.get("options", {}).get("num_predict", 128), EVAL_COUNT)
+        return self._answer(
+            200,
+            {
+                "model": model,
+                "response": "one, two, three",
+                "done": True,
+                "done_reason": "length",
+                "load_duration": load_ns,
+                "eval_count": tokens,
+                "eval_duration": int(tokens / TOKENS_PER_SECOND * 1e9),
+            },
+        )
 
     def _answer(self, status: int, body: dict[str, Any]) -> None:
         data = json.dumps(body).encode()
@@ -78,7 +103,7 @@ def url(server: StandInOllama) -> str:
 
 def measure(runner: str, *args: str) -> tuple[int, dict[str, Any]]:
     """Run model_load with `gen verify` or with dist/scripts/verify-baselines.sh: exit code and
-    the baseline's entry of the (schema-valid) JSON report."""
+    the baseline's entry of the (schema-valid) JSON report, with the report's model figures."""
     common = ["--only", "model_load", *args]
     if runner == "gen":
         result = run_gen("verify", "--format", "json", *common)
@@ -90,7 +115,10 @@ def measure(runner: str, *args: str) -> tuple[int, dict[str, Any]]:
         code, output = done.returncode, done.stdout
     report = json.loads(output)
     assert not list(schema_validator("verify-report.schema.json").iter_errors(report))
-    return code, next(b for b in report["baselines"] if b["id"] == "model_load")
+    return code, {
+        **next(b for b in report["baselines"] if b["id"] == "model_load"),
+        "model": report.get("model"),
+    }
 
 
 RUNNERS = pytest.mark.parametrize("runner", ["gen", "script"])
@@ -105,7 +133,24 @@ def test_each_load_is_timed_after_an_unload(ollama: StandInOllama, runner: str) 
     assert len(baseline["runs_s"]) == 3
     assert all(LOAD_S <= run < LOAD_S + 2 for run in baseline["runs_s"])
     unload, load = {"model": MODEL, "keep_alive": 0}, {"model": MODEL, "prompt": "", "stream": False}
-    assert ollama.requests == [unload, load, unload, load, unload, load, unload]
+    if runner == "gen":  # after each load, a short generation for the model's speed
+        generate = {
+            "model": MODEL,
+            "prompt": "Count from one to twenty in words, separated by commas.",
+            "stream": False,
+            "options": {"num_predict": 64},
+        }
+        assert ollama.requests == [unload, load, generate] * 3 + [unload]
+        assert baseline["model"] == {
+            "name": MODEL,
+            "load_s": [LOAD_S] * 3,  # Ollama's own load_duration, not gen's clock
+            "median_load_s": LOAD_S,
+            "tokens_per_second": [TOKENS_PER_SECOND] * 3,
+            "median_tokens_per_second": TOKENS_PER_SECOND,
+        }
+    else:  # the script times the load only
+        assert ollama.requests == [unload, load, unload, load, unload, load, unload]
+        assert baseline["model"] is None
     assert ollama.loaded == set()  # left unloaded
 
 

@@ -80,7 +80,8 @@ def run_verify(plan: Plan, request: Request, docker: Callable[[], Any]) -> Repor
             docker=docker,
         )
         measurements = measure_all(options, only)
-    return Report(stack.id, variant, request.runs, measured_at, host_facts(docker, compose), measurements)
+    host = host_facts(docker, compose)
+    return Report(stack.id, variant, request.runs, measured_at, host, measurements, options.model_speed)
 
 
 def _targets(pairs: tuple[str, ...]) -> dict[str, float]:

@@ -45,6 +45,29 @@ class Measurement:
 
 
 @dataclass
+class ModelSpeed:
+    """What Ollama itself says of --model, per run: how long it took to load (load_duration of
+    the loading answer) and how fast it then generates (eval_count / eval_duration)."""
+
+    model: str
+    load_s: list[float] = field(default_factory=list)
+    tokens_per_second: list[float] = field(default_factory=list)
+
+    @property
+    def median_load_s(self) -> float | None:
+        return statistics.median(self.load_s) if self.load_s else None
+
+    @property
+    def median_tokens_per_second(self) -> float | None:
+        return statistics.median(self.tokens_per_second) if self.tokens_per_second else None
+
+
+# A short generation after each load: how fast the model writes (Ollama stops at num_predict).
+SPEED_PROMPT = "Count from one to twenty in words, separated by commas."
+SPEED_TOKENS = 64
+
+
+@dataclass
 class Options:
     deployment: StackVariant  # the stack variant measured
     runs: int
@@ -59,6 +82,7 @@ class Options:
     ollama_url: str
     targets: dict[str, float]
     docker: Callable[[], Any]  # connects to the engine on first use
+    model_speed: ModelSpeed | None = None  # filled in by model_load, from Ollama's own figures
 
     @property
     def catalog(self) -> Catalog:
@@ -338,15 +362,34 @@ def gpu_init(options: Options) -> list[float]:
 
 
 def model_load(options: Options) -> list[float]:
-    """Unload the model, then time Ollama's /api/generate with an empty prompt (a pure load)."""
+    """Unload the model, then time Ollama's /api/generate with an empty prompt (a pure load);
+    after each load, a short generation for its speed (Options.model_speed)."""
     if not options.model:
         raise Skip("no model named: pass --model (e.g. llama3.1:70b) to time its load")
+    model = options.model
     url = options.ollama_url.rstrip("/") + "/api/generate"
+    speed = options.model_speed = ModelSpeed(model)
     runs = []
     for _ in range(options.runs):
-        _ollama(url, {"model": options.model, "keep_alive": 0})
-        runs.append(_timed(lambda: _ollama(url, {"model": options.model, "prompt": "", "stream": False})))
-    _ollama(url, {"model": options.model, "keep_alive": 0})
+        _ollama(url, {"model": model, "keep_alive": 0})
+        started = time.perf_counter()
+        loaded = _ollama(url, {"model": model, "prompt": "", "stream": False})
+        runs.append(time.perf_counter() - started)
+        if isinstance(loaded.get("load_duration"), int):  # nanoseconds, as Ollama documents it
+            speed.load_s.append(loaded["load_duration"] / 1e9)
+        generated = _ollama(
+            url,
+            {
+                "model": model,
+                "prompt": SPEED_PROMPT,
+                "stream": False,
+                "options": {"num_predict": SPEED_TOKENS},
+            },
+        )
+        count, duration = generated.get("eval_count"), generated.get("eval_duration")
+        if isinstance(count, int) and isinstance(duration, int) and count > 0 and duration > 0:
+            speed.tokens_per_second.append(count / (duration / 1e9))
+    _ollama(url, {"model": model, "keep_alive": 0})
     return runs
 
 

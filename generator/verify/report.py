@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from generator.escape import markdown_cell
-from generator.verify.baselines import Measurement
+from generator.escape import markdown_cell, prometheus_label
+from generator.verify.baselines import Measurement, ModelSpeed
 
 REPORT_VERSION = 1
 
@@ -20,6 +20,7 @@ class Report:
     measured_at: str
     host: dict[str, str]
     baselines: list[Measurement]
+    model: ModelSpeed | None = None  # with --model: Ollama's own load time and generation speed
 
     @property
     def ok(self) -> bool:
@@ -54,7 +55,29 @@ class Report:
             ],
             "summary": counts,
             "ok": self.ok,
+            **({"model": _model_dict(self.model)} if self.model else {}),
         }
+
+
+def _model_dict(speed: ModelSpeed) -> dict[str, Any]:
+    def rounded(value: float | None) -> float | None:
+        return None if value is None else round(value, 4)
+
+    return {
+        "name": speed.model,
+        "load_s": [round(v, 4) for v in speed.load_s],
+        "median_load_s": rounded(speed.median_load_s),
+        "tokens_per_second": [round(v, 2) for v in speed.tokens_per_second],
+        "median_tokens_per_second": rounded(speed.median_tokens_per_second),
+    }
+
+
+def _model_line(speed: ModelSpeed) -> str:
+    load = "-" if speed.median_load_s is None else f"{speed.median_load_s:.3f} s"
+    rate = "-" if speed.median_tokens_per_second is None else f"{speed.median_tokens_per_second:.1f} tokens/s"
+    return (
+        f"model {speed.model}: Ollama's load time {load}, generation {rate} (medians, Ollama's own figures)"
+    )
 
 
 def _median(m: Measurement) -> str:
@@ -86,6 +109,7 @@ def to_text(report: Report) -> str:
             "",
             *lines,
             "",
+            *([_model_line(report.model), ""] if report.model else []),
             *(["notes:", *notes, ""] if notes else []),
             verdict,
             "",
@@ -147,6 +171,28 @@ def to_textfile(report: Report, measured_at: float) -> str:
                 "ai_stack_baseline_measured_timestamp_seconds": f"{measured_at:.0f}",
             }
             lines.append(f"{name}{{{labels}}} {values[name]}")
+    speed = report.model
+    if speed is not None:
+        model = prometheus_label(speed.model)
+        labels = f'model="{model}",measured_stack="{report.stack}",variant="{report.variant}"'
+        for name, help_text, value in (
+            (
+                "ai_stack_model_load_seconds",
+                "Ollama's load time of the model (its load_duration), median.",
+                speed.median_load_s,
+            ),
+            (
+                "ai_stack_model_tokens_per_second",
+                "The model's generation speed (Ollama's eval_count / eval_duration), median.",
+                speed.median_tokens_per_second,
+            ),
+        ):
+            if value is not None:
+                lines += [
+                    f"# HELP {name} {help_text}",
+                    f"# TYPE {name} gauge",
+                    f"{name}{{{labels}}} {value:.6g}",
+                ]
     return "\n".join(lines) + "\n"
 
 
