@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from generator.catalog.model import Accelerator, Catalog, Stack
+from generator.catalog.variables import ZFS_POOLS, pool_map
 from generator.errors import GenError
 from generator.escape import terminal_text
 from generator.plan import Plan
@@ -255,7 +256,8 @@ def _datasets(
     if not script.is_file():  # --dry-run before the first build
         outcome.steps.append(Step("datasets", "planned", f"sh {script} (after the build)"))
         return options.dry_run
-    command = ["sh", str(script), "--dry-run" if options.dry_run else "--check"]
+    pools = pool_options(settings)
+    command = ["sh", str(script), "--dry-run" if options.dry_run else "--check", *pools]
     checked = run(command)
     if checked.returncode == 0 and not options.dry_run:
         outcome.steps.append(Step("datasets", "ok", "every dataset is there, as the catalog tunes it"))
@@ -267,7 +269,7 @@ def _datasets(
         )
         return checked.returncode == 0
     if checked.returncode == 1:  # drift: create what is missing, set what differs
-        applied = run(["sh", str(script)])
+        applied = run(["sh", str(script), *pools])
         if applied.returncode == 0:
             outcome.steps.append(Step("datasets", "changed", "created or tuned by the ZFS script"))
             return True
@@ -277,6 +279,13 @@ def _datasets(
     message = f"the ZFS script stopped (exit {checked.returncode}){hint}"
     outcome.steps.append(Step("datasets", "failed", message, said[-10:]))
     return False
+
+
+def pool_options(settings: dict[str, str]) -> list[str]:
+    """The ZFS script's --pool options for the env files' ZFS_POOLS (the catalog's pools on this
+    host's)."""
+    pairs = sorted(pool_map(settings.get(ZFS_POOLS, "")).items())
+    return [arg for catalog_pool, host_pool in pairs for arg in ("--pool", f"{catalog_pool}={host_pool}")]
 
 
 def compose_command(stack: Stack, variant: Accelerator, env_file: Path, dist: Path) -> list[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from generator.catalog import load_catalog
-from generator.up import chosen_variant, stack_order
+from generator.up import chosen_variant, pool_options, stack_order
 from tests.conftest import DEFAULT_CATALOG
 
 
@@ -26,3 +26,13 @@ def test_the_variant_is_the_gpu_scripts_verdict_unless_one_is_asked_for(tmp_path
     assert chosen_variant("cpu", state)[0] == "cpu"
     state.write_text("garbage\n")
     assert chosen_variant("auto", state)[0] == "cpu"
+
+
+def test_the_zfs_script_gets_the_env_files_pool_mapping() -> None:
+    """ZFS_POOLS in a stack's env file (service-pool=tank ...) reaches the ZFS script as --pool
+    options; tests/integration/test_zfs_script.py proves the script with one real pool."""
+    settings = {"ZFS_POOLS": "service-pool=tank media-pool=tank  staging-pool=scratch"}
+    assert pool_options(settings) == [
+        "--pool", "media-pool=tank", "--pool", "service-pool=tank", "--pool", "staging-pool=scratch",
+    ]  # fmt: skip
+    assert pool_options({}) == []

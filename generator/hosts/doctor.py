@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from generator.catalog.model import Accelerator, Catalog, Network, Service, Stack
+from generator.catalog.variables import ZFS_POOLS, pool_map
 from generator.hosts.engine import compose_cli, is_local
 from generator.hosts.host_paths import host_paths, path_checks
 from generator.hosts.limits import cpu_limits, memory_limits
@@ -52,7 +53,7 @@ def run_doctor(
         ("cpu limits", lambda: cpu_limits(client, services, settings or {})),
         ("memory limits", lambda: memory_limits(client, services, settings or {})),
         ("images", lambda: _images(client, services, variant)),
-        ("zfs pools", lambda: _pools(catalog)),
+        ("zfs pools", lambda: pool_checks(catalog, pool_map((settings or {}).get(ZFS_POOLS, "")))),
         ("templates url", lambda: _templates_url(catalog, services)),
     ]
     return run_groups(groups)
@@ -276,21 +277,33 @@ def _images(client: Any, services: list[Service], variant: Accelerator) -> Itera
             yield Check(f"image {image}", "fail", "not on this host", f"docker pull {image}")
 
 
-def _pools(catalog: Catalog) -> Iterator[Check]:
-    if not is_local() or shutil.which("zpool") is None:
-        yield Check("zfs pools", "warn", "no zpool command here: pool space not checked")
+def pool_checks(catalog: Catalog, mapped: dict[str, str]) -> Iterator[Check]:
+    """Each pool of this host the catalog's datasets go to (ZFS_POOLS maps the catalog's pools
+    onto the host's, e.g. all three onto one), with its free space."""
+    if not is_local() or shutil.which("zfs") is None:
+        yield Check("zfs pools", "warn", "no zfs command here: pool space not checked")
         return
+    on_host: dict[str, list[str]] = {}
     for pool in sorted(catalog.pools):
+        on_host.setdefault(mapped.get(pool, pool), []).append(pool)
+    for pool, holds in sorted(on_host.items()):
+        # the pool's root dataset, in bytes (`zpool list -p` is missing from older zpools)
         result = subprocess.run(
-            ["zpool", "list", "-H", "-p", "-o", "free,size", pool], capture_output=True, text=True, timeout=30
+            ["zfs", "get", "-H", "-p", "-o", "value", "available,used", pool],
+            capture_output=True,
+            text=True,
+            timeout=30,
         )
+        pool_name = f"pool {pool} (for {', '.join(holds)})" if holds != [pool] else f"pool {pool}"
         if result.returncode != 0:
-            yield Check(f"pool {pool}", "warn", "not imported on this host", "create or import it")
+            hint = "create or import it, or put the catalog's pool on one of this host's (ZFS_POOLS)"
+            yield Check(pool_name, "warn", "not imported on this host", hint)
             continue
-        free, size = (int(x) for x in result.stdout.split())
+        free, used = (int(x) for x in result.stdout.split())
+        size = free + used
         share = 100 * free // size if size else 0
         status = "ok" if share >= 20 else "warn"
-        yield Check(f"pool {pool}", status, f"{free // 2**30} GiB free ({share} %)")
+        yield Check(pool_name, status, f"{free // 2**30} GiB free ({share} %)")
 
 
 def _templates_url(catalog: Catalog, services: list[Service]) -> Iterator[Check]:

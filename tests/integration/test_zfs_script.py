@@ -11,6 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from generator.catalog import load_catalog
+from generator.catalog.variables import pool_map
+from generator.hosts.doctor import pool_checks
 from tests.conftest import DEFAULT_CATALOG, MINIMAL, run_gen
 from tests.zfs_env import datasets_of, pools, snapshot, unique_name, zfs_available, zfs_get
 
@@ -165,3 +168,48 @@ def test_a_non_empty_mountpoint_is_refused(fuse_catalog: tuple[Path, str, Path])
     assert result.returncode == 3
     assert f"refused: dataset {pool}/models: its mountpoint {folder} is a non-empty folder" in result.stderr
     assert datasets_of(pool) == [pool]
+
+
+def test_one_host_pool_holds_the_three_pools_of_the_catalog(tmp_path: Path) -> None:
+    """A homelab with a single pool maps the catalog's service-pool, media-pool and staging-pool
+    onto it (--pool, or ZFS_POOLS from the env file) without editing the catalog; two datasets
+    that would land on one name are refused before anything changes."""
+    zfs_available()
+    catalog = _catalog_for(DEFAULT_CATALOG, tmp_path / "catalog", {})
+    _fuse_friendly(catalog)
+    for dataset in (catalog / "datasets").glob("*.yaml"):  # what one 256 MB test pool holds
+        dataset.write_text(re.sub(r"^(\w*reservation): \d+M$", r"\1: 8M", dataset.read_text(), flags=re.M))
+    script = _build(catalog, tmp_path / "dist")
+    tank = unique_name("gentank")
+    mapping = [f"{pool}={tank}" for pool in ("service-pool", "media-pool", "staging-pool")]
+    with pools(tmp_path, [tank]):
+        refused = _run(script)
+        assert refused.returncode == 3 and "refused: pool 'service-pool' does not exist" in refused.stderr
+        assert (
+            "map the catalog's pool onto one of this host's (--pool CATALOG_POOL=HOST_POOL" in refused.stderr
+        )
+        options = [arg for pair in mapping for arg in ("--pool", pair)]
+        first = _run(script, *options)
+        assert first.returncode == 0, first.stdout + first.stderr
+        assert f"created {tank}/ai-models at /srv/ai/models" in first.stdout
+        assert f"created {tank}/ai-datasets at " in first.stdout  # media-pool's dataset
+        assert set(datasets_of(tank)) >= {f"{tank}/ai-models", f"{tank}/ai-datasets", f"{tank}/ai-temp"}
+        environment = {**os.environ, "ZFS_POOLS": " ".join(mapping)}
+        again = subprocess.run(
+            ["sh", str(script), "--check"], capture_output=True, text=True, env=environment
+        )
+        assert again.returncode == 0, again.stdout + again.stderr
+        assert "summary: 0 dataset(s) drifted" in again.stdout
+        # gen doctor reads the same mapping from the env file: one pool, holding all three
+        catalog_pools = sorted(load_catalog(catalog).pools)
+        (check,) = pool_checks(load_catalog(catalog), pool_map(" ".join(mapping)))
+        assert check.name == f"pool {tank} (for {', '.join(catalog_pools)})" and check.status == "ok", check
+        unmapped = list(pool_checks(load_catalog(catalog), {}))
+        assert [c.status for c in unmapped] == ["warn"] * 3 and "ZFS_POOLS" in unmapped[0].hint
+    # staging-pool/ai-models beside service-pool/ai-models: both would be tank/ai-models
+    temp = catalog / "datasets" / "ai-temp.yaml"
+    temp.write_text(temp.read_text().replace("name: ai-temp", "name: ai-models"))
+    clashing = _build(catalog, tmp_path / "clash")
+    clash = _run(clashing, *options)
+    assert clash.returncode == 3
+    assert f"refused: two datasets of the catalog would both be {tank}/ai-models on this host" in clash.stderr

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from generator.catalog.checks.context import Context
 from generator.catalog.model import PROBES_PORT, Service
-from generator.catalog.variables import ZFS_ALTROOT, limit_variables
+from generator.catalog.variables import ZFS_ALTROOT, ZFS_POOLS, limit_variables
 from generator.diagnostics import Diagnostic
 from generator.units import memory_bytes
 
@@ -250,7 +250,10 @@ def check_reserved_variables(context: Context) -> Iterator[Diagnostic]:
     such a name would be pre-filled in Portainer's templates and move every dataset bind, or lift
     another service's limit."""
     catalog = context.catalog
-    reserved = {ZFS_ALTROOT: "the prefix of every dataset bind (the ZFS altroot)"}
+    reserved = {
+        ZFS_ALTROOT: "the prefix of every dataset bind (the ZFS altroot)",
+        ZFS_POOLS: "the host's pools the catalog's pools are on (gen up, gen doctor, the ZFS script)",
+    }
     for other in catalog.services.values():
         cpus, memory = limit_variables(other)
         reserved[cpus] = f"the CPU limit of '{other.id}'"
