@@ -333,7 +333,8 @@ def _sent_to(notify: Notify, severity: str, stacks: list[str]) -> str:
 
 
 def _access_page(catalog: Catalog) -> HtmlPage:
-    from generator.render.proxy import exposed_services, proxy_service
+    from generator.catalog.model import PROBES_PORT
+    from generator.render.proxy import exposed_services, probed_through_proxy, proxy_service
 
     proxy = proxy_service(catalog)
     proxy_stack = catalog.stack_of(proxy.id) if proxy else None
@@ -350,6 +351,8 @@ def _access_page(catalog: Catalog) -> HtmlPage:
         proxy_stack=proxy_stack.id if proxy_stack else "",
         proxy_ports=", ".join(str(p.host) for p in proxy.ports if p.host) if proxy else "",
         exposed=exposed_services(catalog),
+        probed=probed_through_proxy(catalog),
+        probe_port=(port.container if proxy and (port := proxy.port(PROBES_PORT)) else None),
         lan_ports=[(s, p) for s in services for p in s.ports if p.on_every_interface and not s.proxy],
         networks=sorted((n for n in catalog.networks.values() if n.type == "bridge"), key=lambda n: n.id),
         members=members,
