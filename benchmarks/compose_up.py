@@ -1,30 +1,96 @@
-"""Median time from `docker compose up` to all-healthy for a stack, with stand-in images.
+"""Time from `docker compose up` to all-healthy for a stack, beside the physical limit: how long its
+programs themselves take to start.
 
 Usage (needs a Docker Engine: `scripts/start-dockerd` starts the test one):
-    .venv/bin/python benchmarks/compose_up.py [--stack ai] [--runs 5]
+    .venv/bin/python benchmarks/compose_up.py [--stack ai] [--variant cpu] [--runs 5]
 
-Reports each run, the median, and the deployment report's target (container start < 30 s), and
-writes benchmarks/results/compose-up.md. Healthchecks run every 10 s, so a stack whose services
-wait for each other (Open WebUI waits for Ollama) takes about two intervals.
+The images are the ones the tests build: the real program wherever it installs here (Open WebUI,
+code-server, Prometheus, node_exporter, the blackbox exporter, Caddy, Alertmanager), stand-ins
+for what cannot (Ollama, cAdvisor, Portainer), which the table says. For each run:
+- the stack: `docker compose up -d --wait`, the generated file as it is (its healthchecks'
+  intervals, its dependencies), until every service is healthy;
+- each service on its own (`up -d SERVICE`, which starts what it depends on first): from its
+  container's start (the engine's StartedAt) to its healthcheck command's first pass, run
+  inside the container every 0.1 s: the program's own start time;
+- the limit: the longest chain of those own times along the stack's `service_healthy`
+  dependencies (a dependent program cannot be checked healthy before its dependency is).
+Medians are reported; the gap between the stack and the limit is what the healthchecks' fixed
+intervals and the dependencies cost. Writes benchmarks/results/compose-up.md.
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import docker  # noqa: E402
+
 from generator.catalog import load_catalog  # noqa: E402
-from tests.docker_env import compose, engine, prepare_host, write_env_files  # noqa: E402
+from generator.catalog.model import Catalog, Service  # noqa: E402
+from tests.docker_env import compose, engine, extension_gallery, prepare_host, write_env_files  # noqa: E402
+from tests.real_images import PROGRAM_BUILDERS, real_program  # noqa: E402
 from tests.standins import build_standins, standin_images  # noqa: E402
 
 TARGET_SECONDS = 30.0
+POLL_SECONDS = 0.1
+
+
+def _container(client: docker.DockerClient, service: str) -> Any:
+    return client.containers.list(filters={"label": f"ai-stack.service={service}"})[0]
+
+
+def _own_start(client: docker.DockerClient, file: str, env_file: Path, service: Service) -> float | None:
+    """Seconds from the service's container start to its healthcheck's first pass (None: no
+    healthcheck to poll)."""
+    health = service.healthcheck
+    if health is None:
+        return None
+    kind, *words = health.test
+    command = ["sh", "-c", words[0]] if kind == "CMD-SHELL" else words
+    compose("-f", file, "up", "-d", service.id, env_file=env_file)
+    container = _container(client, service.id)
+    started = datetime.fromisoformat(container.attrs["State"]["StartedAt"][:26] + "+00:00").timestamp()
+    deadline = time.time() + 600
+    while time.time() < deadline:
+        if container.exec_run(command).exit_code == 0:
+            return time.time() - started
+        time.sleep(POLL_SECONDS)
+    raise RuntimeError(f"{service.id} never passed its healthcheck")
+
+
+def _limit(catalog: Catalog, services: list[Service], own: dict[str, float]) -> float:
+    """The longest chain of own start times along service_healthy dependencies."""
+    done: dict[str, float] = {}
+
+    def finish(service_id: str) -> float:
+        if service_id not in done:
+            service = catalog.services[service_id]
+            waits = [
+                finish(d.service)
+                for d in service.depends_on
+                if d.condition == "service_healthy" and d.service in own
+            ]
+            done[service_id] = max(waits, default=0.0) + own.get(service_id, 0.0)
+        return done[service_id]
+
+    return max((finish(s.id) for s in services if s.id in own), default=0.0)
+
+
+def _kind(image: str) -> str:
+    """Whether the tests' image of it runs the real program (Ollama's is an API stand-in)."""
+    name = image.rsplit(":", 1)[0].rsplit("/", 1)[-1]
+    real = (name in PROGRAM_BUILDERS and name != "ollama") or real_program(image) is not None
+    return "real" if real else "stand-in"
 
 
 def main() -> None:
@@ -39,30 +105,62 @@ def main() -> None:
     catalog = load_catalog(ROOT / "catalog")
     client = engine()
     build_standins(client, standin_images(catalog))
-    compose_file = str(ROOT / "dist" / "stacks" / args.stack / args.variant / "compose.yaml")
+    stack = catalog.stacks[args.stack]
+    services = [s for s in catalog.stack_services(stack) if s.in_variant(args.variant)]
+    file = str(ROOT / "dist" / "stacks" / args.stack / args.variant / "compose.yaml")
+    stack_runs: list[float] = []
+    own_runs: dict[str, list[float]] = {}
+    limits: list[float] = []
     with tempfile.TemporaryDirectory() as tmp:
         altroot = Path(tmp) / "altroot"
         prepare_host(catalog, altroot)
-        env_file = write_env_files(catalog, Path(tmp) / "secrets", altroot)[args.stack]
-        timings = []
+        gallery = extension_gallery(client, catalog)  # the stand-in Open VSX: no registry from here
+        env_file = write_env_files(catalog, Path(tmp) / "secrets", altroot, gallery)[args.stack]
         for run in range(1, args.runs + 1):
+            subprocess.run(["sync"], check=False)
             started = time.perf_counter()
-            compose("-f", compose_file, "up", "-d", "--wait", env_file=env_file)
-            timings.append(time.perf_counter() - started)
-            compose("-f", compose_file, "down", "--timeout", "5", env_file=env_file)
-            print(f"run {run}: {timings[-1]:.1f} s", flush=True)
-    median = statistics.median(timings)
+            compose("-f", file, "up", "-d", "--wait", env_file=env_file)
+            stack_runs.append(time.perf_counter() - started)
+            compose("-f", file, "down", "--timeout", "5", env_file=env_file)
+            own: dict[str, float] = {}
+            for service in services:
+                seconds = _own_start(client, file, env_file, service)
+                compose("-f", file, "down", "--timeout", "5", env_file=env_file)
+                if seconds is not None:
+                    own[service.id] = seconds
+                    own_runs.setdefault(service.id, []).append(seconds)
+            limits.append(_limit(catalog, services, own))
+            print(f"run {run}: stack {stack_runs[-1]:.1f} s, limit {limits[-1]:.1f} s", flush=True)
+    median, limit = statistics.median(stack_runs), statistics.median(limits)
     verdict = "meets" if median < TARGET_SECONDS else "misses"
-    line = (
-        f"| {args.stack} ({args.variant}) | {args.runs} | {median:.1f} s | "
-        f"{min(timings):.1f}-{max(timings):.1f} s | < {TARGET_SECONDS:.0f} s | {verdict} |"
-    )
-    report = (
-        "# Stack start: `up` to all-healthy (stand-in images)\n\n"
-        f"Command: `.venv/bin/python benchmarks/compose_up.py --stack {args.stack} --runs {args.runs}`\n\n"
-        "| stack | runs | median | range | target | result |\n|---|---|---|---|---|---|\n"
-        f"{line}\n"
-    )
+    lines = [
+        "# Stack start: `up` to all-healthy, beside the programs' own start",
+        "",
+        f"Command: `.venv/bin/python benchmarks/compose_up.py --stack {args.stack} --variant {args.variant} "
+        f"--runs {args.runs}`; medians of {args.runs} runs, one machine, the same run.",
+        "",
+        "| stack | `up --wait` to healthy | range | the programs' limit | gap | target | result |",
+        "|---|---|---|---|---|---|---|",
+        f"| {args.stack} ({args.variant}) | {median:.1f} s | {min(stack_runs):.1f}-{max(stack_runs):.1f} s "
+        f"| {limit:.1f} s | {median - limit:+.1f} s | < {TARGET_SECONDS:.0f} s | {verdict} |",
+        "",
+        "Each service on its own, from its container's start to its healthcheck's first pass (polled "
+        f"every {POLL_SECONDS:g} s):",
+        "",
+        "| service | image | own start (median) | range |",
+        "|---|---|---|---|",
+    ]
+    for service in services:
+        runs = own_runs.get(service.id)
+        image = service.image_for(args.variant)
+        if runs:
+            lines.append(
+                f"| {service.id} | {_kind(image)} | {statistics.median(runs):.2f} s "
+                f"| {min(runs):.2f}-{max(runs):.2f} s |"
+            )
+        else:
+            lines.append(f"| {service.id} | {_kind(image)} | no healthcheck | |")
+    report = "\n".join(lines) + "\n"
     results = ROOT / "benchmarks" / "results"
     results.mkdir(parents=True, exist_ok=True)
     (results / "compose-up.md").write_text(report)

@@ -150,11 +150,16 @@ def test_an_alert_reaches_the_receiver_is_resolved_and_a_silence_holds_it(
             assert firing["labels"]["severity"] == "warning"
             with _exporter(exporter_port, logs[0]):
                 _wait(lambda: bool(_notifications("resolved")), 90, "the resolved notification", logs)
-                _silence(manager_port, "service", "node-exporter")
+                _silence("127.0.0.1", manager_port, "service", "node-exporter")
                 _wait(lambda: _up(prometheus_port) == 1.0, 60, "node_exporter scraped again", logs)
             heard = len(_Hook.received)
             # stopped again, silenced: Alertmanager has the alert, and tells nobody
-            _wait(lambda: _suppressed(manager_port), 90, "the alert, silenced, in Alertmanager", logs)
+            _wait(
+                lambda: _suppressed("127.0.0.1", manager_port),
+                90,
+                "the alert, silenced, in Alertmanager",
+                logs,
+            )
             time.sleep(6)  # three group intervals: a notification would have been sent by now
             assert len(_Hook.received) == heard, _Hook.received[heard:]
     finally:
@@ -171,7 +176,7 @@ def _up(port: int) -> float | None:
     return float(result[0]["value"][1]) if result else None
 
 
-def _silence(port: int, label: str, value: str) -> None:
+def _silence(host: str, port: int, label: str, value: str) -> None:
     now = time.time()
     silence = {
         "matchers": [{"name": label, "value": value, "isRegex": False}],
@@ -181,7 +186,7 @@ def _silence(port: int, label: str, value: str) -> None:
         "comment": "maintenance",
     }
     request = urllib.request.Request(
-        f"http://127.0.0.1:{port}/api/v2/silences",
+        f"http://{host}:{port}/api/v2/silences",
         data=json.dumps(silence).encode(),
         headers={"Content-Type": "application/json"},
     )
@@ -189,8 +194,8 @@ def _silence(port: int, label: str, value: str) -> None:
         assert answer.status == 200
 
 
-def _suppressed(port: int) -> bool:
-    url = f"http://127.0.0.1:{port}/api/v2/alerts?silenced=true&active=true&inhibited=true"
+def _suppressed(host: str, port: int) -> bool:
+    url = f"http://{host}:{port}/api/v2/alerts?silenced=true&active=true&inhibited=true"
     try:
         with urllib.request.urlopen(url, timeout=2) as answer:
             alerts = json.load(answer)
@@ -200,3 +205,60 @@ def _suppressed(port: int) -> bool:
         a["labels"].get("alertname") == "ExporterDown" and a["status"]["state"] == "suppressed"
         for a in alerts
     )
+
+
+@pytest.mark.docker
+def test_on_the_engine_the_generated_monitoring_stack_tells_the_receiver(
+    catalog_copy: Callable[..., Path], tmp_path: Path
+) -> None:
+    """The same, as deployed: the monitoring stack's compose file (the real Prometheus,
+    Alertmanager and node_exporter in their images) on the suite's engine, the webhook on this
+    host, reached through the monitoring network's gateway. node-exporter's container stops:
+    ExporterDown reaches the webhook; it starts again: resolved; silenced and stopped again:
+    Alertmanager holds the alert and tells nobody."""
+    from generator.catalog import load_catalog
+    from tests.docker_env import compose, engine, prepared_host
+
+    catalog_dir = catalog_copy(DEFAULT_CATALOG)
+    network = load_catalog(catalog_dir).networks["monitoring"]
+    hook = ThreadingHTTPServer((str(network.gateway), 0), _Hook)
+    threading.Thread(target=hook.serve_forever, daemon=True).start()
+    _Hook.received = []
+    alerts = catalog_dir / "alerts.yaml"
+    thresholds = alerts.read_text().split("notify:", 1)[0]
+    for key in ("scrape_interval", "evaluation_interval", "target_down_for"):
+        thresholds = "\n".join(line for line in thresholds.splitlines() if not line.startswith(key)) + "\n"
+    timing = TIMING.replace("127.0.0.1:HOOK", f"{network.gateway}:{hook.server_address[1]}")
+    alerts.write_text(thresholds + timing)
+    out = tmp_path / "dist"
+    built = run_gen("build", "--catalog", str(catalog_dir), "--out", str(out))
+    assert built.exit_code == 0, built.stderr
+    catalog = load_catalog(catalog_dir)
+    client = engine()
+    env_files = prepared_host(client, catalog, tmp_path)
+    file = str(out / "stacks" / "monitoring" / "cpu" / "compose.yaml")
+    manager = next(str(a.ipv4_address) for a in catalog.services["alertmanager"].networks)
+    logs: list[Path] = []  # the containers keep their logs: docker logs, while it waits
+
+    def exporter_down(status: str) -> list[dict[str, Any]]:
+        return [a for a in _notifications(status) if a["labels"].get("job") == "node-exporter"]
+
+    try:
+        compose("-f", file, "up", "-d", "--wait", "--wait-timeout", "180", env_file=env_files["monitoring"])
+        node = client.containers.list(filters={"label": "ai-stack.service=node-exporter"})[0]
+        time.sleep(3)  # a few scrapes while it is up
+        node.stop(timeout=5)
+        _wait(lambda: bool(exporter_down("firing")), 120, "the firing notification", logs)
+        firing = exporter_down("firing")[0]
+        assert (firing["labels"]["stack"], firing["labels"]["severity"]) == ("monitoring", "warning")
+        node.start()
+        _wait(lambda: bool(exporter_down("resolved")), 120, "the resolved notification", logs)
+        _silence(manager, 9093, "service", "node-exporter")
+        heard = len(exporter_down("firing"))
+        node.stop(timeout=5)
+        _wait(lambda: _suppressed(manager, 9093), 120, "the alert, silenced, in Alertmanager", logs)
+        time.sleep(6)  # three group intervals: a notification would have been sent by now
+        assert len(exporter_down("firing")) == heard
+    finally:
+        hook.shutdown()
+        compose("-f", file, "down", "--timeout", "5", env_file=env_files["monitoring"], check=False)
