@@ -1,7 +1,8 @@
 """An alert from the exporter to a person, end to end, with the REAL programs: Debian bookworm's
 Prometheus 2.42, Alertmanager 0.25 and node_exporter 1.5, run on this host with the generated
 alert rules and alertmanager.yml (the prometheus.yml's jobs and Alertmanager's address pointed at
-the ports they listen on here). The receiver is a small webhook server of the test.
+the ports they listen on here), and then as deployed: the generated monitoring stack on the
+suite's engine. The receiver is a small webhook server of the test.
 
 The exporter is stopped: ExporterDown fires and the webhook gets it, with the stack and service
 labels; the exporter comes back: the resolved notification arrives; a silence of the service:
