@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -177,3 +178,26 @@ def test_an_unreachable_api_is_skipped_with_the_address(runner: str) -> None:
     assert code == 0
     assert baseline["status"] == "skipped"
     assert baseline["reason"].startswith("the Ollama API is not reachable at http://127.0.0.1:9/api/generate")
+
+
+def test_the_script_writes_the_textfile_as_gen_verify_does(ollama: StandInOllama, tmp_path: Path) -> None:
+    """verify-baselines.sh --textfile: the same metrics, help texts and labels as `gen verify
+    --textfile`, for the measured baselines only, in a file replaced whole."""
+    from generator.verify.report import TEXTFILE, TEXTFILE_METRICS
+
+    script = ROOT / "dist" / "scripts" / "verify-baselines.sh"
+    command = ["sh", str(script), "--only", "model_load", "--model", MODEL, "--ollama-url", url(ollama)]
+    done = subprocess.run([*command, "--textfile", str(tmp_path)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stdout + done.stderr
+    written = tmp_path / TEXTFILE
+    assert oct(written.stat().st_mode & 0o777) == "0o644"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [TEXTFILE]  # no partial file left
+    lines = written.read_text().splitlines()
+    for name, help_text in TEXTFILE_METRICS.items():
+        assert f"# HELP {name} {help_text}" in lines and f"# TYPE {name} gauge" in lines
+    values = {line.split("{")[0]: line.rsplit(" ", 1)[1] for line in lines if not line.startswith("#")}
+    labels = 'baseline="model_load",measured_stack="ai",variant="cpu"'
+    assert all(f"{{{labels}}}" in line for line in lines if not line.startswith("#"))
+    assert len([line for line in lines if not line.startswith("#")]) == 4  # the skipped ones have none
+    assert LOAD_S <= float(values["ai_stack_baseline_seconds"]) < LOAD_S + 2
+    assert (values["ai_stack_baseline_target_seconds"], values["ai_stack_baseline_passed"]) == ("300", "1")

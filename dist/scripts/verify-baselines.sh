@@ -5,13 +5,15 @@
 # Usage: verify-baselines.sh [--stack ID] [--variant cpu|nvidia|amd] [--runs N] [--env-file FILE]
 #          [--compose 'docker compose'] [--probe-image IMAGE] [--gpu-image IMAGE] [--dataset ID]
 #          [--zfs-pool POOL] [--model NAME] [--ollama-url URL] [--target ID=SECONDS] [--only ID]
-#          [--json]
+#          [--json] [--textfile DIR]
 # Baselines (targets from the report): container_start (stack start to all healthy, < 30 s),
 # network_attach (a container joins the stack's network with a static address, < 1 s),
 # zfs_dataset (a scratch dataset with the catalog's tuning, created unmounted, < 5 s), gpu_init
 # (nvidia-smi plus a container of the stack's GPU image, < 10 s), model_load (Ollama loads --model, < 300 s).
 # Each runs --runs times (default 3); the median is compared with the target. What cannot be
-# measured here is reported as skipped with the reason, never as passed.
+# measured here is reported as skipped with the reason, never as passed. --textfile DIR also
+# writes the measured baselines for node_exporter's textfile collector (ai_stack_baselines.prom,
+# replaced whole), as `gen verify --textfile` does.
 # Exit codes: 0 no measured baseline missed its target, 1 one did, 2 usage.
 # shellcheck disable=SC2317  # the baseline functions are called through their names in $id
 set -eu
@@ -55,6 +57,7 @@ OLLAMA_URL=
 TARGETS=
 ONLY=
 FORMAT=text
+TEXTFILE_DIR=
 
 usage() { echo "verify-baselines.sh: $*" >&2; echo "run with --help for the options" >&2; exit 2; }
 need() { [ "$2" -ge 2 ] || usage "$1 needs a value"; }
@@ -74,7 +77,8 @@ while [ "$#" -gt 0 ]; do
     --target) need "$1" "$#"; TARGETS="$TARGETS $2"; shift ;;
     --only) need "$1" "$#"; ONLY="$ONLY $2"; shift ;;
     --json) FORMAT=json ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    --textfile) need "$1" "$#"; TEXTFILE_DIR=$2; shift ;;
+    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
     *) usage "unknown option '$1'" ;;
   esac
   shift
@@ -281,6 +285,40 @@ for id in $(printf '%s\n' "$BASELINES" | cut -d'|' -f1); do
   RESULTS="$RESULTS$id|$target|$status|$runs|$median|$note
 "
 done
+
+# node_exporter's textfile collector: each measured baseline's median, target, verdict and time
+write_textfile() {
+  mkdir -p "$TEXTFILE_DIR"
+  partial="$TEXTFILE_DIR/.ai_stack_baselines.prom.$$"
+  now=$(date +%s)
+  {
+    for metric in seconds target_seconds passed measured_timestamp_seconds; do
+      case "$metric" in
+        seconds) help="The baseline's median over its runs, in seconds." ;;
+        target_seconds) help="The baseline's target, in seconds." ;;
+        passed) help="1 when the median met the target, 0 when it missed it." ;;
+        *) help="When the baseline was measured (Unix time)." ;;
+      esac
+      printf '# HELP ai_stack_baseline_%s %s\n# TYPE ai_stack_baseline_%s gauge\n' "$metric" "$help" "$metric"
+      while IFS='|' read -r id target status _ median _; do
+        if [ -z "$id" ] || [ -z "$median" ]; then continue; fi
+        case "$metric" in
+          seconds) value=$median ;;
+          target_seconds) value=$target ;;
+          passed) value=0; [ "$status" != passed ] || value=1 ;;
+          *) value=$now ;;
+        esac
+        printf 'ai_stack_baseline_%s{baseline="%s",measured_stack="%s",variant="%s"} %s\n' \
+          "$metric" "$id" "$STACK" "$VARIANT" "$value"
+      done <<EOF_RESULTS
+$RESULTS
+EOF_RESULTS
+    done
+  } >"$partial"
+  chmod 0644 "$partial"
+  mv -f "$partial" "$TEXTFILE_DIR/ai_stack_baselines.prom"  # the collector never reads half a file
+}
+[ -z "$TEXTFILE_DIR" ] || write_textfile
 
 os_name() {
   if [ -r /etc/os-release ]; then
