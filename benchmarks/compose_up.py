@@ -37,6 +37,7 @@ import docker  # noqa: E402
 
 from generator.catalog import load_catalog  # noqa: E402
 from generator.catalog.model import Catalog, Service  # noqa: E402
+from generator.plan.rules import START_INTERVAL_FILE  # noqa: E402
 from tests.docker_env import compose, engine, extension_gallery, prepare_host, write_env_files  # noqa: E402
 from tests.real_images import PROGRAM_BUILDERS, real_program  # noqa: E402
 from tests.standins import build_standins, standin_images  # noqa: E402
@@ -100,6 +101,11 @@ def main() -> None:
     parser.add_argument("--stack", default="ai")
     parser.add_argument("--variant", default="cpu")
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument(
+        "--start-interval",
+        action="store_true",
+        help="also merge compose.start-interval.yaml, as gen up does on Docker Engine 25 and later",
+    )
     args = parser.parse_args()
 
     catalog = load_catalog(ROOT / "catalog")
@@ -107,7 +113,9 @@ def main() -> None:
     build_standins(client, standin_images(catalog))
     stack = catalog.stacks[args.stack]
     services = [s for s in catalog.stack_services(stack) if s.in_variant(args.variant)]
-    file = str(ROOT / "dist" / "stacks" / args.stack / args.variant / "compose.yaml")
+    folder = ROOT / "dist" / "stacks" / args.stack / args.variant
+    file = str(folder / "compose.yaml")
+    files = ["-f", file] + (["-f", str(folder / START_INTERVAL_FILE)] if args.start_interval else [])
     stack_runs: list[float] = []
     own_runs: dict[str, list[float]] = {}
     limits: list[float] = []
@@ -119,9 +127,9 @@ def main() -> None:
         for run in range(1, args.runs + 1):
             subprocess.run(["sync"], check=False)
             started = time.perf_counter()
-            compose("-f", file, "up", "-d", "--wait", env_file=env_file)
+            compose(*files, "up", "-d", "--wait", env_file=env_file)
             stack_runs.append(time.perf_counter() - started)
-            compose("-f", file, "down", "--timeout", "5", env_file=env_file)
+            compose(*files, "down", "--timeout", "5", env_file=env_file)
             own: dict[str, float] = {}
             for service in services:
                 seconds = _own_start(client, file, env_file, service)
@@ -137,7 +145,9 @@ def main() -> None:
         "# Stack start: `up` to all-healthy, beside the programs' own start",
         "",
         f"Command: `.venv/bin/python benchmarks/compose_up.py --stack {args.stack} --variant {args.variant} "
-        f"--runs {args.runs}`; medians of {args.runs} runs, one machine, the same run.",
+        f"--runs {args.runs}{' --start-interval' if args.start_interval else ''}`; medians of {args.runs} "
+        "runs, one machine, the same run"
+        + (f" (with {START_INTERVAL_FILE}, as gen up on Engine 25+)." if args.start_interval else "."),
         "",
         "| stack | `up --wait` to healthy | range | the programs' limit | gap | target | result |",
         "|---|---|---|---|---|---|---|",
@@ -163,7 +173,8 @@ def main() -> None:
     report = "\n".join(lines) + "\n"
     results = ROOT / "benchmarks" / "results"
     results.mkdir(parents=True, exist_ok=True)
-    (results / "compose-up.md").write_text(report)
+    name = "compose-up-start-interval.md" if args.start_interval else "compose-up.md"
+    (results / name).write_text(report)
     print(report)
 
 

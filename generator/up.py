@@ -22,6 +22,7 @@ from generator.catalog.model import Accelerator, Catalog, Stack
 from generator.catalog.variables import ZFS_POOLS, pool_map
 from generator.errors import GenError
 from generator.escape import terminal_text
+from generator.hosts.engine import supports_start_interval
 from generator.plan import Plan
 
 GPU_STATE_FILE = Path("/var/lib/ai-stack/gpu-variant")  # written by scripts/gpu-bootstrap.sh
@@ -156,7 +157,9 @@ def bring_up(
     settings: dict[str, str] = {}
     for path in env_files.values():
         settings.update(read_assignments(path))
-    checks = run_doctor(client(), plan, stacks, variant, settings)
+    engine = client()
+    checks = run_doctor(engine, plan, stacks, variant, settings)
+    start_interval = supports_start_interval(str(engine.version().get("ApiVersion", "")))
     # images are pulled by `docker compose up`; a missing dataset folder is the next step's work
     failed = [c for c in checks if c.status == "fail" and not c.name.startswith("image ")]
     if failed:
@@ -190,7 +193,10 @@ def bring_up(
         )
 
     for stack in stacks:
-        if not _stack_up(stack, variant_of(stack), env_files[stack.id], options, progress, run, outcome):
+        up = _stack_up(
+            stack, variant_of(stack), env_files[stack.id], options, start_interval, progress, run, outcome
+        )
+        if not up:
             return outcome
 
     if options.pull_models:
@@ -288,11 +294,20 @@ def pool_options(settings: dict[str, str]) -> list[str]:
     return [arg for catalog_pool, host_pool in pairs for arg in ("--pool", f"{catalog_pool}={host_pool}")]
 
 
-def compose_command(stack: Stack, variant: Accelerator, env_file: Path, dist: Path) -> list[str]:
-    from generator.plan.rules import compose_path
+def compose_command(
+    stack: Stack, variant: Accelerator, env_file: Path, dist: Path, start_interval: bool = False
+) -> list[str]:
+    """Compose with the stack's env file and compose file; with `start_interval` (an engine that
+    has it) also the file that checks health every second while the services start."""
+    from generator.plan.rules import START_INTERVAL_FILE, compose_path
     from generator.verify import default_compose
 
-    return [*default_compose(), "--env-file", str(env_file), "-f", str(dist / compose_path(stack, variant))]
+    file = dist / compose_path(stack, variant)
+    command = [*default_compose(), "--env-file", str(env_file), "-f", str(file)]
+    faster = file.with_name(START_INTERVAL_FILE)
+    if start_interval and faster.is_file():
+        command += ["-f", str(faster)]
+    return command
 
 
 def _stack_up(
@@ -300,11 +315,12 @@ def _stack_up(
     variant: Accelerator,
     env_file: Path,
     options: UpOptions,
+    start_interval: bool,
     progress: Callable[[str], None],
     run: Run,
     outcome: UpOutcome,
 ) -> bool:
-    base = compose_command(stack, variant, env_file, options.dist)
+    base = compose_command(stack, variant, env_file, options.dist, start_interval)
     up = [*base, "up", "-d", "--wait", "--wait-timeout", str(WAIT_SECONDS)]
     name = f"stack {stack.id}"
     if options.dry_run:

@@ -138,3 +138,28 @@ def test_dollar_in_catalog_text_reaches_the_container_literally(tmp_path: Path) 
     script = config["services"]["continue-dev"]["entrypoint"][2]
     # `config` prints the escaped form back; the container receives "$@" (checked on the engine)
     assert script.endswith('exec /usr/bin/entrypoint.sh "$$@"')
+
+
+@pytest.mark.parametrize(("stack", "variant"), VARIANTS, ids=lambda x: getattr(x, "id", x))
+def test_the_start_interval_file_only_adds_start_interval(
+    stack: Stack, variant: Accelerator, tmp_path: Path
+) -> None:
+    """compose.start-interval.yaml merged over compose.yaml by the real Compose: every healthcheck
+    keeps its test, interval, timeout, retries and start period, and checks every second while
+    the service starts; nothing else changes."""
+    base = DIST / compose_path(stack, variant)
+    faster = base.with_name("compose.start-interval.yaml")
+    checked = [s for s in CATALOG.stack_services(stack) if s.in_variant(variant) and s.healthcheck]
+    if not checked:
+        assert not faster.exists()
+        return
+    env_file = tmp_path / "test.env"
+    env_file.write_text("".join(f"{k}={v}\n" for k, v in SECRETS.items()))
+    merged = json.loads(
+        compose("-f", str(base), "-f", str(faster), "config", "--format", "json", env_file=env_file).stdout
+    )
+    plain = _normalised(base, tmp_path)
+    for service in checked:
+        health = merged["services"][service.id]["healthcheck"]
+        assert health.pop("start_interval") == "1s"
+    assert merged == plain  # with start_interval taken out, the very same configuration

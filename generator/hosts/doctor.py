@@ -13,13 +13,13 @@ from typing import Any, NamedTuple
 
 from generator.catalog.model import Accelerator, Catalog, Network, Service, Stack
 from generator.catalog.variables import ZFS_POOLS, pool_map
-from generator.hosts.engine import compose_cli, is_local
+from generator.hosts.engine import compose_cli, is_local, supports_start_interval
 from generator.hosts.host_paths import host_paths, path_checks
 from generator.hosts.limits import cpu_limits, memory_limits
 from generator.hosts.report import Check, run_groups
 from generator.plan import Plan
 from generator.plan.publish import templates_url
-from generator.plan.rules import LABEL_PREFIX
+from generator.plan.rules import LABEL_PREFIX, START_INTERVAL_FILE
 
 
 def scope(plan: Plan, stacks: list[Stack], variant: Accelerator) -> list[tuple[Stack, tuple[Service, ...]]]:
@@ -61,7 +61,13 @@ def run_doctor(
 
 def _engine(client: Any) -> Iterator[Check]:
     version = client.version()
-    yield Check("engine", "ok", f"Docker {version.get('Version')} (API {version.get('ApiVersion')})")
+    api = str(version.get("ApiVersion"))
+    yield Check("engine", "ok", f"Docker {version.get('Version')} (API {api})")
+    if supports_start_interval(api):
+        message = f"API {api}: gen up adds {START_INTERVAL_FILE}, health checked every second while starting"
+    else:
+        message = f"API {api} (before 1.44): healthchecks keep their interval while starting (slower)"
+    yield Check("start interval", "ok", message)
 
 
 def _compose() -> Check:

@@ -40,3 +40,15 @@ def compose_cli() -> tuple[tuple[str, ...], str] | None:
         if result.returncode == 0:
             return command, result.stdout.strip()
     return None
+
+
+# Docker Engine 25 (API 1.44) checks a starting container's health every start_interval during its
+# start_period; Compose refuses the key on older engines.
+START_INTERVAL_API = (1, 44)
+
+
+def supports_start_interval(api_version: str) -> bool:
+    try:
+        return tuple(int(part) for part in api_version.split(".")[:2]) >= START_INTERVAL_API
+    except ValueError:
+        return False

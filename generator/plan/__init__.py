@@ -24,7 +24,7 @@ from generator.plan.compose.networks import top_level_networks
 from generator.plan.compose.service import compose_entry, file_secrets
 from generator.plan.compose.volumes import named_volumes
 from generator.plan.model_servers import with_model_server_settings
-from generator.plan.rules import Variable, compose_path, stack_variables
+from generator.plan.rules import START_INTERVAL, Variable, compose_path, stack_variables
 from generator.plan.swarm import SwarmServices, swarm_path, swarm_services
 
 
@@ -79,6 +79,16 @@ class StackVariant:
     @cached_property
     def compose_secrets(self) -> Mapping[str, Any]:
         return file_secrets(self.services)
+
+    @cached_property
+    def start_interval_overrides(self) -> Mapping[str, Any]:
+        """The services whose healthcheck gets START_INTERVAL while starting, on engines that
+        have it (compose.start-interval.yaml, which gen up adds there)."""
+        return {
+            s.id: {"healthcheck": {"start_interval": START_INTERVAL}}
+            for s in self.services
+            if s.healthcheck and not s.healthcheck.start_interval
+        }
 
     @cached_property
     def swarm(self) -> SwarmServices:

@@ -14,6 +14,9 @@ from generator.catalog.model import Accelerator, Catalog, Service, Stack, Volume
 from generator.catalog.variables import ZFS_ALTROOT, limit_variables
 
 LABEL_PREFIX = "ai-stack"
+# beside each compose.yaml: the healthchecks' start_interval, for engines that have it (gen up)
+START_INTERVAL_FILE = "compose.start-interval.yaml"
+START_INTERVAL = "1s"
 
 ZFS_ALTROOT_HELP = (
     "Prefix of every ZFS dataset mountpoint: empty on a normal host, the altroot when the pools "
