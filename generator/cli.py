@@ -51,6 +51,7 @@ class GenGroup(click.Group):
     """Turns GenError into a message on stderr and its exit code; anything else is a bug."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        _printable_streams()
         try:
             return super().invoke(ctx)
         except CatalogInvalid as error:
@@ -58,6 +59,15 @@ class GenGroup(click.Group):
         except GenError as error:
             click.echo(f"{_red('error:')} {error}", err=True)
             sys.exit(error.exit_code)
+
+
+def _printable_streams() -> None:
+    """Text that cannot be encoded (a lone surrogate read from a JSON file, say) is printed as
+    its escape, \\ud800, instead of failing the command after its work is done."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
 
 
 def _fail_with_diagnostics(error: CatalogInvalid) -> NoReturn:

@@ -19,6 +19,12 @@ DEFAULT_CATALOG = ROOT / "catalog"
 SHARED = ROOT.parent / "shared"
 
 
+def pytest_report_header(config: pytest.Config) -> str:
+    from tests.test_fuzz import EXAMPLES, SEED
+
+    return f"fuzzer: {EXAMPLES} examples per test, seed {SEED} (FUZZ_EXAMPLES, FUZZ_SEED)"
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """Compiled schema checks are cached in a folder of this run, never in the user's home."""
     import os

@@ -243,3 +243,29 @@ def test_a_bind_is_dangerous_by_where_it_leads(bind: str, readonly: bool, danger
     from generator.importer.portainer import _dangerous_bind
 
     assert (_dangerous_bind(bind, readonly) is not None) is dangerous, _dangerous_bind(bind, readonly)
+
+
+def test_a_lone_surrogate_in_a_key_is_printed_escaped(
+    catalog_copy: Callable[..., Path], tmp_path: Path
+) -> None:
+    """What the fuzzer found: JSON's "\\ud800" is a lone surrogate, which no output encoding
+    takes. The text report names the dropped key as its escape instead of failing the command
+    after the import was written, in-process and as a real process on its stdout."""
+    import subprocess
+    import sys
+
+    catalog_copy()
+    template = {"\ud800": 1, "type": 1, "title": "Odd", "name": "odd-keys", "image": "nginx:1.27.3"}
+    path = tmp_path / "templates.json"
+    path.write_text(json.dumps({"version": "3", "templates": [template]}))  # ASCII: "\ud800"
+    result = run_gen("import", "portainer", str(path))
+    assert result.exit_code == 0, result.stderr
+    assert "\\ud800" in result.stdout and "odd-keys" in result.stdout
+    again = subprocess.run(
+        [sys.executable, "-m", "generator", "import", "portainer", str(path), "--force"],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+    )
+    assert again.returncode == 0, again.stderr
+    assert "Traceback" not in again.stderr and "\\ud800" in again.stdout
