@@ -90,13 +90,24 @@ def host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Host]:
 
 
 def _remove_leftover_networks(client: docker.DockerClient) -> None:
-    """An earlier run may have left a shared network behind (its creator went down first)."""
+    """An earlier run may have left a shared network behind (its creator went down first). Right
+    after the previous test's `down`, the engine may still hold an endpoint of a container it has
+    just removed ("has active endpoints"): asked again a moment later, it lets the network go."""
     names = {n.name for n in CATALOG.networks.values() if n.type == "bridge"}
     for network in client.networks.list():
-        if network.name in names:
+        if network.name not in names:
+            continue
+        for _ in range(20):
             network.reload()
-            if not network.attrs.get("Containers"):
+            if network.attrs.get("Containers"):
+                break  # a running container of another test still uses it: keep it
+            try:
                 network.remove()
+                break
+            except docker.errors.APIError as error:
+                if "active endpoints" not in str(error):
+                    raise
+                time.sleep(0.5)
 
 
 def _assert_stack_matches_catalog(host: Host, catalog: Catalog, stack_id: str) -> None:
