@@ -462,7 +462,7 @@ def test_an_import_that_cannot_write_writes_nothing(small_filesystem: Path, tmp_
                      "--catalog", str(catalog))  # fmt: skip
     assert result.exit_code == 1
     assert result.stderr.strip().splitlines() == [
-        "error: could not write the imported entries (services/web-one.yaml, services/web-two.yaml): "
+        "error: could not write services/web-one.yaml, services/web-two.yaml: "
         "Read-only file system; the catalog is unchanged"
     ]
 
@@ -491,7 +491,7 @@ def test_several_files_are_replaced_all_or_none(tmp_path: Path) -> None:
 def test_an_import_reads_no_dot_file_of_the_catalog(
     catalog_copy: Callable[..., Path], tmp_path: Path
 ) -> None:
-    """Its trial copy of the catalog leaves dot-files out, as the loader does: one that links to
+    """It validates through the loader, which leaves dot-files out: one that links to
     /dev/zero would fill the disk (a real `gen` process with a time limit)."""
     catalog = catalog_copy()
     (catalog / ".zero").symlink_to("/dev/zero")

@@ -23,7 +23,6 @@ from generator.images.catalog_images import ImageUse, check_images
 from generator.images.reference import parse_reference
 from generator.images.registry import RegistryError, docker_credentials, list_tags
 from generator.images.versions import newer_tags
-from generator.writer import replace_file
 from tests.conftest import DEFAULT_CATALOG, run_gen
 
 
@@ -229,7 +228,9 @@ def test_a_pin_plan_changes_only_the_image_values(catalog_copy: Callable[..., Pa
     assert asked == []
     with_digests = pin.wanted_references(statuses, True, digest_of)
     assert with_digests["caddy:2.10.2-alpine"] == "caddy:2.10.2-alpine@sha256:" + "b" * 64
-    texts, changes = pin.plan(catalog, pin.wanted_references(statuses, False, digest_of))
+    editor, changes = pin.plan(
+        load_catalog(catalog), catalog, pin.wanted_references(statuses, False, digest_of)
+    )
     assert [(c.file.name, c.old, c.new) for c in changes] == [
         ("ollama-models.yaml", cpu, "ollama/ollama:99.1.0"),
         ("ollama.yaml", cpu, "ollama/ollama:99.1.0"),
@@ -238,10 +239,10 @@ def test_a_pin_plan_changes_only_the_image_values(catalog_copy: Callable[..., Pa
     expected = original.replace(f"image: {rocm}", "image: ollama/ollama:99.1.0-rocm")
     expected = expected.replace(f"image: {cpu}\n", "image: ollama/ollama:99.1.0\n")
     job_expected = job_original.replace(f"image: {cpu}\n", "image: ollama/ollama:99.1.0\n")
-    assert texts == {ollama: expected, job: job_expected}  # comments, order and layout untouched
-    assert pin.validates(catalog, texts) == []
-    assert f"-image: {cpu}\n+image: ollama/ollama:99.1.0\n" in pin.diff(texts)
+    # comments, order and layout untouched
+    assert editor.overlay == {"services/ollama.yaml": expected, "services/ollama-models.yaml": job_expected}
+    assert editor.problems() == []
+    assert f"-image: {cpu}\n+image: ollama/ollama:99.1.0\n" in editor.diff()
     assert (ollama.read_text(), job.read_text()) == (original, job_original)  # planning writes nothing
-    for path, text in texts.items():
-        replace_file(path, text.encode())
+    assert editor.write() == ["services/ollama-models.yaml", "services/ollama.yaml"]
     assert ollama.read_text() == expected

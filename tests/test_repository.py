@@ -35,13 +35,15 @@ def test_the_build_check_hook_runs_when_dist_is_edited() -> None:
 
 
 # The pipeline, in order: a module never imports one of a later stage. The commands (hosts,
-# verify, images, the importer, the command line) come after all of them; the helpers before.
+# verify, images, the importer, the catalog editor they write with, the command line) come after
+# all of them; the helpers before.
 STAGES = {"catalog": 1, "plan": 2, "render": 3, "writer": 4}
 COMMANDS = {
     "hosts",
     "verify",
     "images",
     "importer",
+    "editor",
     "cli",
     "build",
     "sitebuild",

@@ -5,28 +5,13 @@ validate."""
 
 from __future__ import annotations
 
-import difflib
-import re
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from generator.catalog.model import Catalog
+from generator.catalog.model import Catalog, Service
+from generator.editor import CatalogEditor, Edit, EditRefused
 from generator.images.catalog_images import ImageStatus
 from generator.images.reference import ImageReference, parse_reference
-from generator.writer import replace_files
-
-IMAGE_LINE = re.compile(
-    r"^(?P<head>\s*(?:-\s+)?image:\s*)(?P<quote>[\"']?)(?P<value>[^\s\"'#]+)(?P=quote)", re.M
-)
-
-
-@dataclass(frozen=True)
-class Change:
-    file: Path
-    line: int
-    old: str
-    new: str
 
 
 def repinned(reference: ImageReference, tag: str, digest: str | None) -> str:
@@ -58,45 +43,31 @@ def wanted_references(
     return wanted
 
 
-def plan(catalog_dir: Path, wanted: dict[str, str]) -> tuple[dict[Path, str], list[Change]]:
-    """The new text of every service file that names an image to change, and each change."""
-    texts: dict[Path, str] = {}
-    changes: list[Change] = []
-    for path in sorted((catalog_dir / "services").glob("*.yaml")):
-        text = path.read_text("utf-8")
-
-        def swap(line: re.Match[str], path: Path = path, text: str = text) -> str:
-            new = wanted.get(line.group("value"))
-            if new is None:
-                return line.group(0)
-            number = text.count("\n", 0, line.start()) + 1
-            changes.append(Change(path, number, line.group("value"), new))
-            return f"{line.group('head')}{line.group('quote')}{new}{line.group('quote')}"
-
-        new_text = IMAGE_LINE.sub(swap, text)
-        if new_text != text:
-            texts[path] = new_text
-    return texts, changes
+def written_images(service: Service) -> Iterator[tuple[tuple[str, ...], str]]:
+    """Where the service's file writes an image (its keys), and the image: the cpu variant's,
+    then each GPU variant's own."""
+    yield ("image",), service.image
+    if service.gpu and service.gpu.nvidia and service.gpu.nvidia.image:
+        yield ("gpu", "nvidia", "image"), service.gpu.nvidia.image
+    if service.gpu and service.gpu.amd and service.gpu.amd.image:
+        yield ("gpu", "amd", "image"), service.gpu.amd.image
 
 
-def validates(catalog_dir: Path, texts: dict[Path, str]) -> list[str]:
-    """The problems `gen validate` would find in the catalog with the new texts (nothing written)."""
-    from generator.catalog import validate_catalog
-
-    overlay = {path.relative_to(catalog_dir).as_posix(): text for path, text in texts.items()}
-    _, problems = validate_catalog(catalog_dir, overlay)
-    return [f"{p.path}: {p.message}" for p in problems]
-
-
-def diff(texts: dict[Path, str]) -> str:
-    parts: list[str] = []
-    for path, text in texts.items():
-        old = path.read_text("utf-8").splitlines(keepends=True)
-        parts += difflib.unified_diff(old, text.splitlines(keepends=True), str(path), str(path))
-    return "".join(parts)
+def plan(catalog: Catalog, catalog_dir: Path, wanted: dict[str, str]) -> tuple[CatalogEditor, list[Edit]]:
+    """An editor holding the new image values (nothing written), and each change, by file and line.
+    Only image values change: an equal text elsewhere (a description, a comment) stays."""
+    editor = CatalogEditor(catalog_dir)
+    changes = [
+        edit
+        for service in catalog.services.values()
+        for keys, image in written_images(service)
+        if image in wanted
+        and (edit := editor.set_scalar(f"services/{service.id}.yaml", keys, wanted[image])) is not None
+    ]
+    return editor, sorted(changes, key=lambda c: (c.file, c.line))
 
 
-def changes_text(changes: list[Change], diff_text: str, with_digest: bool) -> str:
+def changes_text(changes: list[Edit], diff_text: str, with_digest: bool) -> str:
     """`gen images pin` as text: the diff (with --dry-run), then a line per change."""
     from generator.diagnostics import display_path
 
@@ -115,7 +86,7 @@ def pin_images(
     dry_run: bool,
     pre_releases: bool,
     plain_http: tuple[str, ...],
-) -> tuple[list[Change], str]:
+) -> tuple[list[Edit], str]:
     """`gen images pin`: the changes made (or, with `dry_run`, their diff and nothing written).
     Refuses, changing nothing, when an image could not be checked, a digest could not be read
     or the result would not validate."""
@@ -141,11 +112,15 @@ def pin_images(
         wanted = wanted_references(results, with_digest, digest_of)
     except RegistryError as error:
         raise GenError(f"nothing pinned: a digest could not be read: {error}") from None
-    texts, changes = plan(catalog_dir, wanted)
-    problems = validates(catalog_dir, texts) if texts else []
+    try:
+        editor, changes = plan(catalog, catalog_dir, wanted)
+    except EditRefused as refused:
+        raise GenError(f"nothing pinned: {refused}") from None
+    problems = editor.problems() if changes else []
     if problems:
-        raise GenError("nothing pinned: the result would not validate: " + "; ".join(problems[:5]))
+        shown = "; ".join(f"{p.path}: {p.message}" for p in problems[:5])
+        raise GenError("nothing pinned: the result would not validate: " + shown)
     if dry_run:
-        return changes, diff(texts)
-    replace_files({path: text.encode("utf-8") for path, text in texts.items()})  # all or none
+        return changes, editor.diff()
+    editor.write()  # all or none
     return changes, ""

@@ -9,11 +9,11 @@ from typing import Any
 from generator.catalog import validate_catalog
 from generator.catalog.model import Catalog
 from generator.diagnostics import display_path
+from generator.editor import CatalogEditor
 from generator.errors import CatalogInvalid, GenError
 from generator.importer.portainer import UNREVIEWED, ImportState, Refused, map_template
 from generator.importer.report import ImportReport, Outcome
 from generator.render.yaml_text import to_yaml
-from generator.writer import replace_files
 
 HEADER = "# yaml-language-server: $schema=../../schemas/service.schema.json\n"
 
@@ -129,29 +129,26 @@ def import_portainer(
             # a value inside a list or object of the wrong kind: this template only is refused
             outcome.refuse(f"a value of a kind Portainer's format does not have ({error})")
         outcomes.append(outcome)
-    _refuse_what_would_not_validate(catalog_dir, documents, outcomes)
     header = f"{HEADER}# Imported from {path.name} by `gen import portainer`.\n"
-    contents = {catalog_dir / entity: to_yaml(document, header) for entity, document in documents.items()}
-    try:
-        replace_files(contents)  # every entry, or none
-    except OSError as error:  # a full disk, a read-only catalog
-        raise GenError(
-            f"could not write the imported entries ({', '.join(documents)}): {error.strerror or error}; "
-            "the catalog is unchanged"
-        ) from error
+    editor = CatalogEditor(catalog_dir)
+    for entity, document in documents.items():
+        editor.put(entity, to_yaml(document, header).decode("utf-8"))
+    _refuse_what_would_not_validate(editor, list(documents), outcomes)
+    editor.write()  # every entry, or none
     return ImportReport(display_path(path), version, outcomes)
 
 
 def _refuse_what_would_not_validate(
-    catalog_dir: Path, documents: dict[str, dict[str, Any]], outcomes: list[Outcome]
+    editor: CatalogEditor, entities: list[str], outcomes: list[Outcome]
 ) -> None:
     """Validate the catalog as it would be with the imported entries (read from memory: nothing is
     written, nothing copied); entries with errors are refused with the first one, until the rest
     validate (an import never breaks the catalog)."""
+    catalog_dir = editor.catalog_dir
     by_entity = {o.entity: o for o in outcomes if o.entity is not None}
-    texts = {entity: to_yaml(document, HEADER).decode("utf-8") for entity, document in documents.items()}
+    documents = list(entities)
     while documents:
-        _, problems = validate_catalog(catalog_dir, texts)
+        problems = editor.problems()
         # the reasons --allow-dangerous leaves for review fail on purpose, and only them
         problems = [p for p in problems if not p.message.lstrip("'\"").startswith(UNREVIEWED)]
         failing: dict[str, str] = {}
@@ -171,8 +168,8 @@ def _refuse_what_would_not_validate(
         for entity, reason in failing.items():
             by_entity[entity].refuse(reason)
             by_entity[entity].entity = None
-            del documents[entity]
-            del texts[entity]
+            documents.remove(entity)
+            editor.drop(entity)
 
 
 def _in_catalog(catalog_dir: Path, shown: str) -> str:
