@@ -185,7 +185,7 @@ def measure_size(gen: str, size: int, args: argparse.Namespace, work: Path) -> l
         build = [gen, "build", "--catalog", str(catalog), "--out", "{out}"]
         results.append(measure("gen build", key, args.runs, [build], work / f"out-{shape}-{size}"))
         if shape == REAL:
-            one = [sys.executable, str(ROOT / "benchmarks" / "one_process.py"), *build[1:]]
+            one = [sys.executable, str(ROOT / "benchmarks" / "plain_twin.py"), "second-process", *build[1:]]
             results.append(measure("gen build, one process", key, args.runs, [one], work / f"one-{size}"))
         if shape == SYNTHETIC and (BIN / "check-jsonschema").exists():
             schemas = work / "schemas"
