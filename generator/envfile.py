@@ -64,7 +64,7 @@ class SecretsResult:
 def write_stack_secrets(plan: Plan, stack_ids: Iterable[str], folder: Path) -> list[SecretsResult]:
     """`gen secrets`: <folder>/<stack>.env for each stack (every stack when none is named), with
     a value for each secret any variant of the stack reads."""
-    refuse_published(folder)
+    refuse_secrets_place(folder, [folder / f"{s.id}.env" for s in plan.chosen_stacks(stack_ids)])
     return [
         write_secrets(folder / f"{stack.id}.env", stack.id, plan.stack_variables(stack))
         for stack in plan.chosen_stacks(stack_ids)
@@ -82,11 +82,7 @@ def write_secrets(path: Path, stack_id: str, variables: Iterable[Variable]) -> S
     """Add a generated value for each secret missing from `path`; keep everything else. The file
     is replaced whole (a private temporary file beside it, then a rename): never written
     through a symbolic link, never half-written."""
-    _refuse_build_output(path)
-    if path.is_symlink():
-        raise OutputRefused(
-            f"{path} is a symbolic link; secrets are written to a plain file only: remove the link"
-        )
+    refuse_secrets_place(path.parent, [path])
     existing = read_assignments(path)
     added, kept, lines = [], [], []
     for variable in variables:
@@ -136,12 +132,18 @@ def _refuse_build_output(path: Path) -> None:
             )
 
 
-def refuse_published(folder: Path) -> None:
-    """Secrets never go where they would be published: inside a build output, a built site or
-    the docs site's source."""
+def refuse_secrets_place(folder: Path, files: Iterable[Path]) -> None:
+    """Secrets never go where they would be published (inside a build output, a built site or
+    the docs site's source), nor through a link: raised before anything is written."""
     from generator.errors import UsageError
     from generator.writer import published_place
 
     inside = published_place(folder)
     if inside is not None:
         raise UsageError(f"{folder} is inside {inside}: keep secrets outside it")
+    for path in files:
+        _refuse_build_output(path)
+        if path.is_symlink():
+            raise OutputRefused(
+                f"{path} is a symbolic link; secrets are written to a plain file only: remove the link"
+            )

@@ -141,7 +141,7 @@ def bring_up(
     run: Run = _run,
 ) -> UpOutcome:
     """`gen up`. `client` connects to the engine when first called; `run` runs a command."""
-    from generator.envfile import read_assignments, write_stack_secrets
+    from generator.envfile import read_assignments, refuse_secrets_place, write_stack_secrets
     from generator.hosts.doctor import run_doctor
 
     catalog = plan.catalog
@@ -154,6 +154,11 @@ def bring_up(
         return variant if variant in catalog.stack_accelerators(stack) else "cpu"
 
     env_files = {stack.id: options.secrets_dir / f"{stack.id}.env" for stack in stacks}
+    try:  # a folder the secrets may not go to stops it before anything is changed
+        refuse_secrets_place(options.secrets_dir, env_files.values())
+    except GenError as refused:
+        outcome.steps.append(Step("secrets", "failed", str(refused)))
+        return outcome
     settings: dict[str, str] = {}
     for path in env_files.values():
         settings.update(read_assignments(path))
@@ -432,6 +437,10 @@ def bring_down(plan: Plan, stack_ids: list[str], options: UpOptions, run: Run = 
         down = [*base, "down", "--remove-orphans"]
         if options.dry_run:
             outcome.steps.append(Step(f"stack {stack.id}", "planned", " ".join(down)))
+            continue
+        listed = run([*base, "ps", "--all", "--quiet"])
+        if listed.returncode == 0 and not listed.stdout.strip():  # no container, running or not
+            outcome.steps.append(Step(f"stack {stack.id}", "ok", "not running: nothing to stop"))
             continue
         result = run(down)
         status = "changed" if result.returncode == 0 else "failed"

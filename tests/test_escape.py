@@ -189,7 +189,7 @@ def test_catalog_text_reaches_the_site_as_text(catalog_copy: Callable[..., Path]
         1,
     )
     # a value with backticks in the compose listing: a line of them must not close its fence
-    health = 'test: [CMD-SHELL, "curl --silent --fail http://localhost:8080/health || exit 1"]'
+    health = "test: [CMD, curl, --silent, --fail, http://localhost:8080/health]"
     assert health in text
     text = text.replace(
         health, 'test: [CMD-SHELL, "curl --silent --fail http://localhost:8080/health\\n```\\n"]'

@@ -188,7 +188,7 @@ def test_forcing_an_entry_that_others_use_is_refused_with_what_it_would_break(
     report = _import(_templates(tmp_path, ollama), "--force")
     assert report["counts"]["refused"] == 1
     (outcome,) = report["templates"]
-    assert outcome["reason"].startswith("would break services/continue-dev.yaml: depends_on[0]:"), outcome
+    assert outcome["reason"].startswith("would break services/ollama-models.yaml: depends_on[0]:"), outcome
     assert {p: p.read_bytes() for p in catalog.rglob("*") if p.is_file()} == before
 
 

