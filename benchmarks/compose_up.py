@@ -11,11 +11,14 @@ for what cannot (Ollama, cAdvisor, Portainer), which the table says. For each ru
   intervals, its dependencies), until every service is healthy;
 - each service on its own (`up -d SERVICE`, which starts what it depends on first): from its
   container's start (the engine's StartedAt) to its healthcheck command's first pass, run
-  inside the container every 0.1 s: the program's own start time;
-- the limit: the longest chain of those own times along the stack's `service_healthy`
-  dependencies (a dependent program cannot be checked healthy before its dependency is).
-Medians are reported; the gap between the stack and the limit is what the healthchecks' fixed
-intervals and the dependencies cost. Writes benchmarks/results/compose-up.md.
+  inside the container every 0.1 s: the program's own start time; for a one-shot job (no
+  healthcheck, restart "no", such as the IDE's extension installer) its run, start to exit;
+- the limit: the longest chain of those own times along the stack's `service_healthy` and
+  `service_completed_successfully` dependencies (a dependent program cannot be checked healthy
+  before its dependency is, nor start before a job it waits for has ended).
+Medians are reported, with the stack's time as a multiple of the limit (target: at most 1.3x);
+the gap is what the healthchecks' intervals and the dependencies cost. Writes
+benchmarks/results/compose-up.md (compose-up-start-interval.md with --start-interval).
 """
 
 from __future__ import annotations
@@ -43,24 +46,40 @@ from tests.real_images import PROGRAM_BUILDERS, real_program  # noqa: E402
 from tests.standins import build_standins, standin_images  # noqa: E402
 
 TARGET_SECONDS = 30.0
+TARGET_RATIO = 1.3  # the stack at most this multiple of its programs' own start (the limit)
 POLL_SECONDS = 0.1
+WAITED_FOR = ("service_healthy", "service_completed_successfully")
 
 
 def _container(client: docker.DockerClient, service: str) -> Any:
-    return client.containers.list(filters={"label": f"ai-stack.service={service}"})[0]
+    return client.containers.list(all=True, filters={"label": f"ai-stack.service={service}"})[0]
+
+
+def _moment(stamp: str) -> float:
+    """The engine's RFC 3339 time (nanoseconds, Z) as seconds since the epoch."""
+    return datetime.fromisoformat(stamp[:26] + "+00:00").timestamp()
 
 
 def _own_start(client: docker.DockerClient, file: str, env_file: Path, service: Service) -> float | None:
-    """Seconds from the service's container start to its healthcheck's first pass (None: no
-    healthcheck to poll)."""
+    """Seconds from the service's container start to its healthcheck's first pass, or for a
+    one-shot job to its exit (None: neither)."""
     health = service.healthcheck
     if health is None:
-        return None
+        if service.restart != "no":
+            return None
+        compose("-f", file, "up", "-d", service.id, env_file=env_file)
+        container = _container(client, service.id)
+        if container.wait(timeout=600)["StatusCode"] != 0:
+            raise RuntimeError(f"{service.id} failed")
+        container.reload()
+        return _moment(container.attrs["State"]["FinishedAt"]) - _moment(
+            container.attrs["State"]["StartedAt"]
+        )
     kind, *words = health.test
     command = ["sh", "-c", words[0]] if kind == "CMD-SHELL" else words
     compose("-f", file, "up", "-d", service.id, env_file=env_file)
     container = _container(client, service.id)
-    started = datetime.fromisoformat(container.attrs["State"]["StartedAt"][:26] + "+00:00").timestamp()
+    started = _moment(container.attrs["State"]["StartedAt"])
     deadline = time.time() + 600
     while time.time() < deadline:
         if container.exec_run(command).exit_code == 0:
@@ -70,7 +89,7 @@ def _own_start(client: docker.DockerClient, file: str, env_file: Path, service: 
 
 
 def _limit(catalog: Catalog, services: list[Service], own: dict[str, float]) -> float:
-    """The longest chain of own start times along service_healthy dependencies."""
+    """The longest chain of own start times along the dependencies a service waits for."""
     done: dict[str, float] = {}
 
     def finish(service_id: str) -> float:
@@ -79,7 +98,7 @@ def _limit(catalog: Catalog, services: list[Service], own: dict[str, float]) -> 
             waits = [
                 finish(d.service)
                 for d in service.depends_on
-                if d.condition == "service_healthy" and d.service in own
+                if d.condition in WAITED_FOR and d.service in own
             ]
             done[service_id] = max(waits, default=0.0) + own.get(service_id, 0.0)
         return done[service_id]
@@ -140,7 +159,9 @@ def main() -> None:
             limits.append(_limit(catalog, services, own))
             print(f"run {run}: stack {stack_runs[-1]:.1f} s, limit {limits[-1]:.1f} s", flush=True)
     median, limit = statistics.median(stack_runs), statistics.median(limits)
+    ratio = median / limit if limit else float("inf")
     verdict = "meets" if median < TARGET_SECONDS else "misses"
+    ratio_verdict = "meets" if ratio <= TARGET_RATIO else "misses"
     lines = [
         "# Stack start: `up` to all-healthy, beside the programs' own start",
         "",
@@ -149,13 +170,14 @@ def main() -> None:
         "runs, one machine, the same run"
         + (f" (with {START_INTERVAL_FILE}, as gen up on Engine 25+)." if args.start_interval else "."),
         "",
-        "| stack | `up --wait` to healthy | range | the programs' limit | gap | target | result |",
-        "|---|---|---|---|---|---|---|",
+        "| stack | `up --wait` to healthy | range | the programs' limit | gap | ratio | targets | result |",
+        "|---|---|---|---|---|---|---|---|",
         f"| {args.stack} ({args.variant}) | {median:.1f} s | {min(stack_runs):.1f}-{max(stack_runs):.1f} s "
-        f"| {limit:.1f} s | {median - limit:+.1f} s | < {TARGET_SECONDS:.0f} s | {verdict} |",
+        f"| {limit:.1f} s | {median - limit:+.1f} s | {ratio:.2f}x | < {TARGET_SECONDS:.0f} s; "
+        f"<= {TARGET_RATIO}x the limit | {verdict}; {ratio_verdict} |",
         "",
         "Each service on its own, from its container's start to its healthcheck's first pass (polled "
-        f"every {POLL_SECONDS:g} s):",
+        f"every {POLL_SECONDS:g} s), or for a one-shot job to its exit:",
         "",
         "| service | image | own start (median) | range |",
         "|---|---|---|---|",
@@ -169,7 +191,7 @@ def main() -> None:
                 f"| {min(runs):.2f}-{max(runs):.2f} s |"
             )
         else:
-            lines.append(f"| {service.id} | {_kind(image)} | no healthcheck | |")
+            lines.append(f"| {service.id} | {_kind(image)} | no healthcheck, not a job | |")
     report = "\n".join(lines) + "\n"
     results = ROOT / "benchmarks" / "results"
     results.mkdir(parents=True, exist_ok=True)

@@ -75,38 +75,63 @@ def _alert(labels: dict[str, str], summary: str, description: str) -> dict[str, 
 
 
 FS = 'fstype="ext4"'
+SCRAPED = {"stack": "monitoring", "service": "cadvisor"}  # the scrape target's labels
+OLLAMA_LABELS = {
+    "name": "ollama",
+    "container_label_ai_stack_stack": "ai",
+    "container_label_ai_stack_service": "ollama",
+}
+
+
+def _series_labels(labels: dict[str, str]) -> str:
+    return "{" + ",".join(f'{k}="{v}"' for k, v in {**labels}.items()) + "}"
+
+
+OLLAMA = _series_labels({**SCRAPED, **OLLAMA_LABELS})
+WEBUI = _series_labels(
+    {**SCRAPED, "name": "open-webui", "container_label_ai_stack_stack": "ai",
+     "container_label_ai_stack_service": "open-webui"}
+)  # fmt: skip
+FOREIGN = _series_labels({**SCRAPED, "name": "other"})  # a container gen did not start
 ZFS = 'fstype="zfs"'
 # Each case: a series that must fire and one that must not, with the thresholds of catalog/alerts.yaml.
 CASES = [
-    _case(
+    _case(  # a container alert is the container's stack's and service's, not cAdvisor's
         "ContainerMemoryNearLimit",
         [
-            ('container_memory_working_set_bytes{name="ollama"}', "95x20"),
-            ('container_spec_memory_limit_bytes{name="ollama"}', "100x20"),
-            ('container_memory_working_set_bytes{name="open-webui"}', "50x20"),
-            ('container_spec_memory_limit_bytes{name="open-webui"}', "100x20"),
+            (f"container_memory_working_set_bytes{OLLAMA}", "95x20"),
+            (f"container_spec_memory_limit_bytes{OLLAMA}", "100x20"),
+            (f"container_memory_working_set_bytes{WEBUI}", "50x20"),
+            (f"container_spec_memory_limit_bytes{WEBUI}", "100x20"),
+            (f"container_memory_working_set_bytes{FOREIGN}", "99x20"),
+            (f"container_spec_memory_limit_bytes{FOREIGN}", "100x20"),
         ],
         [
             _alert(
-                {"severity": "warning", "name": "ollama"},
+                {"severity": "warning", **OLLAMA_LABELS, "stack": "ai", "service": "ollama"},
                 "Container ollama is near its memory limit",
                 "It uses 95% of its memory limit (threshold 90%).",
-            )
+            ),
+            _alert(
+                {"severity": "warning", "name": "other", **SCRAPED},
+                "Container other is near its memory limit",
+                "It uses 99% of its memory limit (threshold 90%).",
+            ),
         ],
     ),
     _case(
         "ContainerCpuNearLimit",
         [
-            ('container_cpu_usage_seconds_total{name="ollama"}', "0+57x20"),
-            ('container_spec_cpu_quota{name="ollama"}', "100000x20"),
-            ('container_spec_cpu_period{name="ollama"}', "100000x20"),
-            ('container_cpu_usage_seconds_total{name="open-webui"}', "0+30x20"),
-            ('container_spec_cpu_quota{name="open-webui"}', "100000x20"),
-            ('container_spec_cpu_period{name="open-webui"}', "100000x20"),
+            (f"container_cpu_usage_seconds_total{OLLAMA}", "0+57x20"),
+            (f"container_spec_cpu_quota{OLLAMA}", "100000x20"),
+            (f"container_spec_cpu_period{OLLAMA}", "100000x20"),
+            (f"container_cpu_usage_seconds_total{WEBUI}", "0+30x20"),
+            (f"container_spec_cpu_quota{WEBUI}", "100000x20"),
+            (f"container_spec_cpu_period{WEBUI}", "100000x20"),
         ],
         [
             _alert(
-                {"severity": "warning", "name": "ollama"},
+                {"severity": "warning", **OLLAMA_LABELS, "stack": "ai", "service": "ollama"},
                 "Container ollama is near its CPU limit",
                 "It uses 95% of its CPU limit (threshold 90%).",
             )

@@ -38,14 +38,26 @@ def _share(resource: str, threshold: int) -> str:
     return f'It uses {{{{ $value | printf "%.0f" }}}}% of its {resource} limit (threshold {threshold}%).'
 
 
+# cAdvisor exports each container's ai-stack.stack and ai-stack.service labels (its
+# --whitelisted_container_labels); a container alert names the container's stack and service,
+# not the scraped cAdvisor's, so that notify's routes by stack reach that stack's people.
+CONTAINER_LABELS = "name, stack, service, container_label_ai_stack_stack, container_label_ai_stack_service"
+
+
+def _as_the_containers(expression: str) -> str:
+    stack = f'label_replace({expression}, "stack", "$1", "container_label_ai_stack_stack", "(.+)")'
+    return f'label_replace({stack}, "service", "$1", "container_label_ai_stack_service", "(.+)")'
+
+
 def container_rules(a: Alerts) -> list[dict[str, Any]]:
-    memory = (
+    memory = _as_the_containers(
         'container_memory_working_set_bytes{name!=""} / (container_spec_memory_limit_bytes{name!=""} > 0) '
         f"* 100 > {a.container_memory_percent}"
     )
-    cpu = (
-        'sum by (name) (rate(container_cpu_usage_seconds_total{name!=""}[5m])) / '
-        'sum by (name) (container_spec_cpu_quota{name!=""} / container_spec_cpu_period{name!=""}) '
+    cpu = _as_the_containers(
+        f'sum by ({CONTAINER_LABELS}) (rate(container_cpu_usage_seconds_total{{name!=""}}[5m])) / '
+        f"sum by ({CONTAINER_LABELS}) "
+        '(container_spec_cpu_quota{name!=""} / container_spec_cpu_period{name!=""}) '
         f"* 100 > {a.container_cpu_percent}"
     )
     return [
