@@ -4,21 +4,19 @@ against (benchmarks/speed_features.py).
 Usage: python benchmarks/plain_twin.py FEATURE|none build --catalog DIR --out DIR (any `gen` arguments)
 
 Each twin is what the code would be without the feature, doing the same work:
-- second-process: everything in one process (generator/parallel.py's fork never worth it);
 - yaml-emitter: PyYAML's emitter (its C emitter where installed) instead of render/yaml_text.py;
 - fast-reader: ruamel.yaml's round-trip loader, which the loader also uses for line numbers,
   instead of catalog/fastyaml.py (libyaml with YAML 1.2 rules);
-- orjson: the standard library's json and a Python walk instead of orjson in render/serialize.py;
 - schema-cache: the schema checks generated and compiled at every run (GEN_CACHE_DIR empty);
 - html-pages: the generated pages handed to mkdocs whole, so that its Markdown reads every
   page's body (a hand-written page's path) instead of only its title.
-"none" runs `gen` through this same script unchanged: the other side of each comparison.
+"none" runs `gen` through this same script unchanged: the other side of each comparison (both
+sides import every module of generator.catalog and generator.render first).
 """
 
 from __future__ import annotations
 
 import importlib
-import json
 import os
 import pkgutil
 import sys
@@ -46,13 +44,6 @@ def _swap(original: object, twin: object) -> None:
                     setattr(module, name, twin)
 
 
-def second_process() -> None:
-    import generator.parallel
-
-    _import_all("generator.catalog", "generator.render")
-    _swap(generator.parallel.worth_it, lambda items, threshold: False)
-
-
 def yaml_emitter() -> None:
     import yaml
 
@@ -64,7 +55,6 @@ def yaml_emitter() -> None:
         text: str = yaml.dump(data, Dumper=dumper, sort_keys=False, allow_unicode=True, width=10**9)
         return (header + text).encode("utf-8")
 
-    _import_all("generator.render")
     _swap(generator.render.yaml_text.to_yaml, pyyaml)
 
 
@@ -76,17 +66,6 @@ def fast_reader() -> None:
         return loader.plain(loader._yaml().load(text))
 
     _swap(generator.catalog.fastyaml.load, ruamel)
-
-
-def orjson_serialisation() -> None:
-    import generator.render.serialize as serialize
-
-    def to_json(data: Any) -> bytes:
-        return (json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
-
-    _import_all("generator.render")
-    _swap(serialize.plain_data, serialize._plain_data)
-    _swap(serialize.to_json, to_json)
 
 
 def schema_cache() -> None:
@@ -108,16 +87,16 @@ def html_pages() -> None:
 
 
 TWINS: dict[str, Callable[[], None]] = {
-    "second-process": second_process,
     "yaml-emitter": yaml_emitter,
     "fast-reader": fast_reader,
-    "orjson": orjson_serialisation,
     "schema-cache": schema_cache,
     "html-pages": html_pages,
 }
 
 if __name__ == "__main__":
     feature, arguments = sys.argv[1], sys.argv[2:]
+    # both sides of a comparison import the same modules: a twin's swap needs them all
+    _import_all("generator.catalog", "generator.render")
     if feature != "none":
         TWINS[feature]()
     from generator.cli import main

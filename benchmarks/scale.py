@@ -10,9 +10,9 @@ wrote are reported per service), `gen site build` (sizes up to --site-max, fewer
 slow), and the yardsticks: check-jsonschema validating the synthetic files with the same schemas
 (each kind's schema with the shared definitions copied in, since check-jsonschema would try to
 download the cross-file references); plain mkdocs-material building as many simple pages, kept
-out of the nav, with the site's own configuration (benchmarks/site_yardstick.py); `gen build` in
-one process (the second process of generator/parallel.py turned off) on the real-shaped catalog;
-and importing click alone against `gen --help`. Before measuring, the package's byte code is
+out of the nav, with the site's own configuration (benchmarks/site_yardstick.py); and importing
+click alone against `gen --help` (each speed feature against its plain twin:
+benchmarks/speed_features.py). Before measuring, the package's byte code is
 compiled and its schema checks cached, as after an install (see warm_up). Reported: the median
 wall time, the range, and the peak resident memory of the process.
 Writes benchmarks/results/scale.md (table + targets), scale.csv and scale.svg (log-log plot).
@@ -47,7 +47,6 @@ from generator.catalog.schema import bundle, load_schema  # noqa: E402
 TARGET_BUILD_1000_S = 2.0
 TARGET_HELP_RATIO = 1.5  # `gen --help` against importing click alone
 TARGET_SITE_RATIO = 2.0  # `gen site build` against plain mkdocs-material on as many pages
-TARGET_PARALLEL_SAVING = 0.20  # what the second process must save to stay
 TARGET_BYTES_SPREAD = 0.10  # bytes written per service, from 100 to 5,000 services
 SYNTHETIC, REAL = "synthetic", "real-shaped"
 
@@ -184,9 +183,6 @@ def measure_size(gen: str, size: int, args: argparse.Namespace, work: Path) -> l
         results.append(measure("gen validate", key, args.runs, [validate]))
         build = [gen, "build", "--catalog", str(catalog), "--out", "{out}"]
         results.append(measure("gen build", key, args.runs, [build], work / f"out-{shape}-{size}"))
-        if shape == REAL:
-            one = [sys.executable, str(ROOT / "benchmarks" / "plain_twin.py"), "second-process", *build[1:]]
-            results.append(measure("gen build, one process", key, args.runs, [one], work / f"one-{size}"))
         if shape == SYNTHETIC and (BIN / "check-jsonschema").exists():
             schemas = work / "schemas"
             schemas.mkdir(exist_ok=True)
@@ -344,17 +340,6 @@ def targets(results: list[Result]) -> list[tuple[str, str, bool]]:
                 ", ".join(f"{n}: {b / 1024:.1f} KiB" for n, b in sorted(per_service.items()))
                 + f" (spread {high / low - 1:.1%})",
                 high / low - 1 <= TARGET_BYTES_SPREAD,
-            )
-        )
-    two, one = _find(results, "gen build", 1000, REAL), _find(results, "gen build, one process", 1000, REAL)
-    if two and one:
-        saving = 1 - two.median / one.median
-        found.append(
-            (
-                f"the second process saves at least {TARGET_PARALLEL_SAVING:.0%} of `gen build` "
-                f"(1,000, {REAL})",
-                f"{two.median:.2f} s against {one.median:.2f} s in one process: {saving:.0%} saved",
-                saving >= TARGET_PARALLEL_SAVING,
             )
         )
     site = _find(results, "gen site build", 1000, REAL)

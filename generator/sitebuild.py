@@ -12,7 +12,6 @@ import logging
 import os
 import sys
 from collections.abc import Callable
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -29,9 +28,8 @@ from generator.artifact import MARKER
 from generator.catalog import load_catalog
 from generator.diagnostics import format_text
 from generator.errors import CatalogInvalid, GenError, OutputRefused, UsageError
-from generator.parallel import in_child, worth_it
 from generator.plan import plan as make_plan
-from generator.render import PARALLEL_FROM_SERVICES, render_all
+from generator.render import render_all
 from generator.render.site import downloads_page, entity_pages, nav, overview_pages
 from generator.render.site_html import HtmlPage, resolve_links, search_view
 from generator.resources import schemas_dir
@@ -151,11 +149,6 @@ def _generated_files(
     generated: dict[str, str | bytes] = {}
     html_pages: dict[str, HtmlPage] = {}
     templates: dict[str, object] = {}
-    if worth_it(len(catalog.services), PARALLEL_FROM_SERVICES):
-        # a second core writes the service and stack pages while this one renders the artifacts
-        entities = in_child(entity_pages, plan)
-    else:
-        entities = partial(entity_pages, plan)
     for artifact in render_all(plan):
         if artifact.path == MARKER:
             continue
@@ -167,7 +160,7 @@ def _generated_files(
     schemas = generated_schemas(catalog.publish.site_url)
     generated.update({f"schemas/{name}": text for name, text in schemas.items()})
     downloads = {"reference/downloads.md": downloads_page(plan, files, list(schemas))}
-    for path, page in {**entities(), **overview_pages(plan, templates), **downloads}.items():
+    for path, page in {**entity_pages(plan), **overview_pages(plan, templates), **downloads}.items():
         if isinstance(page, HtmlPage):
             html_pages[path] = page
             generated[path] = page.stub()

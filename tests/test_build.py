@@ -15,7 +15,6 @@ import pytest
 
 from generator import writer
 from generator.artifact import MARKER, Artifact, with_marker
-from generator.plan import plan as make_plan
 from tests.conftest import DEFAULT_CATALOG, ROOT, run_gen
 
 
@@ -204,37 +203,3 @@ def test_committed_dist_is_up_to_date(tmp_path: Path, update_golden: bool) -> No
         assert run_gen("build", "--catalog", str(DEFAULT_CATALOG), "--out", str(committed)).exit_code == 0
     result = run_gen("build", "--catalog", str(DEFAULT_CATALOG), "--out", str(committed), "--check")
     assert result.exit_code == 0, result.stdout + result.stderr
-
-
-def test_large_catalogs_render_the_same_in_two_processes(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Above PARALLEL_FROM_SERVICES a forked child renders the Swarm files and the templates:
-    same bytes."""
-    import generator.render as render
-    from benchmarks.synthetic_catalog import build as write_catalog
-    from generator.catalog import load_catalog
-
-    write_catalog(render.PARALLEL_FROM_SERVICES + 10, tmp_path / "catalog")
-    catalog = load_catalog(tmp_path / "catalog")
-    parallel = render.render_all(make_plan(catalog))
-    monkeypatch.setattr(render, "PARALLEL_FROM_SERVICES", 10**9)
-    assert render.render_all(make_plan(catalog)) == parallel
-    assert any(a.path.endswith("compose.yaml") for a in parallel)
-
-
-def test_files_read_in_two_processes_give_the_same_catalog_and_problems(
-    catalog_copy: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Large catalogs are parsed half in a forked child: same documents, same messages."""
-    from generator.catalog import loader, validate_catalog
-
-    catalog_dir = catalog_copy(DEFAULT_CATALOG)
-    (catalog_dir / "services" / "ollama.yaml").write_text("id: ollama\ntitle: [unclosed\n")
-    (catalog_dir / "stacks" / "ai.yaml").write_text("id: ai\nservices: 7\n")
-    monkeypatch.setattr(loader, "PARALLEL_FROM_FILES", 10**9)
-    one = validate_catalog(catalog_dir)
-    monkeypatch.setattr(loader, "PARALLEL_FROM_FILES", 1)
-    two = validate_catalog(catalog_dir)
-    assert two[1] == one[1] and len(one[1]) >= 3
-    assert two[0] == one[0]

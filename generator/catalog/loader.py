@@ -16,7 +16,6 @@ from generator.catalog import fastyaml
 from generator.catalog.kinds import KIND_BY_FOLDER, ROOT_FILES, Kind
 from generator.catalog.yaml_values import bad_value, unfit
 from generator.diagnostics import Diagnostic, display_path, json_path
-from generator.parallel import in_child, worth_it
 
 if TYPE_CHECKING:  # ruamel is imported only when a message needs line numbers
     from ruamel.yaml import YAML
@@ -349,32 +348,18 @@ def _yaml_problem(shown: str, text: str, error: MarkedYAMLError) -> Diagnostic:
 
 
 Read = tuple[RawDocument | None, Diagnostic | None, Any]  # document, or why not; examined
-PARALLEL_FROM_FILES = 400  # below this, starting a second process costs more than it saves
 
 
 def _parse_all(
     files: list[tuple[Path, Kind, str | None]], examine: Callable[[RawDocument], Any]
 ) -> list[Read]:
-    """Every file read and examined, in order; part of a large catalog in a forked child."""
-
-    def read(part: list[tuple[Path, Kind, str | None]]) -> list[Read]:
-        results: list[Read] = []
-        for path, kind, overlay in part:
-            data, text, problem = _parse(path, overlay)
-            document = RawDocument(path, kind, data, text) if data is not None and not problem else None
-            results.append((document, problem, examine(document) if document else None))
-        return results
-
-    if not worth_it(len(files), PARALLEL_FROM_FILES):
-        return read(files)
-    # The child reads 3 files of every 7 (it runs ~1.3x slower, copying pages it shares with
-    # this process, and sends its results through a pipe), spread so that both processes get
-    # as many of each kind: services weigh most.
-    in_child_part = [index % 7 in (1, 3, 5) for index in range(len(files))]
-    second = in_child(read, [f for f, theirs in zip(files, in_child_part, strict=True) if theirs])
-    first = iter(read([f for f, theirs in zip(files, in_child_part, strict=True) if not theirs]))
-    from_child = iter(second())
-    return [next(from_child) if theirs else next(first) for theirs in in_child_part]
+    """Every file read and examined, in order."""
+    results: list[Read] = []
+    for path, kind, overlay in files:
+        data, text, problem = _parse(path, overlay)
+        document = RawDocument(path, kind, data, text) if data is not None and not problem else None
+        results.append((document, problem, examine(document) if document else None))
+    return results
 
 
 def _yaml_type(data: Any) -> str:
