@@ -59,6 +59,8 @@ def write(pages: int, out: Path) -> Path:
     yaml = YAML(typ="unsafe", pure=True)  # the site's config names a Python function (a fence format)
     config = yaml.load((ROOT / "mkdocs.yml").read_text())
     config.update(docs_dir="docs", site_dir="site", nav=[{"Home": "index.md"}], not_in_nav="/pages/**\n")
+    # plain mkdocs-material: the site's plugins but gen's own, which would read a catalog
+    config["plugins"] = [p for p in config["plugins"] if not (isinstance(p, dict) and "gen-catalog" in p)]
     config.pop("strict", None)
     with (out / "mkdocs.yml").open("w") as stream:
         yaml.dump(config, stream)
