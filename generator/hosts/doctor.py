@@ -68,6 +68,17 @@ def _engine(client: Any) -> Iterator[Check]:
     else:
         message = f"API {api} (before 1.44): healthchecks keep their interval while starting (slower)"
     yield Check("start interval", "ok", message)
+    driver = str(client.info().get("Driver") or "")
+    if driver == "vfs":  # no copy-on-write: creating a container copies every layer of its image
+        yield Check(
+            "storage driver",
+            "warn",
+            "vfs copies the whole image each time a container is created, which slows every start",
+            'overlay2 is Docker\'s default: "storage-driver": "overlay2" in /etc/docker/daemon.json, '
+            "then pull the images again",
+        )
+    elif driver:
+        yield Check("storage driver", "ok", driver)
 
 
 def _compose() -> Check:
