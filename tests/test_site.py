@@ -37,6 +37,18 @@ def test_every_generated_page_is_in_the_nav() -> None:
     assert generated - _nav_paths(nav(catalog)) == set()
 
 
+def test_the_install_guide_starts_with_gen_up() -> None:
+    catalog = load_catalog(DEFAULT_CATALOG)
+    install = next(item["Install"] for item in nav(catalog) if "Install" in item)
+    first = next(iter(install[0].values()))
+    page = pages(make_plan(catalog), {"templates": []})[first]
+    assert isinstance(page, HtmlPage)
+    commands = re.findall(r"<code>(.*?)</code>", page.body, re.S)
+    assert "gen up" in page.title and any("gen up" in c for c in commands)
+    home = (ROOT / "site" / "index.md").read_text()
+    assert home.index("`gen up`") < home.index("Portainer guide")  # the home page's first way in
+
+
 def test_a_large_catalog_is_built_for_size(tmp_path: Path) -> None:
     """Beyond SIDEBAR_LIMIT services or stacks, their pages leave the sidebar but stay linked
     from the overview (and services from their stack); compose snippets are plain text."""

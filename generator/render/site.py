@@ -19,11 +19,11 @@ from generator.render.text import render_text
 from generator.render.yaml_text import to_yaml
 from generator.render.zfs import build_plan
 
-INSTALL = {
+INSTALL = {  # the guide's order: one command first, then each step on its own
+    "cli": "Quick start: gen up",
     "portainer": "Portainer App Templates",
     "zfs": "ZFS datasets",
     "gpu": "GPU check",
-    "cli": "Command line",
     "access": "Access and egress",
     "swarm": "Docker Swarm",
 }
