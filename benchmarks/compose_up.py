@@ -48,8 +48,8 @@ import docker  # noqa: E402
 
 from generator.catalog import load_catalog  # noqa: E402
 from generator.catalog.model import ACCELERATORS, Accelerator, Catalog, Service  # noqa: E402
+from generator.plan import stack_order  # noqa: E402
 from generator.plan.rules import START_INTERVAL_FILE  # noqa: E402
-from generator.up import stack_order  # noqa: E402
 from tests.docker_env import compose, docker_host, engine, extension_gallery, prepare_host, write_env_files  # noqa: E402
 from tests.real_images import PROGRAM_BUILDERS, real_program  # noqa: E402
 from tests.standins import build_standins, standin_images  # noqa: E402
@@ -143,6 +143,7 @@ def main() -> None:
         help="also merge compose.start-interval.yaml, as gen up does on Docker Engine 25 and later",
     )
     args = parser.parse_args()
+    args.stack = list(dict.fromkeys(args.stack))  # each stack once
 
     catalog = load_catalog(ROOT / "catalog")
     unknown = sorted(set(args.stack) - set(catalog.stacks))
@@ -176,40 +177,50 @@ def main() -> None:
                 file += ["-f", str(starting)]
             return file
 
-        for run in range(1, args.runs + 1):
-            for stack in stacks:
-                subprocess.run(["sync"], check=False)
-                started = time.perf_counter()
-                compose(*files(stack.id), "up", "-d", "--wait", env_file=env_files[stack.id])
-                stack_runs[stack.id].append(time.perf_counter() - started)
+        try:
+            for run in range(1, args.runs + 1):
+                for stack in stacks:
+                    subprocess.run(["sync"], check=False)
+                    started = time.perf_counter()
+                    compose(*files(stack.id), "up", "-d", "--wait", env_file=env_files[stack.id])
+                    stack_runs[stack.id].append(time.perf_counter() - started)
+                for stack in reversed(stacks):
+                    compose(*files(stack.id), "down", "--timeout", "5", env_file=env_files[stack.id])
+                for stack in stacks:
+                    own: dict[str, float] = {}
+                    for service in services[stack.id]:
+                        file = str(folders[stack.id] / "compose.yaml")
+                        seconds = _own_start(client, file, env_files[stack.id], service)
+                        compose(
+                            *files(stack.id, whole=False),
+                            "down",
+                            "--timeout",
+                            "5",
+                            env_file=env_files[stack.id],
+                        )
+                        if seconds is not None:
+                            own[service.id] = seconds
+                            own_runs.setdefault(service.id, []).append(seconds)
+                    limits[stack.id].append(_limit(catalog, services[stack.id], own))
+                print(
+                    f"run {run}: "
+                    + ", ".join(
+                        f"{s.id} {stack_runs[s.id][-1]:.1f} s (limit {limits[s.id][-1]:.1f} s)"
+                        for s in stacks
+                    ),
+                    flush=True,
+                )
+        finally:  # a failed `up` leaves nothing running for the next measurement
             for stack in reversed(stacks):
-                compose(*files(stack.id), "down", "--timeout", "5", env_file=env_files[stack.id])
-            for stack in stacks:
-                own: dict[str, float] = {}
-                for service in services[stack.id]:
-                    file = str(folders[stack.id] / "compose.yaml")
-                    seconds = _own_start(client, file, env_files[stack.id], service)
-                    compose(
-                        *files(stack.id, whole=False), "down", "--timeout", "5", env_file=env_files[stack.id]
-                    )
-                    if seconds is not None:
-                        own[service.id] = seconds
-                        own_runs.setdefault(service.id, []).append(seconds)
-                limits[stack.id].append(_limit(catalog, services[stack.id], own))
-            print(
-                f"run {run}: "
-                + ", ".join(
-                    f"{s.id} {stack_runs[s.id][-1]:.1f} s (limit {limits[s.id][-1]:.1f} s)" for s in stacks
-                ),
-                flush=True,
-            )
+                compose(*files(stack.id), "down", "--timeout", "5", env_file=env_files[stack.id], check=False)
     info = client.info()
     host = (
         f"Docker Engine {info['ServerVersion']} (API {client.version()['ApiVersion']}), storage driver "
         f"{info['Driver']}, {info['NCPU']} cores, at {docker_host()}"
     )
+    chosen = f" --stack {' '.join(args.stack)}" if args.stack else ""
     command = (
-        f"`.venv/bin/python benchmarks/compose_up.py{''.join(f' --stack {s}' for s in args.stack)} "
+        f"`.venv/bin/python benchmarks/compose_up.py{chosen} "
         f"--variant {args.variant} --runs {args.runs}{' --start-interval' if args.start_interval else ''}`"
     )
     lines = [

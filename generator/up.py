@@ -23,7 +23,7 @@ from generator.catalog.variables import ZFS_POOLS, pool_map
 from generator.errors import GenError
 from generator.escape import terminal_text
 from generator.hosts.engine import supports_start_interval
-from generator.plan import Plan
+from generator.plan import Plan, stack_order
 
 GPU_STATE_FILE = Path("/var/lib/ai-stack/gpu-variant")  # written by scripts/gpu-bootstrap.sh
 WAIT_SECONDS = 600  # how long `docker compose up --wait` waits for a stack to be healthy
@@ -109,12 +109,6 @@ def _streamed(command: Sequence[str], progress: Callable[[str], None]) -> subpro
             lines.append(line.rstrip())
             progress(f"  {line.strip()}")
     return subprocess.CompletedProcess(list(command), process.wait(), "", "\n".join(lines))
-
-
-def stack_order(catalog: Catalog, stacks: list[Stack]) -> list[Stack]:
-    """The stacks in the order they start: the one holding the reverse proxy after the others
-    (its upstreams are then there to answer its health checks), otherwise by id."""
-    return sorted(stacks, key=lambda s: (any(catalog.services[i].proxy for i in s.services), s.id))
 
 
 def chosen_variant(requested: str, state_file: Path = GPU_STATE_FILE) -> tuple[Accelerator, str]:

@@ -13,6 +13,7 @@ import pytest
 
 from generator.catalog import load_catalog
 from generator.plan import plan as make_plan
+from generator.plan import stack_order
 from generator.render.site import nav, pages
 from generator.render.site_html import HtmlPage
 from tests.conftest import DEFAULT_CATALOG, ROOT, build_default_site, encrypt_network
@@ -45,6 +46,9 @@ def test_the_install_guide_starts_with_gen_up() -> None:
     assert isinstance(page, HtmlPage)
     commands = re.findall(r"<code>(.*?)</code>", page.body, re.S)
     assert "gen up" in page.title and any("gen up" in c for c in commands)
+    by_hand = list(dict.fromkeys(re.findall(r"dist/stacks/([^/]+)/", page.body)))
+    assert by_hand == [s.id for s in stack_order(catalog, catalog.stacks.values())]  # as gen up starts them
+    assert by_hand[-1] == "edge"  # the reverse proxy's stack last
     home = (ROOT / "site" / "index.md").read_text()
     assert home.index("`gen up`") < home.index("Portainer guide")  # the home page's first way in
 

@@ -8,7 +8,8 @@ import pytest
 
 from generator.catalog import load_catalog
 from generator.plan import plan as make_plan
-from generator.up import UpOptions, UpOutcome, _datasets, chosen_variant, pool_options, stack_order
+from generator.plan import stack_order
+from generator.up import UpOptions, UpOutcome, _datasets, chosen_variant, pool_options
 from tests.conftest import DEFAULT_CATALOG, run_gen
 
 

@@ -74,8 +74,9 @@ def _engine(client: Any) -> Iterator[Check]:
             "storage driver",
             "warn",
             "vfs copies the whole image each time a container is created, which slows every start",
-            'overlay2 is Docker\'s default: "storage-driver": "overlay2" in /etc/docker/daemon.json, '
-            "then pull the images again",
+            "overlay2 is Docker's default where the data root's filesystem takes it (ext4, xfs): "
+            '"storage-driver": "overlay2" in /etc/docker/daemon.json; the images and containers made '
+            "with vfs are then not seen, so pull the images again",
         )
     elif driver:
         yield Check("storage driver", "ok", driver)

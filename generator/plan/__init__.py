@@ -134,6 +134,12 @@ class Plan:
         return [self.catalog.stacks[s] for s in wanted or sorted(self.catalog.stacks)]
 
 
+def stack_order(catalog: Catalog, stacks: Iterable[Stack]) -> list[Stack]:
+    """The stacks in the order they start: the one holding the reverse proxy after the others
+    (its upstreams are then there to answer its health checks), otherwise by id."""
+    return sorted(stacks, key=lambda s: (any(catalog.services[i].proxy for i in s.services), s.id))
+
+
 def plan(catalog: Catalog) -> Plan:
     """The deployment plan of a valid catalog."""
     resolved = with_model_server_settings(catalog)

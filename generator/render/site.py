@@ -10,7 +10,7 @@ from markupsafe import Markup, escape
 
 from generator.catalog.model import Catalog, Notify, Service
 from generator.catalog.variables import limit_variables
-from generator.plan import Plan
+from generator.plan import Plan, stack_order
 from generator.plan.rules import ENCRYPTED_OVERLAY, LABEL_PREFIX, NOT_HERE, format_cpus
 from generator.render.gpu import services_min_driver
 from generator.render.proxy import proxy_service
@@ -248,7 +248,11 @@ def overview_pages(plan: Plan, templates: dict[str, Any]) -> dict[str, str | Htm
     result["install/cli.md"] = _html_page(
         "site/install-cli.html.j2",
         source="catalog/stacks/",
-        variants=[(d.stack, d.variant) for d in plan.variants],
+        variants=[  # in the order gen up starts them
+            (d.stack, d.variant)
+            for stack in stack_order(catalog, catalog.stacks.values())
+            for d in plan.of_stack(stack)
+        ],
         **common,
     )
     result["install/access.md"] = _access_page(catalog)
