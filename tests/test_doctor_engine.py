@@ -1,4 +1,5 @@
-"""`gen doctor`'s engine checks: the API version's start_interval and the storage driver."""
+"""`gen doctor`'s engine checks: the API version's start_interval and the storage driver; an engine
+that cannot be reached."""
 
 from __future__ import annotations
 
@@ -6,7 +7,9 @@ from typing import Any
 
 import pytest
 
+from generator.errors import GenError
 from generator.hosts.doctor import _engine
+from generator.hosts.engine import connect
 
 
 class Engine:
@@ -42,3 +45,22 @@ def test_the_storage_driver_is_reported_and_vfs_warns(
 def test_start_interval_is_used_from_api_1_44(api: str, faster: bool) -> None:
     message = {c.name: c for c in _engine(Engine(api, "overlay2"))}["start interval"].message
     assert ("gen up adds" in message) == faster
+
+
+@pytest.mark.parametrize(
+    ("docker_host", "reason"),
+    [
+        ("unix:///nonexistent/docker.sock", "no socket there"),
+        ("tcp://127.0.0.1:1", "connection refused"),  # port 1: nothing listens
+    ],
+)
+def test_an_unreachable_engine_is_one_line_with_what_to_do(
+    docker_host: str, reason: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The docker SDK's own errors (no engine needed), as a person reads them."""
+    monkeypatch.setenv("DOCKER_HOST", docker_host)
+    with pytest.raises(GenError) as raised:
+        connect()
+    message = str(raised.value)
+    assert message.startswith(f"cannot reach the Docker Engine at {docker_host}: {reason}")
+    assert "\n" not in message and "Error" not in message

@@ -18,9 +18,29 @@ def connect() -> Any:
         client = docker.from_env(timeout=30)
         client.ping()
     except docker.errors.DockerException as error:
-        where = os.environ.get("DOCKER_HOST", "the local socket")
-        raise GenError(f"cannot reach the Docker Engine at {where}: {error}") from error
+        where = os.environ.get("DOCKER_HOST") or f"{LOCAL_SOCKET} (DOCKER_HOST is not set)"
+        reason = unreachable_reason(str(error))
+        raise GenError(f"cannot reach the Docker Engine at {where}: {reason}") from error
     return client
+
+
+LOCAL_SOCKET = "unix:///var/run/docker.sock"
+
+# What the docker SDK's long error text means, for the person who has to fix it.
+_REASONS = (
+    ("FileNotFoundError", "no socket there: is the Docker Engine installed and running?"),
+    ("PermissionError", "permission denied on the socket: run as root or as a member of the docker group"),
+    ("Connection refused", "connection refused: is the Docker Engine running, and listening there?"),
+    ("timed out", "no answer in time"),
+    ("Name or service not known", "the host name is not known"),
+)
+
+
+def unreachable_reason(error: str) -> str:
+    for fragment, reason in _REASONS:
+        if fragment in error:
+            return reason
+    return error
 
 
 def is_local() -> bool:
