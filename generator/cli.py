@@ -252,8 +252,8 @@ def up(
 ) -> None:
     """Bring the stacks up on this host (DOCKER_HOST), from nothing to healthy.
 
-    In order: build the output if it is stale, the variant (the GPU script's
-    verdict unless --variant), gen doctor's checks, the datasets (the ZFS
+    In order: the variant (--variant, else the GPU script's verdict), the
+    output built if it is stale, gen doctor's checks, the datasets (the ZFS
     script, or --plain-folders), missing secrets, each stack with `docker
     compose up --wait` (the proxy's stack last), the models; then the addresses
     to open and the first-start steps. What is already right is left alone:
@@ -272,14 +272,17 @@ def up(
 
     plan = _plan(catalog_dir)
     options = UpOptions(out_dir, secrets_dir, variant, plain_folders, dry_run, not no_models, ollama_url)
-    _, stale = build_output(plan, catalog_dir, out_dir, check=True, show_diff=False, dry_run=False)
-    if stale and not dry_run:
-        build_output(plan, catalog_dir, out_dir, check=False, show_diff=False, dry_run=False)
+
+    def build() -> Step | None:
+        _, stale = build_output(plan, catalog_dir, out_dir, check=True, show_diff=False, dry_run=False)
+        if not stale:
+            return None
+        if not dry_run:
+            build_output(plan, catalog_dir, out_dir, check=False, show_diff=False, dry_run=False)
+        return Step("build", "planned" if dry_run else "changed", f"{out_dir}/ was stale")
+
     progress = (lambda line: click.echo(line, err=True)) if output_format == "text" else (lambda _: None)
-    outcome = bring_up(plan, list(stacks), options, progress, cache(connect))
-    if stale:
-        outcome.steps.insert(0, Step("build", "planned" if dry_run else "changed", f"{out_dir}/ was stale"))
-    finish(output_format, outcome)
+    finish(output_format, bring_up(plan, list(stacks), options, progress, cache(connect), build=build))
 
 
 @cli.command()

@@ -1,12 +1,14 @@
 """`gen up` and `gen down`: from a built catalog to running stacks on the engine DOCKER_HOST names.
 
 `gen up` composes what the other commands do, in the order a first deploy needs: the variant
-(the GPU script's verdict, else --variant), `gen doctor`'s checks (the first failure stops it),
-the datasets (the generated ZFS script, or plain folders when asked), `gen secrets` (missing
-secrets only), each stack with `docker compose up --wait` (the stack holding the reverse proxy
-last, after what it proxies), the models with `gen models pull`, then the addresses to open and
-the first-start steps. Each step that finds everything right says so and changes nothing, so a
-second run is a check. --dry-run prints the commands and changes nothing.
+(--variant, else the GPU script's verdict, else cpu), `gen doctor`'s checks (the first failure
+stops it), the datasets (the generated ZFS script, or plain folders when asked), `gen secrets`
+(missing secrets only), each stack with `docker compose up --wait` (the stack holding the reverse
+proxy last, after what it proxies; a model puller started without waiting for its downloads),
+the models with `gen models pull`, then the addresses to open and the first-start steps. Each
+step that finds everything right says so and changes nothing, so a second run is a check.
+--dry-run prints the commands and changes nothing. The datasets and the models are the engine's
+host's: on a remote engine those steps say what to run there.
 """
 
 from __future__ import annotations
@@ -22,8 +24,9 @@ from generator.catalog.model import Accelerator, Catalog, Stack
 from generator.catalog.variables import ZFS_POOLS, pool_map
 from generator.errors import GenError
 from generator.escape import terminal_text
-from generator.hosts.engine import supports_start_interval
-from generator.plan import Plan, stack_order
+from generator.hosts.engine import remote_host, supports_start_interval
+from generator.plan import Plan, StackVariant, stack_order
+from generator.verify import default_compose
 
 GPU_STATE_FILE = Path("/var/lib/ai-stack/gpu-variant")  # written by scripts/gpu-bootstrap.sh
 WAIT_SECONDS = 600  # how long `docker compose up --wait` waits for a stack to be healthy
@@ -32,7 +35,7 @@ WAIT_SECONDS = 600  # how long `docker compose up --wait` waits for a stack to b
 @dataclass
 class Step:
     name: str
-    status: str  # ok (already right) | changed | planned (--dry-run) | failed
+    status: str  # ok (already right) | changed | planned (--dry-run) | skipped (left to you) | failed
     message: str
     details: list[str] = field(default_factory=list)
 
@@ -133,8 +136,10 @@ def bring_up(
     progress: Callable[[str], None],
     client: Callable[[], Any],
     run: Run = _run,
+    build: Callable[[], Step | None] = lambda: None,
 ) -> UpOutcome:
-    """`gen up`. `client` connects to the engine when first called; `run` runs a command."""
+    """`gen up`. `client` connects to the engine when first called; `run` runs a command; `build`
+    brings the output up to date (its step, or None when it already was)."""
     from generator.envfile import read_assignments, refuse_secrets_place, write_stack_secrets
     from generator.hosts.doctor import run_doctor
 
@@ -149,10 +154,18 @@ def bring_up(
 
     env_files = {stack.id: options.secrets_dir / f"{stack.id}.env" for stack in stacks}
     try:  # a folder the secrets may not go to stops it before anything is changed
+        out = options.dist.resolve()
+        if options.secrets_dir.resolve().is_relative_to(out):  # the output this run would build
+            raise GenError(
+                f"{options.secrets_dir} is inside {out} (the output of `gen build`): keep secrets outside it"
+            )
         refuse_secrets_place(options.secrets_dir, env_files.values())
     except GenError as refused:
         outcome.steps.append(Step("secrets", "failed", str(refused)))
         return outcome
+    built = build()
+    if built is not None:
+        outcome.steps.insert(0, built)
     settings: dict[str, str] = {}
     for path in env_files.values():
         settings.update(read_assignments(path))
@@ -192,9 +205,8 @@ def bring_up(
         )
 
     for stack in stacks:
-        up = _stack_up(
-            stack, variant_of(stack), env_files[stack.id], options, start_interval, progress, run, outcome
-        )
+        deployment = plan.variant(stack, variant_of(stack))
+        up = _stack_up(deployment, env_files[stack.id], options, start_interval, progress, run, outcome)
         if not up:
             return outcome
 
@@ -227,6 +239,12 @@ def _datasets(
     )
     if not needed:
         outcome.steps.append(Step("datasets", "ok", "the stacks mount no dataset"))
+        return True
+    remote = remote_host()
+    if remote is not None:  # the script and the folders are that host's: nothing is made from here
+        script = options.dist / "scripts" / "zfs-datasets.sh"
+        message = f"the engine is on {remote}: run {script} there (or make the folders) first"
+        outcome.steps.append(Step("datasets", "skipped", message, needed))
         return True
     if options.plain_folders:
         altroot = settings.get("ZFS_ALTROOT", "")
@@ -280,7 +298,12 @@ def _datasets(
             return True
         checked = applied
     said = [line for line in (checked.stderr + "\n" + checked.stdout).splitlines() if line.strip()]
-    hint = " (no ZFS here? create the pools, or pass --plain-folders)" if checked.returncode == 3 else ""
+    hint = (
+        " (pools named otherwise? ZFS_POOLS in the stacks' env files maps the catalog's onto them;"
+        " no ZFS here? --plain-folders)"
+        if checked.returncode == 3
+        else ""
+    )
     message = f"the ZFS script stopped (exit {checked.returncode}){hint}"
     outcome.steps.append(Step("datasets", "failed", message, said[-10:]))
     return False
@@ -299,7 +322,6 @@ def compose_command(
     """Compose with the stack's env file and compose file; with `start_interval` (an engine that
     has it) also the file that checks health every second while the services start."""
     from generator.plan.rules import START_INTERVAL_FILE, compose_path
-    from generator.verify import default_compose
 
     file = dist / compose_path(stack, variant)
     command = [*default_compose(), "--env-file", str(env_file), "-f", str(file)]
@@ -310,8 +332,7 @@ def compose_command(
 
 
 def _stack_up(
-    stack: Stack,
-    variant: Accelerator,
+    deployment: StackVariant,
     env_file: Path,
     options: UpOptions,
     start_interval: bool,
@@ -319,22 +340,33 @@ def _stack_up(
     run: Run,
     outcome: UpOutcome,
 ) -> bool:
+    """`up --wait` for the stack; a model puller, healthy only when its downloads are done, is
+    started without waiting for it (the models step then shows Ollama's progress), so a slow
+    link does not run the wait out."""
+    stack, variant = deployment.stack, deployment.variant
     base = compose_command(stack, variant, env_file, options.dist, start_interval)
-    up = [*base, "up", "-d", "--wait", "--wait-timeout", str(WAIT_SECONDS)]
+    pullers = list(deployment.model_pullers)
+    awaited = [s.id for s in deployment.services if s.id not in pullers] if pullers else []
+    commands = [[*base, "up", "-d", "--wait", "--wait-timeout", str(WAIT_SECONDS), *awaited]]
+    if pullers:
+        commands.append([*base, "up", "-d", *pullers])
     name = f"stack {stack.id}"
     if options.dry_run:
-        outcome.steps.append(Step(name, "planned", " ".join(up)))
+        outcome.steps.append(Step(name, "planned", " && ".join(" ".join(c) for c in commands)))
         return True
     before = run([*base, "ps", "--format", "{{.Name}} {{.State}} {{.Health}}"]).stdout
     progress(f"starting {stack.id} ({variant})")
-    started = _streamed(up, progress) if run is _run else run(up)
-    if started.returncode != 0:
-        details = _failing_services(base, run)
-        outcome.steps.append(Step(name, "failed", f"`{' '.join(up)}` failed", details))
-        return False
+    for command in commands:
+        started = _streamed(command, progress) if run is _run else run(command)
+        if started.returncode != 0:
+            details = _failing_services(base, run)
+            outcome.steps.append(Step(name, "failed", f"`{' '.join(command)}` failed", details))
+            return False
     after = run([*base, "ps", "--format", "{{.Name}} {{.State}} {{.Health}}"]).stdout
     changed = sorted(before.splitlines()) != sorted(after.splitlines())
     message = f"{variant} variant healthy" if changed else f"{variant} variant already running and healthy"
+    if pullers and changed:
+        message += f" ({', '.join(pullers)} started, not waited for: it pulls the models)"
     outcome.steps.append(Step(name, "changed" if changed else "ok", message))
     return True
 
@@ -376,7 +408,6 @@ def _models(
     outcome: UpOutcome,
 ) -> None:
     from generator.hosts.models import pull_models, stack_models
-    from generator.plan.facts import ollama_url
 
     for stack in stacks:
         wanted, skipped = stack_models(plan.catalog, [stack], settings)
@@ -386,8 +417,16 @@ def _models(
         if options.dry_run:
             outcome.steps.append(Step(name, "planned", f"gen models pull --stack {stack.id}", wanted))
             continue
+        url = options.ollama_url or _reachable_ollama(plan.catalog, stack)
+        if url is None:
+            message = (
+                f"Ollama's port is published on {remote_host()} for that host only: the stack's model "
+                "puller pulls them there (its log shows the progress), or pass --ollama-url"
+            )
+            outcome.steps.append(Step(name, "skipped", message, wanted))
+            continue
         try:
-            results = pull_models(options.ollama_url or ollama_url(plan.catalog, stack), wanted, progress)
+            results = pull_models(url, wanted, progress)
         except GenError as error:
             outcome.steps.append(Step(name, "failed", str(error)))
             return
@@ -401,17 +440,34 @@ def _models(
         outcome.steps.append(Step(name, "changed" if pulled else "ok", message, notes))
 
 
+def _reachable_ollama(catalog: Catalog, stack: Stack) -> str | None:
+    """The stack's Ollama API as this machine reaches it: the published port here, on a remote
+    engine's host name where it is published on every interface; None where it is not reachable."""
+    from generator.plan.facts import ollama_url
+
+    remote = remote_host()
+    if remote is None:
+        return ollama_url(catalog, stack)
+    for service in catalog.stack_services(stack):
+        port = service.port("api")
+        if service.model_api == "ollama" and port is not None and port.on_every_interface:
+            return f"http://{remote}:{port.host}"
+    return None
+
+
 def _addresses(catalog: Catalog, stacks: list[Stack]) -> tuple[list[str], list[str]]:
     """What to open (published ports; the proxy's names) and the first-start steps."""
     addresses, first = [], []
     proxy = next((s for s in catalog.services.values() if s.proxy), None)
+    remote = remote_host()
     for stack in stacks:
         for service in catalog.stack_services(stack):
             for port in service.ports:
                 if port.host is not None and port.protocol == "tcp":
-                    host = "<this host>" if port.on_every_interface else port.host_ip
+                    host = (remote or "<this host>") if port.on_every_interface else port.host_ip
                     scheme = "https" if port.container in (443, 9443) else "http"
-                    addresses.append(f"{service.title}: {scheme}://{host}:{port.host}/")
+                    where = f" (on {remote} only)" if remote and not port.on_every_interface else ""
+                    addresses.append(f"{service.title}: {scheme}://{host}:{port.host}/{where}")
             if service.expose and proxy and proxy.proxy:
                 addresses.append(f"{service.title}: https://{service.expose.host}.{proxy.proxy.domain}/")
             if service.first_start:
@@ -427,12 +483,16 @@ def bring_down(plan: Plan, stack_ids: list[str], options: UpOptions, run: Run = 
     outcome = UpOutcome()
     for stack in reversed(stack_order(catalog, plan.chosen_stacks(stack_ids))):
         used = variant if variant in catalog.stack_accelerators(stack) else "cpu"
-        base = compose_command(stack, used, options.secrets_dir / f"{stack.id}.env", options.dist)
+        env_file = options.secrets_dir / f"{stack.id}.env"
+        # The project's containers, found by its name (the compose file's `name:`, the stack's id):
+        # a stack that never started has no env file, and Compose refuses a file it cannot find.
+        by_name = [*default_compose(), "--project-name", stack.id]
+        base = compose_command(stack, used, env_file, options.dist) if env_file.is_file() else by_name
         down = [*base, "down", "--remove-orphans"]
         if options.dry_run:
             outcome.steps.append(Step(f"stack {stack.id}", "planned", " ".join(down)))
             continue
-        listed = run([*base, "ps", "--all", "--quiet"])
+        listed = run([*by_name, "ps", "--all", "--quiet"])
         if listed.returncode == 0 and not listed.stdout.strip():  # no container, running or not
             outcome.steps.append(Step(f"stack {stack.id}", "ok", "not running: nothing to stop"))
             continue

@@ -1,15 +1,28 @@
-"""`gen up`'s choices that need no engine: the order of the stacks and the variant."""
+"""`gen up`'s choices that need no engine: the order of the stacks, the variant, the datasets and
+what Compose is asked to wait for."""
 
 from __future__ import annotations
 
+import subprocess
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
 from generator.catalog import load_catalog
+from generator.hosts.engine import remote_host
 from generator.plan import plan as make_plan
 from generator.plan import stack_order
-from generator.up import UpOptions, UpOutcome, _datasets, chosen_variant, pool_options
+from generator.up import (
+    UpOptions,
+    UpOutcome,
+    _addresses,
+    _datasets,
+    _reachable_ollama,
+    _stack_up,
+    chosen_variant,
+    pool_options,
+)
 from tests.conftest import DEFAULT_CATALOG, run_gen
 
 
@@ -74,9 +87,8 @@ def test_plain_folders_are_made_once_with_their_owner(tmp_path: Path) -> None:
 
 def test_a_refused_secrets_folder_stops_gen_up_before_anything(tmp_path: Path) -> None:
     """Secrets inside the build output would be published: gen up says so in one line and
-    changes nothing (it does not even reach the engine)."""
+    changes nothing, not even the output it would build (it does not reach the engine)."""
     out = tmp_path / "dist"
-    assert run_gen("build", "--out", str(out)).exit_code == 0
     env = {"DOCKER_HOST": f"unix://{tmp_path / 'no-engine.sock'}"}
     result = run_gen(
         "up", "--out", str(out), "--secrets-dir", str(out / "secrets"), "--plain-folders", env=env
@@ -85,4 +97,62 @@ def test_a_refused_secrets_folder_stops_gen_up_before_anything(tmp_path: Path) -
     failed = [line for line in result.stdout.splitlines() if line.startswith("failed")]
     where = f"{out} (the output of `gen build`)"
     assert failed == [f"failed   secrets: {out / 'secrets'} is inside {where}: keep secrets outside it"]
-    assert not (out / "secrets").exists()
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("stack_id", ["ai", "edge"])
+def test_the_model_puller_is_started_but_not_waited_for(stack_id: str, tmp_path: Path) -> None:
+    """The puller is healthy only when gigabytes are downloaded: `up --wait` (with its time limit)
+    names every other service, and the puller is started after it without a wait; the models step
+    then shows Ollama's progress. tests/integration/test_up.py runs this with the real Compose."""
+    plan = make_plan(load_catalog(DEFAULT_CATALOG))
+    deployment = plan.variant(plan.catalog.stacks[stack_id], "cpu")
+    commands: list[list[str]] = []
+
+    def run(command: Sequence[str]) -> subprocess.CompletedProcess[str]:
+        commands.append(list(command))
+        return subprocess.CompletedProcess(list(command), 0, "", "")
+
+    options = UpOptions(tmp_path / "dist", tmp_path / "secrets", "cpu", plain_folders=False, dry_run=False)
+    assert _stack_up(deployment, tmp_path / "ai.env", options, False, print, run, UpOutcome())
+    ups = [c[c.index("up") :] for c in commands if "up" in c]
+    everyone = [s.id for s in deployment.services]
+    if stack_id == "edge":  # no puller: the whole stack, waited for
+        assert ups == [["up", "-d", "--wait", "--wait-timeout", "600"]]
+        return
+    assert deployment.model_pullers == ("ollama-models",)
+    awaited = [s for s in everyone if s != "ollama-models"]
+    assert ups == [["up", "-d", "--wait", "--wait-timeout", "600", *awaited], ["up", "-d", "ollama-models"]]
+
+
+@pytest.mark.parametrize(
+    ("docker_host", "host"),
+    [("ssh://admin@nas.home.arpa", "nas.home.arpa"), ("tcp://192.168.1.20:2376", "192.168.1.20")],
+)
+def test_on_a_remote_engine_nothing_of_that_host_is_made_or_asked_from_here(
+    docker_host: str, host: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The ZFS script, plain folders and Ollama's port bound to 127.0.0.1 are that host's: gen up
+    says what to do there instead of making folders or pulling models on this machine."""
+    monkeypatch.setenv("DOCKER_HOST", docker_host)
+    assert remote_host() == host
+    plan = make_plan(load_catalog(DEFAULT_CATALOG))
+    stacks = list(plan.catalog.stacks.values())
+    for plain_folders in (False, True):
+        options = UpOptions(tmp_path / "dist", tmp_path / "secrets", "cpu", plain_folders, dry_run=False)
+        outcome = UpOutcome()
+
+        def refused(command: Sequence[str]) -> subprocess.CompletedProcess[str]:
+            raise AssertionError(f"nothing runs here for a remote host: {command}")
+
+        settings = {"ZFS_ALTROOT": str(tmp_path / "root")}
+        assert _datasets(plan, stacks, lambda _: "cpu", options, settings, refused, outcome)
+        (step,) = outcome.steps
+        assert step.status == "skipped" and f"the engine is on {host}: run " in step.message
+        assert not (tmp_path / "root").exists()
+    ai = plan.catalog.stacks["ai"]
+    assert _reachable_ollama(plan.catalog, ai) is None  # published on 127.0.0.1: that host's own
+    addresses, _ = _addresses(plan.catalog, [ai])
+    assert any(a.endswith(f"http://127.0.0.1:11434/ (on {host} only)") for a in addresses), addresses
+    monkeypatch.setenv("DOCKER_HOST", "unix:///var/run/docker.sock")
+    assert remote_host() is None and _reachable_ollama(plan.catalog, ai) == "http://127.0.0.1:11434"

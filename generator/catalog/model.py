@@ -320,6 +320,12 @@ class Service:
             found.append("amd")
         return tuple(found)
 
+    @property
+    def pulls_models(self) -> bool:
+        """Whether it pulls its model servers' models at every deploy (its env takes the models
+        list): healthy only once the downloads, gigabytes, are done."""
+        return any(e.model_servers is not None and e.model_servers[1] == "models" for e in self.env)
+
     def in_variant(self, variant: Accelerator) -> bool:
         """Whether the service is part of a stack's compose file for this variant."""
         if self.gpu is None:

@@ -6,6 +6,7 @@ import functools
 import os
 import shutil
 import subprocess
+import urllib.parse
 from typing import Any
 
 from generator.errors import GenError
@@ -47,6 +48,13 @@ def is_local() -> bool:
     """Whether the engine runs on this machine (its files and sockets can be checked here)."""
     host = os.environ.get("DOCKER_HOST", "")
     return host == "" or host.startswith("unix://")
+
+
+def remote_host() -> str | None:
+    """The host name of a remote engine (tcp://nas:2376, ssh://admin@nas), None for a local one."""
+    if is_local():
+        return None
+    return urllib.parse.urlsplit(os.environ["DOCKER_HOST"]).hostname or os.environ["DOCKER_HOST"]
 
 
 @functools.cache

@@ -63,7 +63,8 @@ def stack_models(
     return names, skipped
 
 
-def _canonical(name: str) -> str:
+def canonical_name(name: str) -> str:
+    """A model name as Ollama lists it: with its tag, `:latest` where none is given."""
     return name if ":" in name.rsplit("/", 1)[-1] else f"{name}:latest"
 
 
@@ -80,7 +81,7 @@ def present_models(base_url: str) -> set[str]:
     except (urllib.error.URLError, OSError, ValueError) as error:
         raise OllamaUnreachable(f"Ollama's API did not answer at {base_url}/api/tags: {error}") from error
     models = answer.get("models") if isinstance(answer, dict) else None
-    return {_canonical(str(m.get("name", ""))) for m in models or [] if isinstance(m, dict)}
+    return {canonical_name(str(m.get("name", ""))) for m in models or [] if isinstance(m, dict)}
 
 
 def _progress_lines(response: Any) -> Iterator[dict[str, Any]]:
@@ -134,7 +135,7 @@ def pull_models(base_url: str, models: list[str], progress: Callable[[str], None
     present = present_models(base_url)
     results = []
     for model in models:
-        if _canonical(model) in present:
+        if canonical_name(model) in present:
             results.append(Pulled(model, "present"))
         else:
             results.append(pull_one(base_url, model, progress))

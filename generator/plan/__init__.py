@@ -53,6 +53,11 @@ class StackVariant:
     def swarm_path(self) -> str:
         return swarm_path(self.stack, self.variant)
 
+    @property
+    def model_pullers(self) -> tuple[str, ...]:
+        """The services that pull the models at every deploy (healthy once the downloads are done)."""
+        return tuple(s.id for s in self.services if s.pulls_models)
+
     @cached_property
     def variables(self) -> tuple[Variable, ...]:
         """Every variable the stack variant's env file sets, in order, each once."""

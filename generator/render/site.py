@@ -226,6 +226,7 @@ def overview_pages(plan: Plan, templates: dict[str, Any]) -> dict[str, str | Htm
         "branch": publish.branch,
         "artifacts_path": publish.artifacts_path,
         "model_servers": [(stack, s) for stack, s in in_stacks if s.models],
+        "model_pullers": {stack.id: s for stack, s in in_stacks if s.pulls_models},
         "first_start": [s for _, s in in_stacks if s.first_start],
     }
     result["install/portainer.md"] = _html_page(
@@ -248,11 +249,11 @@ def overview_pages(plan: Plan, templates: dict[str, Any]) -> dict[str, str | Htm
     result["install/cli.md"] = _html_page(
         "site/install-cli.html.j2",
         source="catalog/stacks/",
-        variants=[  # in the order gen up starts them
-            (d.stack, d.variant)
+        stacks=[  # in the order gen up starts them, each with its variants, cpu first
+            (stack, [d.variant for d in plan.of_stack(stack)])
             for stack in stack_order(catalog, catalog.stacks.values())
-            for d in plan.of_stack(stack)
         ],
+        pools=sorted(catalog.pools.values(), key=lambda p: p.id),
         **common,
     )
     result["install/access.md"] = _access_page(catalog)
