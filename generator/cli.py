@@ -234,7 +234,11 @@ BUILT_OPTION = click.option(
     is_flag=True,
     help="On a host without ZFS: the datasets as plain folders (no quotas, compression or snapshots).",
 )
-@click.option("--no-models", is_flag=True, help="Do not pull the models.")
+@click.option(
+    "--no-models",
+    is_flag=True,
+    help="Skip the models step (the stack's model puller still pulls them, in its log).",
+)
 @click.option("--ollama-url", help="Ollama's API (default: the stack's published Ollama port on 127.0.0.1).")
 @click.option("--dry-run", is_flag=True, help="Print what it would do and the commands; change nothing.")
 @_format_option("text", "json")
@@ -288,20 +292,9 @@ def up(
 @cli.command()
 @click.argument("stacks", nargs=-1)
 @CATALOG_OPTION
-@UP_VARIANT_OPTION
-@SECRETS_DIR_OPTION
-@BUILT_OPTION
 @click.option("--dry-run", is_flag=True, help="Print the commands; change nothing.")
 @_format_option("text", "json")
-def down(
-    stacks: tuple[str, ...],
-    catalog_dir: Path,
-    variant: str,
-    secrets_dir: Path,
-    out_dir: Path,
-    dry_run: bool,
-    output_format: str,
-) -> None:
+def down(stacks: tuple[str, ...], catalog_dir: Path, dry_run: bool, output_format: str) -> None:
     """Stop and remove the stacks' containers (the proxy's stack first).
 
     Data (datasets), secrets and images stay; `gen up` brings them back.
@@ -310,10 +303,12 @@ def down(
     Example:
       gen down monitoring
     """
-    from generator.up import UpOptions, bring_down
+    from functools import cache
 
-    options = UpOptions(out_dir, secrets_dir, variant, False, dry_run)
-    finish(output_format, bring_down(_plan(catalog_dir), list(stacks), options))
+    from generator.hosts.engine import connect
+    from generator.up import bring_down
+
+    finish(output_format, bring_down(_plan(catalog_dir), list(stacks), dry_run, cache(connect)))
 
 
 @cli.command()

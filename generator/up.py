@@ -20,11 +20,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from generator.catalog.model import Accelerator, Catalog, Stack
+from generator.catalog.model import Accelerator, Catalog, Port, Stack
 from generator.catalog.variables import ZFS_POOLS, pool_map
 from generator.errors import GenError
 from generator.escape import terminal_text
-from generator.hosts.engine import remote_host, supports_start_interval
+from generator.hosts.engine import is_loopback, remote_host, supports_start_interval, url_host
 from generator.plan import Plan, StackVariant, stack_order
 from generator.verify import default_compose
 
@@ -154,8 +154,12 @@ def bring_up(
 
     env_files = {stack.id: options.secrets_dir / f"{stack.id}.env" for stack in stacks}
     try:  # a folder the secrets may not go to stops it before anything is changed
-        out = options.dist.resolve()
-        if options.secrets_dir.resolve().is_relative_to(out):  # the output this run would build
+        try:
+            out = options.dist.resolve()
+            inside = options.secrets_dir.resolve().is_relative_to(out)
+        except (OSError, RuntimeError) as error:  # a link loop
+            raise GenError(f"cannot tell where {options.secrets_dir} leads: {error}") from None
+        if inside:  # the output this run would build
             raise GenError(
                 f"{options.secrets_dir} is inside {out} (the output of `gen build`): keep secrets outside it"
             )
@@ -354,16 +358,15 @@ def _stack_up(
     if options.dry_run:
         outcome.steps.append(Step(name, "planned", " && ".join(" ".join(c) for c in commands)))
         return True
-    before = run([*base, "ps", "--format", "{{.Name}} {{.State}} {{.Health}}"]).stdout
+    before = _states(base, run, pullers)
     progress(f"starting {stack.id} ({variant})")
     for command in commands:
         started = _streamed(command, progress) if run is _run else run(command)
         if started.returncode != 0:
-            details = _failing_services(base, run)
+            details = _failing_services(base, run, pullers)
             outcome.steps.append(Step(name, "failed", f"`{' '.join(command)}` failed", details))
             return False
-    after = run([*base, "ps", "--format", "{{.Name}} {{.State}} {{.Health}}"]).stdout
-    changed = sorted(before.splitlines()) != sorted(after.splitlines())
+    changed = _states(base, run, pullers) != before
     message = f"{variant} variant healthy" if changed else f"{variant} variant already running and healthy"
     if pullers and changed:
         message += f" ({', '.join(pullers)} started, not waited for: it pulls the models)"
@@ -371,9 +374,19 @@ def _stack_up(
     return True
 
 
-def _failing_services(base: list[str], run: Run) -> list[str]:
+def _states(base: list[str], run: Run, pullers: list[str]) -> list[str]:
+    """Each service's state and health; a model puller's state only (its health turns when its
+    downloads end, which is not a change gen up made)."""
+    states = []
+    for line in run([*base, "ps", "--format", "{{.Service}} {{.State}} {{.Health}}"]).stdout.splitlines():
+        words = line.split()
+        states.append(" ".join(words[:2] if words[:1] and words[0] in pullers else words))
+    return sorted(states)
+
+
+def _failing_services(base: list[str], run: Run, pullers: list[str]) -> list[str]:
     """The services that are not running healthy (or a one-shot job that failed), each with the
-    last lines of its log."""
+    last lines of its log; a model puller still downloading is not failing."""
     import json
 
     listed = run([*base, "ps", "-a", "--format", "json"]).stdout
@@ -390,7 +403,8 @@ def _failing_services(base: list[str], run: Run) -> list[str]:
             continue
         state, health = str(entry.get("State", "")), str(entry.get("Health", ""))
         exited_well = state == "exited" and entry.get("ExitCode") == 0
-        if exited_well or (state == "running" and health in ("", "healthy")):
+        downloading = entry.get("Service") in pullers and state == "running"
+        if exited_well or downloading or (state == "running" and health in ("", "healthy")):
             continue
         service = str(entry.get("Service", "?"))
         details.append(f"{service}: {state}{' ' + health if health else ''}")
@@ -440,9 +454,18 @@ def _models(
         outcome.steps.append(Step(name, "changed" if pulled else "ok", message, notes))
 
 
+def _published_at(port: Port, remote: str | None) -> tuple[str, bool]:
+    """Where a published port answers, as a URL writes it, and whether this machine reaches it
+    (a port bound to a remote engine's loopback address is that host's alone)."""
+    if port.on_every_interface:
+        return (url_host(remote) if remote else "<this host>"), True
+    address = port.host_ip or ""
+    return url_host(address), remote is None or not is_loopback(address)
+
+
 def _reachable_ollama(catalog: Catalog, stack: Stack) -> str | None:
-    """The stack's Ollama API as this machine reaches it: the published port here, on a remote
-    engine's host name where it is published on every interface; None where it is not reachable."""
+    """The stack's Ollama API as this machine reaches it: the published port here; on a remote
+    engine's host where it is not bound to that host's loopback address; else None."""
     from generator.plan.facts import ollama_url
 
     remote = remote_host()
@@ -450,8 +473,9 @@ def _reachable_ollama(catalog: Catalog, stack: Stack) -> str | None:
         return ollama_url(catalog, stack)
     for service in catalog.stack_services(stack):
         port = service.port("api")
-        if service.model_api == "ollama" and port is not None and port.on_every_interface:
-            return f"http://{remote}:{port.host}"
+        if service.model_api == "ollama" and port is not None and port.host:
+            address, reachable = _published_at(port, remote)
+            return f"http://{address}:{port.host}" if reachable else None
     return None
 
 
@@ -464,10 +488,10 @@ def _addresses(catalog: Catalog, stacks: list[Stack]) -> tuple[list[str], list[s
         for service in catalog.stack_services(stack):
             for port in service.ports:
                 if port.host is not None and port.protocol == "tcp":
-                    host = (remote or "<this host>") if port.on_every_interface else port.host_ip
+                    address, reachable = _published_at(port, remote)
                     scheme = "https" if port.container in (443, 9443) else "http"
-                    where = f" (on {remote} only)" if remote and not port.on_every_interface else ""
-                    addresses.append(f"{service.title}: {scheme}://{host}:{port.host}/{where}")
+                    where = "" if reachable else f" (on {remote} only)"
+                    addresses.append(f"{service.title}: {scheme}://{address}:{port.host}/{where}")
             if service.expose and proxy and proxy.proxy:
                 addresses.append(f"{service.title}: https://{service.expose.host}.{proxy.proxy.domain}/")
             if service.first_start:
@@ -475,31 +499,40 @@ def _addresses(catalog: Catalog, stacks: list[Stack]) -> tuple[list[str], list[s
     return addresses, first
 
 
-def bring_down(plan: Plan, stack_ids: list[str], options: UpOptions, run: Run = _run) -> UpOutcome:
+def bring_down(
+    plan: Plan, stack_ids: list[str], dry_run: bool, client: Callable[[], Any], run: Run = _run
+) -> UpOutcome:
     """`gen down`: each stack's containers stopped and removed, the proxy's stack first; data,
-    secrets and networks another stack still uses stay."""
-    catalog = plan.catalog
-    variant, _ = chosen_variant(options.variant)
+    secrets and networks another stack still uses stay. A stack is found by its project name
+    (the compose file's `name:`, the stack's id) and the label gen gives its containers, so it
+    needs neither its env file nor dist/, and a project of the same name that gen did not start
+    is left alone."""
+    from generator.plan.rules import LABEL_PREFIX
+
     outcome = UpOutcome()
-    for stack in reversed(stack_order(catalog, plan.chosen_stacks(stack_ids))):
-        used = variant if variant in catalog.stack_accelerators(stack) else "cpu"
-        env_file = options.secrets_dir / f"{stack.id}.env"
-        # The project's containers, found by its name (the compose file's `name:`, the stack's id):
-        # a stack that never started has no env file, and Compose refuses a file it cannot find.
-        by_name = [*default_compose(), "--project-name", stack.id]
-        base = compose_command(stack, used, env_file, options.dist) if env_file.is_file() else by_name
-        down = [*base, "down", "--remove-orphans"]
-        if options.dry_run:
-            outcome.steps.append(Step(f"stack {stack.id}", "planned", " ".join(down)))
+    for stack in reversed(stack_order(plan.catalog, plan.chosen_stacks(stack_ids))):
+        name = f"stack {stack.id}"
+        down = [*default_compose(), "--project-name", stack.id, "down", "--remove-orphans"]
+        if dry_run:
+            outcome.steps.append(Step(name, "planned", " ".join(down)))
             continue
-        listed = run([*by_name, "ps", "--all", "--quiet"])
-        if listed.returncode == 0 and not listed.stdout.strip():  # no container, running or not
-            outcome.steps.append(Step(f"stack {stack.id}", "ok", "not running: nothing to stop"))
+        project = client().containers.list(
+            all=True, filters={"label": f"com.docker.compose.project={stack.id}"}
+        )
+        if not project:
+            outcome.steps.append(Step(name, "ok", "not running: nothing to stop"))
             continue
-        result = run(down)
-        status = "changed" if result.returncode == 0 else "failed"
-        last = (result.stderr or "").strip().splitlines()[-1:] or ["stopped"]
-        outcome.steps.append(Step(f"stack {stack.id}", status, last[0]))
-        if status == "failed":
+        strangers = sorted(c.name for c in project if c.labels.get(f"{LABEL_PREFIX}.stack") != stack.id)
+        if strangers:
+            message = f"the Compose project '{stack.id}' holds containers gen did not start: left alone"
+            outcome.steps.append(Step(name, "failed", message, strangers))
             break
+        result = run(down)
+        if result.returncode != 0:
+            said = (result.stderr or result.stdout or "").strip().splitlines()
+            outcome.steps.append(Step(name, "failed", f"`{' '.join(down)}` failed", said[-10:]))
+            break
+        count = len(project)
+        message = f"stopped and removed {count} container{'s' if count > 1 else ''}"
+        outcome.steps.append(Step(name, "changed", message))
     return outcome

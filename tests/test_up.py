@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import subprocess
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from generator.catalog import load_catalog
+from generator.catalog.model import Port
 from generator.hosts.engine import remote_host
 from generator.plan import plan as make_plan
 from generator.plan import stack_order
@@ -156,3 +158,38 @@ def test_on_a_remote_engine_nothing_of_that_host_is_made_or_asked_from_here(
     assert any(a.endswith(f"http://127.0.0.1:11434/ (on {host} only)") for a in addresses), addresses
     monkeypatch.setenv("DOCKER_HOST", "unix:///var/run/docker.sock")
     assert remote_host() is None and _reachable_ollama(plan.catalog, ai) == "http://127.0.0.1:11434"
+
+
+@pytest.mark.parametrize(
+    ("docker_host", "remote"),
+    [
+        ("", None),
+        ("unix:///var/run/docker.sock", None),
+        ("npipe:////./pipe/docker_engine", None),
+        ("fd://", None),
+        ("tcp://127.0.0.1:2375", None),  # this machine, over TCP
+        ("tcp://localhost:2375", None),
+        ("tcp://[::1]:2375", None),
+        ("ssh://admin@nas:22", "nas"),
+        ("tcp://[fd00::5]:2376", "fd00::5"),
+    ],
+)
+def test_which_engines_are_remote(
+    docker_host: str, remote: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DOCKER_HOST", docker_host)
+    assert remote_host() == remote
+
+
+def test_a_remote_engines_addresses_are_written_as_urls(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An IPv6 host in brackets; a port bound to a LAN address is reachable from here, one bound
+    to the remote host's loopback is not."""
+    monkeypatch.setenv("DOCKER_HOST", "tcp://[fd00::5]:2376")
+    catalog = load_catalog(DEFAULT_CATALOG)
+    every = Port("api", 11434, 11434, None, "tcp", None)
+    lan = Port("api", 11434, 11434, "192.168.1.20", "tcp", None)
+    ollama = next(s for s in catalog.services.values() if s.model_api == "ollama")
+    for port, expected in [(every, "http://[fd00::5]:11434"), (lan, "http://192.168.1.20:11434")]:
+        changed = replace(ollama, ports=(port,))
+        services = {**catalog.services, ollama.id: changed}
+        assert _reachable_ollama(replace(catalog, services=services), catalog.stacks["ai"]) == expected

@@ -46,15 +46,30 @@ def unreachable_reason(error: str) -> str:
 
 def is_local() -> bool:
     """Whether the engine runs on this machine (its files and sockets can be checked here)."""
-    host = os.environ.get("DOCKER_HOST", "")
-    return host == "" or host.startswith("unix://")
+    return remote_host() is None
+
+
+LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
+
+
+def is_loopback(address: str) -> bool:
+    return address in LOOPBACK_NAMES or address.startswith("127.")
 
 
 def remote_host() -> str | None:
-    """The host name of a remote engine (tcp://nas:2376, ssh://admin@nas), None for a local one."""
-    if is_local():
-        return None
-    return urllib.parse.urlsplit(os.environ["DOCKER_HOST"]).hostname or os.environ["DOCKER_HOST"]
+    """The host name of a remote engine (tcp://nas:2376, ssh://admin@nas, tcp://[fd00::5]:2376),
+    None for one on this machine (a socket, a pipe, a loopback address). A Docker context chosen
+    with `docker context use` is not read: DOCKER_HOST names the engine."""
+    url = urllib.parse.urlsplit(os.environ.get("DOCKER_HOST", ""))
+    if url.scheme not in ("tcp", "ssh", "http", "https"):
+        return None  # unset, unix://, npipe://, fd://
+    host = url.hostname or ""
+    return None if not host or is_loopback(host) else host
+
+
+def url_host(host: str) -> str:
+    """A host name or address as it is written in a URL (an IPv6 address in brackets)."""
+    return f"[{host}]" if ":" in host else host
 
 
 @functools.cache

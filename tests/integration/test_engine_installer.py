@@ -34,15 +34,20 @@ def test_offline_the_newest_engine_installed_before_is_kept(tmp_path: Path) -> N
     engines = sorted(INSTALLED.glob("docker-engine-*/dockerd"))
     if not engines:
         missing(f"no engine in {INSTALLED} (scripts/prepare-test-env installs one)")
-    for version in ("25.0.3", "26.1.5", "26.1.10"):  # sort -V: 26.1.10 is the newest
-        (tmp_path / f"docker-engine-{version}").mkdir()
-        (tmp_path / f"docker-engine-{version}" / "dockerd").symlink_to(engines[-1])
+    for version in ("25.0.3", "26.1.5", "26.1.10", "27.0.1"):  # sort -V: 26.1.10 after 26.1.5
+        folder = tmp_path / f"docker-engine-{version}"
+        folder.mkdir()
+        (folder / "dockerd").symlink_to(engines[-1])
+        if version != "27.0.1":  # the newest was cut off while being copied: no docker-proxy
+            (folder / "docker-proxy").symlink_to(engines[-1].with_name("docker-proxy"))
     result = _offline(tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == (
         f"install-docker-engine: trixie's docker.io is not reachable; "
         f"{tmp_path}/docker-engine-26.1.10 is ready (the newest here)"
     )
+    assert f"removing {tmp_path}/docker-engine-27.0.1 (not a whole engine)" in result.stderr
+    assert not (tmp_path / "docker-engine-27.0.1").exists()  # the start scripts take the newest
 
 
 def test_offline_with_no_engine_installed_it_fails_saying_why(tmp_path: Path) -> None:
@@ -50,5 +55,6 @@ def test_offline_with_no_engine_installed_it_fails_saying_why(tmp_path: Path) ->
     result = _offline(empty)
     assert result.returncode == 1
     assert result.stderr.splitlines()[-1] == (
-        f"install-docker-engine: trixie's docker.io is not reachable and no engine is in {empty}"
+        "install-docker-engine: trixie's docker.io is not reachable (or not in its list) and no engine "
+        f"is in {empty}"
     )

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,7 @@ from tests.integration.test_zfs_script import _catalog_for, _fuse_friendly
 from tests.zfs_env import pools, unique_name, zfs_available
 
 pytestmark = [pytest.mark.docker, pytest.mark.node, pytest.mark.root]
+PROBE = "gen-test/probe:1"  # a stand-in that only sleeps
 
 
 def _up(*args: str, path: str) -> dict[str, object]:
@@ -98,11 +100,12 @@ def test_gen_up_brings_every_stack_up_on_zfs_and_a_second_run_changes_nothing(tm
             assert again["ok"], again
             changed = {name: status for name, status in _statuses(again).items() if status != "ok"}
             assert changed == {}, again  # everything was right: nothing changed
-            assert set(_down(*options, path=path).values()) == {"changed"}
-            assert set(_down(*options, path=path).values()) == {"ok"}  # nothing left to stop
+            assert set(_down("--catalog", str(catalog_dir), path=path).values()) == {"changed"}
+            again_down = _down("--catalog", str(catalog_dir), path=path)
+            assert set(again_down.values()) == {"ok"}  # nothing left to stop
         finally:
             env = {"DOCKER_HOST": docker_host(), "PATH": path}
-            run_gen("down", *options, env=env)
+            run_gen("down", "--catalog", str(catalog_dir), env=env)
 
 
 def test_a_failing_check_stops_gen_up_with_one_line(tmp_path: Path) -> None:
@@ -127,12 +130,29 @@ def test_a_failing_check_stops_gen_up_with_one_line(tmp_path: Path) -> None:
     assert not client.containers.list(filters={"label": "ai-stack.stack=monitoring"})  # nothing started
 
 
-def test_gen_down_of_stacks_that_never_started_says_ok(tmp_path: Path) -> None:
-    """A stack gen up never started has no env file, which Compose refuses to read: gen down
-    finds its containers by the project's name instead, and there are none."""
-    engine()
+def test_gen_down_finds_stacks_by_name_and_leaves_a_strangers_project_alone(tmp_path: Path) -> None:
+    """gen down needs no env file (a stack that never started has none): it asks the engine for
+    the project's containers. A Compose project of the same name that gen did not start (a
+    user's own `monitoring`) is left running, and gen down says so."""
+    client = engine()
+    catalog = load_catalog(DEFAULT_CATALOG)
+    prepared_host(client, catalog, tmp_path, {PROBE: []})  # the stand-in images, and the probe's
     path = f"{Path(compose_binary()).parent}{os.pathsep}{os.environ['PATH']}"
-    secrets = tmp_path / "secrets"
-    statuses = _down("--catalog", str(ROOT / "catalog"), "--secrets-dir", str(secrets), path=path)
-    assert statuses == {f"stack {s}": "ok" for s in load_catalog(DEFAULT_CATALOG).stacks}
-    assert not secrets.exists()
+    statuses = _down("--catalog", str(ROOT / "catalog"), path=path)
+    assert statuses == {f"stack {s}": "ok" for s in catalog.stacks}
+    own = tmp_path / "compose.yaml"  # no ai-stack labels: not started by gen
+    own.write_text(f"name: monitoring\nservices:\n  mine:\n    image: {PROBE}\n")
+    compose = [compose_binary(), "-f", str(own)]
+    env = {**os.environ, "DOCKER_HOST": docker_host()}
+    subprocess.run([*compose, "up", "-d"], check=True, env=env, capture_output=True)
+    try:
+        result = run_gen("down", "monitoring", env={"DOCKER_HOST": docker_host(), "PATH": path})
+        assert result.exit_code == 1
+        assert result.stdout.splitlines()[0] == (
+            "failed   stack monitoring: the Compose project 'monitoring' holds containers gen did not "
+            "start: left alone"
+        )
+        running = client.containers.list(filters={"label": "com.docker.compose.project=monitoring"})
+        assert [c.name for c in running] == ["monitoring-mine-1"]
+    finally:
+        subprocess.run([*compose, "down", "--timeout", "1"], env=env, capture_output=True)
