@@ -61,6 +61,12 @@ def check_health_dependencies(context: Context) -> Iterator[Diagnostic]:
                     )
                     yield context.at("service", service.id, ["depends_on", index], message)
                 continue  # waited for, never reached: no network to share
+            if dependency.condition == "service_healthy" and target.pulls_models:
+                message = (
+                    f"'{target.id}' pulls the models and is healthy only once its downloads, gigabytes, "
+                    "are done: wait for the model server itself, or use condition: service_started"
+                )
+                yield context.at("service", service.id, ["depends_on", index], message)
             if dependency.condition == "service_healthy" and target.healthcheck is None:
                 message = (
                     f"'{target.id}' has no healthcheck, so it never becomes healthy; "
