@@ -3,6 +3,7 @@ what Compose is asked to wait for."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 from collections.abc import Sequence
 from dataclasses import replace
@@ -12,6 +13,7 @@ import pytest
 
 from generator.catalog import load_catalog
 from generator.catalog.model import Port
+from generator.errors import GenError
 from generator.hosts.engine import remote_host
 from generator.plan import plan as make_plan
 from generator.plan import stack_order
@@ -25,6 +27,7 @@ from generator.up import (
     chosen_variant,
     pool_options,
 )
+from tests.components import missing
 from tests.conftest import DEFAULT_CATALOG, run_gen
 
 
@@ -175,10 +178,41 @@ def test_on_a_remote_engine_nothing_of_that_host_is_made_or_asked_from_here(
     ],
 )
 def test_which_engines_are_remote(
-    docker_host: str, remote: str | None, monkeypatch: pytest.MonkeyPatch
+    docker_host: str, remote: str | None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path))  # no Docker context chosen
+    monkeypatch.delenv("DOCKER_CONTEXT", raising=False)
     monkeypatch.setenv("DOCKER_HOST", docker_host)
     assert remote_host() == remote
+
+
+@pytest.mark.docker
+def test_the_docker_context_names_the_engine_where_docker_host_does_not(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`docker context use nas` sends Compose (and the docker SDK) to that engine: gen up's idea
+    of where the engine runs follows it. The contexts are made by the real docker CLI."""
+    docker_cli = shutil.which("docker")
+    if docker_cli is None:
+        missing("the docker CLI (Debian package docker.io) is not installed")
+    config = ["--config", str(tmp_path)]
+    for command in (
+        ["context", "create", "nas", "--docker", "host=tcp://nas.home.arpa:2376"],
+        ["context", "create", "here", "--docker", "host=unix:///run/docker.sock"],
+        ["context", "use", "nas"],
+    ):
+        subprocess.run([docker_cli, *config, *command], check=True, capture_output=True)
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path))
+    monkeypatch.delenv("DOCKER_HOST", raising=False)
+    monkeypatch.delenv("DOCKER_CONTEXT", raising=False)
+    assert remote_host() == "nas.home.arpa"
+    monkeypatch.setenv("DOCKER_CONTEXT", "here")  # the variable before `docker context use`
+    assert remote_host() is None
+    monkeypatch.setenv("DOCKER_CONTEXT", "nosuch")
+    with pytest.raises(GenError, match=r"the Docker context 'nosuch' \(DOCKER_CONTEXT\) does not exist"):
+        remote_host()
+    monkeypatch.setenv("DOCKER_HOST", "ssh://admin@other")  # DOCKER_HOST before any context
+    assert remote_host() == "other"
 
 
 def test_a_remote_engines_addresses_are_written_as_urls(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -19,7 +19,9 @@ def connect() -> Any:
         client = docker.from_env(timeout=30)
         client.ping()
     except docker.errors.DockerException as error:
-        where = os.environ.get("DOCKER_HOST") or f"{LOCAL_SOCKET} (DOCKER_HOST is not set)"
+        where = engine_host()
+        if not os.environ.get("DOCKER_HOST"):
+            where += " (the Docker context's)" if where != LOCAL_SOCKET else " (DOCKER_HOST is not set)"
         reason = unreachable_reason(str(error))
         raise GenError(f"cannot reach the Docker Engine at {where}: {reason}") from error
     return client
@@ -56,11 +58,31 @@ def is_loopback(address: str) -> bool:
     return address in LOOPBACK_NAMES or address.startswith("127.")
 
 
+def engine_host() -> str:
+    """The engine's address as the docker SDK and Compose pick it: DOCKER_HOST, else the Docker
+    context (DOCKER_CONTEXT, else the one `docker context use` chose), else the local socket."""
+    host = os.environ.get("DOCKER_HOST")
+    if host:
+        return host
+    import docker
+    from docker.context import ContextAPI
+
+    name = os.environ.get("DOCKER_CONTEXT")
+    try:
+        if name and ContextAPI.get_context(name) is None:
+            # Compose refuses it too
+            raise GenError(
+                f"the Docker context '{name}' (DOCKER_CONTEXT) does not exist: `docker context ls`"
+            )
+        return str(ContextAPI.kwargs_from_context().get("base_url") or LOCAL_SOCKET)
+    except (docker.errors.DockerException, OSError, ValueError):  # a broken context: as the SDK says
+        return LOCAL_SOCKET
+
+
 def remote_host() -> str | None:
     """The host name of a remote engine (tcp://nas:2376, ssh://admin@nas, tcp://[fd00::5]:2376),
-    None for one on this machine (a socket, a pipe, a loopback address). A Docker context chosen
-    with `docker context use` is not read: DOCKER_HOST names the engine."""
-    url = urllib.parse.urlsplit(os.environ.get("DOCKER_HOST", ""))
+    None for one on this machine (a socket, a pipe, a loopback address)."""
+    url = urllib.parse.urlsplit(engine_host())
     if url.scheme not in ("tcp", "ssh", "http", "https"):
         return None  # unset, unix://, npipe://, fd://
     host = url.hostname or ""
